@@ -1,0 +1,96 @@
+//! Administrative subcommands that act on the store directly: API key management and
+//! configuration checks. They print for people and return library errors.
+
+use crate::config::{Config, SourceAuth};
+use crate::store::{ApiKeyRecord, StoreError};
+use crate::verify::api_key;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("source `{0}` is not configured with auth = \"api-key\"; add it to reckon.toml first:\n\n[sources.{0}]\nauth = \"api-key\"")]
+    NotAnApiKeySource(String),
+    #[error("no live key with id `{0}`")]
+    NoSuchKey(String),
+}
+
+pub async fn keys_add(config: &Config, source: &str, name: Option<String>) -> Result<String, AdminError> {
+    if config.sources.get(source).map(|s| s.auth) != Some(SourceAuth::ApiKey) {
+        return Err(AdminError::NotAnApiKeySource(source.to_owned()));
+    }
+    let store = crate::open_store(config)?;
+    let key = api_key::generate();
+    store
+        .create_api_key(ApiKeyRecord {
+            id: key.id.clone(),
+            source: source.to_owned(),
+            name,
+            hash: key.hash,
+            created_at: String::new(),
+            revoked_at: None,
+        })
+        .await?;
+    Ok(format!(
+        "created key {id} for source `{source}`\n\n    {token}\n\nSend it as `Authorization: Bearer <key>` to POST /hooks/{source}. It is shown only now.",
+        id = key.id,
+        token = key.token
+    ))
+}
+
+pub async fn keys_list(config: &Config) -> Result<String, AdminError> {
+    let store = crate::open_store(config)?;
+    let keys = store.api_keys().await?;
+    if keys.is_empty() {
+        return Ok("no keys yet; create one with `reckon keys add --source NAME`".into());
+    }
+    let mut out = format!(
+        "{:<14} {:<20} {:<24} {:<26} {}\n",
+        "ID", "SOURCE", "NAME", "CREATED", "REVOKED"
+    );
+    for k in keys {
+        out.push_str(&format!(
+            "{:<14} {:<20} {:<24} {:<26} {}\n",
+            k.id,
+            k.source,
+            k.name.as_deref().unwrap_or("-"),
+            k.created_at,
+            k.revoked_at.as_deref().unwrap_or("-"),
+        ));
+    }
+    Ok(out.trim_end().to_owned())
+}
+
+pub async fn keys_revoke(config: &Config, id: &str) -> Result<String, AdminError> {
+    let store = crate::open_store(config)?;
+    if store.revoke_api_key(id).await? {
+        Ok(format!("revoked key {id}"))
+    } else {
+        Err(AdminError::NoSuchKey(id.to_owned()))
+    }
+}
+
+/// A redacted summary of the effective configuration.
+pub fn config_summary(config: &Config) -> String {
+    let mut out = format!(
+        "configuration is valid\n  listen          {}\n  data_dir        {}\n  store           {:?}\n  max body bytes  {}\n  sqlite          synchronous = {:?}\n  github secrets  {}\n  sha1 allowed    {}\n",
+        config.listen,
+        config.data_dir.display(),
+        config.store,
+        config.limits.max_body_bytes,
+        config.sqlite.synchronous,
+        match config.github.webhook_secret.len() {
+            0 => "generated in data_dir on first start".to_owned(),
+            n => format!("{n} configured (redacted)"),
+        },
+        config.github.allow_sha1,
+    );
+    for (name, source) in &config.sources {
+        out.push_str(&format!(
+            "  source {name:<8} {:?}, {} secret(s)\n",
+            source.auth,
+            source.secrets.len()
+        ));
+    }
+    out.trim_end().to_owned()
+}

@@ -1,0 +1,73 @@
+//! The command line: one binary, one subcommand per role. Parsing lives here and the
+//! work in the library, so `main` stays a thin shell.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "reckon",
+    version,
+    about = "Webhook ingestion and reconciliation: GitHub org webhooks and server events in, durable storage and statistics out.",
+    after_help = "With no configuration at all, `reckon serve` stores into ./reckon-data and listens on 127.0.0.1:8080.\nConfiguration layers: built-in defaults (`reckon config defaults`), then reckon.toml, then RECKON_* variables, then flags."
+)]
+pub struct Cli {
+    /// Config file to read instead of ./reckon.toml.
+    #[arg(long, global = true, env = "RECKON_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Data folder for the embedded store (overrides `data_dir` / RECKON_DATA_DIR).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service: webhook receiver, stats API and health endpoints.
+    Serve(ServeArgs),
+    /// Manage API keys for server sources that use `auth = "api-key"`.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Inspect configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (overrides `listen` / RECKON_LISTEN), e.g. 0.0.0.0:8080.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key for one source and print it (it is shown only once).
+    Add {
+        /// The source the key may submit to; must be configured with auth = "api-key".
+        #[arg(long)]
+        source: String,
+        /// A label to recognise the key by, e.g. the host that uses it.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List keys (ids, sources, labels, dates; never the keys themselves).
+    List,
+    /// Revoke a key by id; requests with it are refused from then on.
+    Revoke {
+        /// The key id shown by `reckon keys list`.
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the commented built-in defaults, a starting point for reckon.toml.
+    Defaults,
+    /// Load and validate the configuration, then print a summary (secrets redacted).
+    Check,
+}

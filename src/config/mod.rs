@@ -1,0 +1,435 @@
+//! Layered configuration: the commented defaults file built into the binary, then a
+//! TOML file, then `RECKON_*` environment variables, then command-line overrides.
+//! Everything is validated once at start, and every error names the offending key.
+
+mod secret_list;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+pub use secret_list::SecretList;
+
+/// The commented defaults, also printed by `reckon config defaults`.
+pub const DEFAULTS_TOML: &str = include_str!("defaults.toml");
+
+/// The config file read from the working directory when no other is named.
+pub const DEFAULT_FILE: &str = "reckon.toml";
+
+/// Sections that `RECKON_<SECTION>_<KEY>` environment variables map into.
+const ENV_SECTIONS: &[&str] = &["log", "limits", "intake", "sqlite", "github"];
+/// Top-level keys that `RECKON_<KEY>` environment variables map onto.
+const ENV_TOP_LEVEL: &[&str] = &["listen", "data_dir", "store", "public_url"];
+/// `RECKON_*` variables that are read elsewhere and are not config keys.
+const ENV_IGNORED: &[&str] = &["config"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Load(#[from] Box<figment::Error>),
+    #[error("invalid config key `{key}`: {message}")]
+    Invalid { key: String, message: String },
+    #[error("config file {path} does not exist")]
+    MissingFile { path: PathBuf },
+}
+
+impl ConfigError {
+    fn invalid(key: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigError::Invalid {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    pub store: StoreKind,
+    #[serde(default)]
+    pub public_url: Option<String>,
+    pub log: LogConfig,
+    pub limits: LimitsConfig,
+    pub intake: IntakeConfig,
+    pub sqlite: SqliteConfig,
+    pub github: GithubConfig,
+    #[serde(default)]
+    pub sources: BTreeMap<String, SourceConfig>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    Sqlite,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeConfig {
+    pub max_batch: usize,
+    pub queue_capacity: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqliteConfig {
+    pub synchronous: Synchronous,
+    pub read_pool_size: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Synchronous {
+    Full,
+    Normal,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GithubConfig {
+    pub webhook_secret: SecretList,
+    pub allow_sha1: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    pub auth: SourceAuth,
+    #[serde(default)]
+    pub secrets: SecretList,
+    #[serde(default = "default_tolerance")]
+    pub tolerance_seconds: u64,
+}
+
+fn default_tolerance() -> u64 {
+    300
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceAuth {
+    StandardWebhooks,
+    ApiKey,
+}
+
+/// Command-line values that override every other layer.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Config {
+    /// Loads every layer. `file` is an explicit `--config` path (which must exist);
+    /// without it `./reckon.toml` is read when present.
+    pub fn load(file: Option<&Path>, overrides: Overrides) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Toml::string(DEFAULTS_TOML));
+        match file {
+            Some(path) if !path.exists() => {
+                return Err(ConfigError::MissingFile {
+                    path: path.to_owned(),
+                })
+            }
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None if Path::new(DEFAULT_FILE).exists() => {
+                figment = figment.merge(Toml::file_exact(DEFAULT_FILE))
+            }
+            None => {}
+        }
+        let figment = figment
+            .merge(env_provider())
+            .merge(Serialized::defaults(overrides));
+        Self::from_figment(figment)
+    }
+
+    /// The built-in defaults alone; the starting point for tests and embedding.
+    pub fn defaults() -> Config {
+        Self::from_figment(Figment::from(Toml::string(DEFAULTS_TOML)))
+            .expect("built-in defaults are valid")
+    }
+
+    fn from_figment(figment: Figment) -> Result<Config, ConfigError> {
+        let config: Config = figment.extract().map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what types alone cannot. Called at load; call it again after editing a
+    /// `Config` by hand.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.listen_addr()?;
+        if self.data_dir.as_os_str().is_empty() {
+            return Err(ConfigError::invalid("data_dir", "must not be empty"));
+        }
+        if let Some(url) = &self.public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ConfigError::invalid(
+                    "public_url",
+                    "must start with http:// or https://",
+                ));
+            }
+        }
+        if self.limits.max_body_bytes == 0 {
+            return Err(ConfigError::invalid(
+                "limits.max_body_bytes",
+                "must be greater than 0",
+            ));
+        }
+        if self.intake.max_batch == 0 {
+            return Err(ConfigError::invalid(
+                "intake.max_batch",
+                "must be greater than 0",
+            ));
+        }
+        if self.intake.queue_capacity == 0 {
+            return Err(ConfigError::invalid(
+                "intake.queue_capacity",
+                "must be greater than 0",
+            ));
+        }
+        if self.sqlite.read_pool_size == 0 {
+            return Err(ConfigError::invalid(
+                "sqlite.read_pool_size",
+                "must be greater than 0",
+            ));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return Err(ConfigError::invalid(
+                "log.level",
+                format!("`{}` is not a valid log filter", self.log.level),
+            ));
+        }
+        self.github
+            .webhook_secret
+            .check_not_blank("github.webhook_secret")?;
+        for (name, source) in &self.sources {
+            let key = format!("sources.{name}");
+            if !is_valid_source_name(name) {
+                return Err(ConfigError::invalid(
+                    key,
+                    "source names use a-z, 0-9, '-' and '_', at most 64 characters, and `github` is reserved",
+                ));
+            }
+            source.secrets.check_not_blank(&format!("{key}.secrets"))?;
+            match source.auth {
+                SourceAuth::StandardWebhooks => {
+                    if source.secrets.is_empty() {
+                        return Err(ConfigError::invalid(
+                            format!("{key}.secrets"),
+                            "standard-webhooks sources need at least one secret",
+                        ));
+                    }
+                    for (i, secret) in source.secrets.iter().enumerate() {
+                        crate::verify::standard::decode_secret(secret).map_err(|e| {
+                            ConfigError::invalid(format!("{key}.secrets[{i}]"), e.to_string())
+                        })?;
+                    }
+                }
+                SourceAuth::ApiKey => {
+                    if !source.secrets.is_empty() {
+                        return Err(ConfigError::invalid(
+                            format!("{key}.secrets"),
+                            "api-key sources take keys from `reckon keys add`, not secrets",
+                        ));
+                    }
+                }
+            }
+            if source.tolerance_seconds == 0 {
+                return Err(ConfigError::invalid(
+                    format!("{key}.tolerance_seconds"),
+                    "must be greater than 0",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.listen.parse().map_err(|_| {
+            ConfigError::invalid(
+                "listen",
+                format!("`{}` is not an address like 127.0.0.1:8080", self.listen),
+            )
+        })
+    }
+
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.data_dir.join("reckon.sqlite3")
+    }
+}
+
+pub fn is_valid_source_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name != "github"
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+/// Maps `RECKON_GITHUB_WEBHOOK_SECRET` to `github.webhook_secret`, `RECKON_LISTEN` to
+/// `listen`, and `RECKON_A__B__C` to `a.b.c`. Unknown variables are ignored by the
+/// provider and reported by [`unknown_env_vars`].
+fn env_provider() -> Env {
+    Env::prefixed("RECKON_").filter_map(|key| map_env_key(key.as_str()).map(Into::into))
+}
+
+fn map_env_key(key: &str) -> Option<String> {
+    let key = key.to_ascii_lowercase();
+    if key.contains("__") {
+        return Some(key.replace("__", "."));
+    }
+    if ENV_TOP_LEVEL.contains(&key.as_str()) {
+        return Some(key);
+    }
+    let (section, rest) = key.split_once('_')?;
+    ENV_SECTIONS
+        .contains(&section)
+        .then(|| format!("{section}.{rest}"))
+}
+
+/// `RECKON_*` variables that map to no config key: most likely typos, worth a warning.
+pub fn unknown_env_vars() -> Vec<String> {
+    std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .filter(|k| {
+            k.strip_prefix("RECKON_").is_some_and(|rest| {
+                let lower = rest.to_ascii_lowercase();
+                !ENV_IGNORED.contains(&lower.as_str())
+                    && !lower.starts_with("test_")
+                    && map_env_key(rest).is_none()
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_parse_and_validate() {
+        let config = Config::defaults();
+        assert_eq!(config.listen, "127.0.0.1:8080");
+        assert_eq!(config.data_dir, PathBuf::from("./reckon-data"));
+        assert_eq!(config.limits.max_body_bytes, 25 * 1024 * 1024);
+        assert!(config.github.webhook_secret.is_empty());
+    }
+
+    #[test]
+    fn env_keys_map_to_sections() {
+        assert_eq!(map_env_key("LISTEN").as_deref(), Some("listen"));
+        assert_eq!(map_env_key("DATA_DIR").as_deref(), Some("data_dir"));
+        assert_eq!(
+            map_env_key("GITHUB_WEBHOOK_SECRET").as_deref(),
+            Some("github.webhook_secret")
+        );
+        assert_eq!(
+            map_env_key("LIMITS_MAX_BODY_BYTES").as_deref(),
+            Some("limits.max_body_bytes")
+        );
+        assert_eq!(
+            map_env_key("SOURCES__CI__AUTH").as_deref(),
+            Some("sources.ci.auth")
+        );
+        assert_eq!(map_env_key("LISTN"), None);
+    }
+
+    #[test]
+    fn layers_apply_in_order_and_errors_name_the_key() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "reckon.toml",
+                "listen = \"127.0.0.1:9000\"\n[limits]\nmax_body_bytes = 10\n",
+            )?;
+            jail.set_env("RECKON_LISTEN", "127.0.0.1:9100");
+            jail.set_env("RECKON_GITHUB_WEBHOOK_SECRET", "one,two");
+            let config = Config::load(None, Overrides::default()).unwrap();
+            assert_eq!(config.listen, "127.0.0.1:9100");
+            assert_eq!(config.limits.max_body_bytes, 10);
+            assert_eq!(config.github.webhook_secret.len(), 2);
+
+            let config = Config::load(
+                None,
+                Overrides {
+                    listen: Some("127.0.0.1:9200".into()),
+                    data_dir: None,
+                },
+            )
+            .unwrap();
+            assert_eq!(config.listen, "127.0.0.1:9200");
+
+            jail.set_env("RECKON_LISTEN", "nonsense");
+            let err = Config::load(None, Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("`listen`"), "{err}");
+
+            jail.set_env("RECKON_LISTEN", "127.0.0.1:9100");
+            jail.set_env("RECKON_LIMITS_MAX_BODY_BYTES", "lots");
+            let err = Config::load(None, Overrides::default()).unwrap_err();
+            assert!(
+                err.to_string().to_lowercase().contains("limits.max_body_bytes"),
+                "{err}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_file_keys_are_rejected_by_name() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("reckon.toml", "lisen = \"127.0.0.1:9000\"\n")?;
+            let err = Config::load(None, Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("lisen"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn sources_are_validated() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("reckon.toml", "[sources.ci]\nauth = \"standard-webhooks\"\n")?;
+            let err = Config::load(None, Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("sources.ci.secrets"), "{err}");
+
+            jail.create_file(
+                "reckon.toml",
+                "[sources.ci]\nauth = \"standard-webhooks\"\nsecrets = [\"whsec_%%%\"]\n",
+            )?;
+            let err = Config::load(None, Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("sources.ci.secrets[0]"), "{err}");
+
+            jail.create_file("reckon.toml", "[sources.github]\nauth = \"api-key\"\n")?;
+            let err = Config::load(None, Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("sources.github"), "{err}");
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,122 @@
+//! Request body handling shared by the hook endpoints: reading the raw bytes under the
+//! size limit (answering 413 early from `Content-Length`), header access, and turning
+//! JSON or `payload=` form bodies into the JSON payload that gets stored.
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap};
+use serde::Deserialize;
+
+use super::error::ApiError;
+
+/// Reads the whole body, or fails with 413 as soon as it exceeds `limit`.
+pub async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => Ok(bytes.into()),
+        Err(error) => {
+            let too_large = std::error::Error::source(&error)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            if too_large {
+                Err(ApiError::PayloadTooLarge { limit })
+            } else {
+                Err(ApiError::MalformedBody(format!(
+                    "the body could not be read: {error}"
+                )))
+            }
+        }
+    }
+}
+
+/// A header as text, or `None` if absent. Non-UTF-8 values are rejected.
+pub fn header<'h>(headers: &'h HeaderMap, name: &'static str) -> Result<Option<&'h str>, ApiError> {
+    match headers.get(name) {
+        None => Ok(None),
+        Some(value) => value
+            .to_str()
+            .map(|s| Some(s.trim()))
+            .map_err(|_| ApiError::InvalidHeader {
+                name,
+                reason: "not visible ASCII".into(),
+            }),
+    }
+}
+
+pub fn required_header<'h>(headers: &'h HeaderMap, name: &'static str) -> Result<&'h str, ApiError> {
+    match header(headers, name)? {
+        Some(v) if !v.is_empty() => Ok(v),
+        _ => Err(ApiError::MissingHeader(name)),
+    }
+}
+
+/// An identifier header (delivery ids, event names): 1 to `max` chars of a safe alphabet.
+pub fn check_token(name: &'static str, value: &str, max: usize) -> Result<(), ApiError> {
+    let ok = !value.is_empty()
+        && value.len() <= max
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::InvalidHeader {
+            name,
+            reason: format!("expected 1 to {max} characters of a-z, A-Z, 0-9, '-', '_', '.', ':'"),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    Json,
+    Form,
+}
+
+/// The media type of the body; a missing header is taken as JSON.
+pub fn body_kind(headers: &HeaderMap, allow_form: bool) -> Result<BodyKind, ApiError> {
+    let Some(value) = header(headers, "content-type")? else {
+        return Ok(BodyKind::Json);
+    };
+    let media = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    match media.as_str() {
+        "application/json" => Ok(BodyKind::Json),
+        "application/x-www-form-urlencoded" if allow_form => Ok(BodyKind::Form),
+        _ => Err(ApiError::UnsupportedMediaType(value.to_owned())),
+    }
+}
+
+#[derive(Deserialize)]
+struct Form {
+    payload: String,
+}
+
+/// The JSON payload of the body: the body itself, or the `payload` form field.
+/// Checks that it is a JSON object; the full parse happens in the caller's decode.
+pub fn json_payload(kind: BodyKind, body: Vec<u8>) -> Result<Vec<u8>, ApiError> {
+    let payload = match kind {
+        BodyKind::Json => body,
+        BodyKind::Form => serde_urlencoded::from_bytes::<Form>(&body)
+            .map_err(|_| {
+                ApiError::MalformedBody("a form body must carry the JSON in a `payload` field".into())
+            })?
+            .payload
+            .into_bytes(),
+    };
+    let first = payload.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        return Err(ApiError::MalformedBody("the payload must be a JSON object".into()));
+    }
+    Ok(payload)
+}
+
+/// Fails with 400 unless `payload` is well-formed JSON.
+pub fn check_json(payload: &[u8]) -> Result<(), ApiError> {
+    serde_json::from_slice::<serde::de::IgnoredAny>(payload)
+        .map(|_| ())
+        .map_err(|e| ApiError::MalformedBody(format!("invalid JSON: {e}")))
+}

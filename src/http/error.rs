@@ -1,0 +1,141 @@
+//! The one API error type. Every failure a client can see has a stable `code`, an HTTP
+//! status, and a human `message`; internal causes are logged with their source chain
+//! and never leaked.
+
+use std::sync::Arc;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+use crate::intake::IntakeError;
+use crate::store::StoreError;
+use crate::verify::AuthError;
+
+/// Seconds a client is asked to wait before retrying when the store is unavailable.
+const RETRY_AFTER_SECS: u64 = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error("missing required header `{0}`")]
+    MissingHeader(&'static str),
+    #[error("header `{name}` is invalid: {reason}")]
+    InvalidHeader { name: &'static str, reason: String },
+    #[error("the body is malformed: {0}")]
+    MalformedBody(String),
+    #[error("the request body is larger than the limit of {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("content type `{0}` is not supported: send application/json or application/x-www-form-urlencoded")]
+    UnsupportedMediaType(String),
+    #[error("no source named `{0}` is configured")]
+    UnknownSource(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("query parameter `{name}` is invalid: {reason}")]
+    InvalidQuery { name: &'static str, reason: String },
+    #[error("the store could not commit the delivery; retry later")]
+    StoreUnavailable(#[source] Arc<StoreError>),
+    #[error("the server is shutting down; retry later")]
+    ShuttingDown,
+    #[error("internal error")]
+    Internal(#[source] StoreError),
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    code: &'a str,
+    message: String,
+}
+
+impl ApiError {
+    pub fn invalid_query(name: &'static str, reason: impl Into<String>) -> Self {
+        ApiError::InvalidQuery {
+            name,
+            reason: reason.into(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Auth(AuthError::KeyWrongSource) => StatusCode::FORBIDDEN,
+            ApiError::Auth(_) => StatusCode::UNAUTHORIZED,
+            ApiError::MissingHeader(_)
+            | ApiError::InvalidHeader { .. }
+            | ApiError::MalformedBody(_)
+            | ApiError::InvalidQuery { .. } => StatusCode::BAD_REQUEST,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::UnknownSource(_) | ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::StoreUnavailable(_) | ApiError::ShuttingDown => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable, documented error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Auth(AuthError::SignatureMissing) => "signature_missing",
+            ApiError::Auth(AuthError::SignatureMalformed) => "signature_malformed",
+            ApiError::Auth(AuthError::SignatureMismatch) => "signature_invalid",
+            ApiError::Auth(AuthError::TimestampOutOfRange) => "timestamp_out_of_range",
+            ApiError::Auth(AuthError::KeyMissing) => "api_key_missing",
+            ApiError::Auth(AuthError::KeyInvalid) => "api_key_invalid",
+            ApiError::Auth(AuthError::KeyWrongSource) => "api_key_wrong_source",
+            ApiError::MissingHeader(_) => "missing_header",
+            ApiError::InvalidHeader { .. } => "invalid_header",
+            ApiError::MalformedBody(_) => "malformed_body",
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::UnknownSource(_) => "unknown_source",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::InvalidQuery { .. } => "invalid_query",
+            ApiError::StoreUnavailable(_) => "store_unavailable",
+            ApiError::ShuttingDown => "shutting_down",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<IntakeError> for ApiError {
+    fn from(error: IntakeError) -> Self {
+        match error {
+            IntakeError::Closed => ApiError::ShuttingDown,
+            IntakeError::Store(e) => ApiError::StoreUnavailable(e),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        ApiError::Internal(error)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(code = self.code(), error = %crate::telemetry::chain(&self), "request failed");
+        }
+        let mut response = (
+            status,
+            Json(Body {
+                code: self.code(),
+                message: self.to_string(),
+            }),
+        )
+            .into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(RETRY_AFTER_SECS),
+            );
+        }
+        response
+    }
+}

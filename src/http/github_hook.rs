@@ -1,0 +1,159 @@
+//! `POST /hooks/github`: GitHub's headers exactly as GitHub sends them, the signature
+//! checked over the raw bytes before anything is parsed, then one durable commit before
+//! the 2xx. Every event type is stored; the projected ones also update entities.
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use serde_json::error::Category;
+
+use super::body;
+use super::error::ApiError;
+use super::AppState;
+use crate::github::payload::Payload;
+use crate::model::{Envelope, WriteOutcome};
+use crate::verify::github::{self as signature, SignatureHeaders};
+
+pub const SOURCE: &str = "github";
+
+#[derive(Serialize)]
+struct Ack {
+    status: WriteOutcome,
+    event: String,
+    delivery_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    zen: Option<String>,
+}
+
+/// What is known of a delivery so far, for the delivery log if it gets rejected.
+#[derive(Default)]
+pub(super) struct Seen {
+    pub event: Option<String>,
+    pub action: Option<String>,
+    pub delivery_id: Option<String>,
+    pub hook_id: Option<String>,
+    pub size: usize,
+    /// Set once the request is authenticated; only then are its names trusted.
+    pub verified: bool,
+}
+
+pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    let received_at = chrono::Utc::now().timestamp_millis();
+    let mut seen = Seen::default();
+    match ingest(&state, &headers, body, received_at, &mut seen).await {
+        Ok(ack) => {
+            state.metrics.delivery(SOURCE, &ack.event, ack.status.as_str());
+            state.metrics.ack(SOURCE, started.elapsed());
+            Json(ack).into_response()
+        }
+        Err(error) => {
+            state.reject(SOURCE, received_at, seen, &error);
+            error.into_response()
+        }
+    }
+}
+
+#[tracing::instrument(name = "github_delivery", skip_all, fields(event, delivery_id))]
+async fn ingest(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    received_at: i64,
+    seen: &mut Seen,
+) -> Result<Ack, ApiError> {
+    // What the request claims, for the delivery log should it be rejected.
+    let claimed = |name| {
+        let value = headers.get(name)?.to_str().ok()?;
+        Some(value.chars().take(128).collect::<String>())
+    };
+    seen.event = claimed("x-github-event");
+    seen.delivery_id = claimed("x-github-delivery");
+    seen.hook_id = claimed("x-github-hook-id");
+    let raw = body::read_limited(headers, body, state.config.limits.max_body_bytes).await?;
+    seen.size = raw.len();
+
+    let signatures = SignatureHeaders {
+        sha256: body::header(headers, "x-hub-signature-256")?,
+        sha1: body::header(headers, "x-hub-signature")?,
+    };
+    signature::verify(
+        &state.github_secrets,
+        signatures,
+        state.config.github.allow_sha1,
+        &raw,
+    )?;
+    seen.verified = true;
+
+    let event = body::required_header(headers, "x-github-event")?;
+    body::check_token("X-GitHub-Event", event, 64)?;
+    let delivery_id = body::required_header(headers, "x-github-delivery")?;
+    body::check_token("X-GitHub-Delivery", delivery_id, 128)?;
+    let hook_id = body::header(headers, "x-github-hook-id")?.filter(|h| !h.is_empty());
+    if let Some(hook_id) = hook_id {
+        body::check_token("X-GitHub-Hook-ID", hook_id, 64)?;
+    }
+    tracing::Span::current()
+        .record("event", event)
+        .record("delivery_id", delivery_id);
+
+    let kind = body::body_kind(headers, true)?;
+    let payload = body::json_payload(kind, raw)?;
+    let decoded = match serde_json::from_slice::<Payload>(&payload) {
+        Ok(decoded) => Some(decoded),
+        Err(e) if matches!(e.classify(), Category::Syntax | Category::Eof) => {
+            return Err(ApiError::MalformedBody(format!("invalid JSON: {e}")));
+        }
+        Err(e) => {
+            // Valid JSON of an unexpected shape: store it raw, project nothing.
+            body::check_json(&payload)?;
+            tracing::warn!(error = %e, "payload stored without projection");
+            state.metrics.projection_failed();
+            None
+        }
+    };
+    let action = decoded.as_ref().and_then(|p| p.action.clone());
+    seen.action = action.clone();
+    let writes = decoded
+        .as_ref()
+        .map(|p| crate::github::project(event, p, received_at))
+        .unwrap_or_default();
+    let zen = (event == "ping")
+        .then(|| zen_of(&payload))
+        .flatten();
+
+    let envelope = Envelope {
+        source: SOURCE.to_owned(),
+        kind: event.to_owned(),
+        action,
+        delivery_id: delivery_id.to_owned(),
+        hook_id: hook_id.map(str::to_owned),
+        dedup_key: format!("{}:{delivery_id}", hook_id.unwrap_or_default()),
+        received_at,
+        size: seen.size,
+        payload,
+        writes,
+    };
+    let status = state.intake.submit(envelope).await?;
+    tracing::debug!(status = status.as_str(), "delivery committed");
+    Ok(Ack {
+        status,
+        event: event.to_owned(),
+        delivery_id: delivery_id.to_owned(),
+        zen,
+    })
+}
+
+fn zen_of(payload: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Ping {
+        zen: Option<String>,
+    }
+    serde_json::from_slice::<Ping>(payload).ok()?.zen
+}
+

@@ -1,0 +1,162 @@
+//! The HTTP surface: the router, the state every handler shares, and the operational
+//! endpoints (`/healthz`, `/readyz`, `/metrics`). Hook and stats handlers live in their
+//! own modules.
+
+mod api;
+mod body;
+pub mod error;
+mod github_hook;
+mod query;
+mod rejected;
+mod source_hook;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use secrecy::SecretString;
+use serde_json::json;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::intake::Intake;
+use crate::stats::{rfc3339, DeliveryRecord};
+use crate::store::Store;
+use crate::telemetry::metrics::Metrics;
+use error::ApiError;
+use github_hook::Seen;
+pub use rejected::RejectedLog;
+
+/// How many rejected deliveries the delivery log remembers.
+const REJECTED_LOG_CAPACITY: usize = 1000;
+
+/// How a configured server source authenticates, with its keys decoded once.
+#[derive(Clone)]
+pub enum SourceAuthState {
+    StandardWebhooks { keys: Vec<Vec<u8>>, tolerance: u64 },
+    ApiKey,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn Store>,
+    pub intake: Intake,
+    pub github_secrets: Arc<Vec<SecretString>>,
+    pub sources: Arc<HashMap<String, SourceAuthState>>,
+    pub metrics: Arc<Metrics>,
+    pub rejected: Arc<RejectedLog>,
+}
+
+impl AppState {
+    pub fn new(
+        config: Arc<Config>,
+        store: Arc<dyn Store>,
+        intake: Intake,
+        github_secrets: Vec<SecretString>,
+        metrics: Arc<Metrics>,
+    ) -> AppState {
+        let sources = config
+            .sources
+            .iter()
+            .map(|(name, source)| (name.clone(), SourceAuthState::from_config(source)))
+            .collect();
+        AppState {
+            config,
+            store,
+            intake,
+            github_secrets: Arc::new(github_secrets),
+            sources: Arc::new(sources),
+            metrics,
+            rejected: Arc::new(RejectedLog::new(REJECTED_LOG_CAPACITY)),
+        }
+    }
+
+    /// Records a rejected delivery in the metrics, the log and the in-memory delivery log.
+    fn reject(&self, source: &str, received_at: i64, seen: Seen, error: &ApiError) {
+        // Only authenticated event names become metric labels, so unauthenticated
+        // callers cannot mint label values.
+        let event_label = match (&seen.event, seen.verified) {
+            (Some(event), true) => event.as_str(),
+            _ => "unknown",
+        };
+        self.metrics.delivery(source, event_label, "rejected");
+        tracing::info!(
+            source,
+            code = error.code(),
+            delivery_id = seen.delivery_id.as_deref().unwrap_or("-"),
+            "delivery rejected"
+        );
+        self.rejected.push(
+            received_at,
+            DeliveryRecord {
+                seq: None,
+                source: source.to_owned(),
+                event: seen.event.unwrap_or_default(),
+                action: seen.action,
+                delivery_id: seen.delivery_id,
+                hook_id: seen.hook_id,
+                status: "rejected".into(),
+                reason: Some(error.code().to_owned()),
+                received_at: rfc3339(received_at),
+                size: seen.size as u64,
+            },
+        );
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/hooks/github", post(github_hook::receive))
+        .route("/hooks/{source}", post(source_hook::receive))
+        .nest("/api/v1", api::routes())
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    let store = state.store.ping().await;
+    let intake = state.intake.is_open();
+    let ready = store.is_ok() && intake;
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = json!({
+        "status": if ready { "ready" } else { "not_ready" },
+        "checks": {
+            "store": if store.is_ok() { "ok" } else { "unavailable" },
+            "intake": if intake { "ok" } else { "stopped" },
+        }
+    });
+    (status, Json(body)).into_response()
+}
+
+async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let size = state.store.size_bytes().await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(size),
+    )
+        .into_response())
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such endpoint; see the README's API reference".into())
+}

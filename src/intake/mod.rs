@@ -1,0 +1,147 @@
+//! Group commit: request handlers submit envelopes and wait; one loop drains whatever
+//! has queued up into a single store batch, commits it, and only then answers every
+//! waiter. Concurrency raises the batch size instead of the number of fsyncs.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::task::JoinHandle;
+
+use crate::config::IntakeConfig;
+use crate::model::{Envelope, WriteOutcome};
+use crate::store::{Store, StoreError};
+use crate::telemetry::metrics::Metrics;
+
+/// Largest sum of payload bytes committed in one batch.
+const MAX_BATCH_BYTES: usize = 64 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    #[error("intake is shutting down")]
+    Closed,
+    #[error("the store failed to commit the batch")]
+    Store(#[source] Arc<StoreError>),
+}
+
+struct Pending {
+    envelope: Envelope,
+    reply: oneshot::Sender<Result<WriteOutcome, IntakeError>>,
+}
+
+/// The handle request handlers submit through. Cheap to clone.
+#[derive(Clone)]
+pub struct Intake {
+    tx: mpsc::Sender<Pending>,
+}
+
+/// The commit loop; [`IntakeWorker::shutdown`] commits what is queued and stops it.
+pub struct IntakeWorker {
+    close: Arc<Notify>,
+    handle: JoinHandle<()>,
+}
+
+impl Intake {
+    pub fn start(
+        store: Arc<dyn Store>,
+        config: &IntakeConfig,
+        metrics: Arc<Metrics>,
+    ) -> (Intake, IntakeWorker) {
+        let (tx, rx) = mpsc::channel(config.queue_capacity);
+        let close = Arc::new(Notify::new());
+        let handle = tokio::spawn(commit_loop(
+            rx,
+            store,
+            config.max_batch,
+            metrics,
+            close.clone(),
+        ));
+        (Intake { tx }, IntakeWorker { close, handle })
+    }
+
+    /// Resolves once the envelope is durably committed (or found to be a duplicate).
+    pub async fn submit(&self, envelope: Envelope) -> Result<WriteOutcome, IntakeError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Pending { envelope, reply })
+            .await
+            .map_err(|_| IntakeError::Closed)?;
+        answer.await.map_err(|_| IntakeError::Closed)?
+    }
+
+    /// False once the commit loop has stopped.
+    pub fn is_open(&self) -> bool {
+        !self.tx.is_closed()
+    }
+}
+
+impl IntakeWorker {
+    /// Stops taking new envelopes, commits every queued one, and waits for the loop.
+    pub async fn shutdown(self) {
+        self.close.notify_one();
+        if let Err(error) = self.handle.await {
+            tracing::error!(%error, "intake commit loop ended abnormally");
+        }
+    }
+}
+
+async fn commit_loop(
+    mut rx: mpsc::Receiver<Pending>,
+    store: Arc<dyn Store>,
+    max_batch: usize,
+    metrics: Arc<Metrics>,
+    close: Arc<Notify>,
+) {
+    let mut closing = false;
+    loop {
+        let first = tokio::select! {
+            biased;
+            item = rx.recv() => match item {
+                Some(item) => item,
+                None => break,
+            },
+            _ = close.notified(), if !closing => {
+                closing = true;
+                rx.close();
+                continue;
+            }
+        };
+        let mut bytes = first.envelope.payload.len();
+        let mut batch = vec![first];
+        while batch.len() < max_batch && bytes < MAX_BATCH_BYTES {
+            match rx.try_recv() {
+                Ok(item) => {
+                    bytes += item.envelope.payload.len();
+                    batch.push(item);
+                }
+                Err(_) => break,
+            }
+        }
+        commit(&*store, batch, &metrics).await;
+    }
+    tracing::info!("intake commit loop stopped");
+}
+
+async fn commit(store: &dyn Store, batch: Vec<Pending>, metrics: &Metrics) {
+    let size = batch.len();
+    let (envelopes, replies): (Vec<_>, Vec<_>) =
+        batch.into_iter().map(|p| (p.envelope, p.reply)).unzip();
+    let started = Instant::now();
+    let result = store.write_batch(envelopes).await;
+    metrics.observe_batch(size, started.elapsed());
+    match result {
+        Ok(outcomes) => {
+            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                // A waiter that went away (client disconnected) is fine: it is stored.
+                let _ = reply.send(Ok(outcome));
+            }
+        }
+        Err(error) => {
+            tracing::error!(error = %crate::telemetry::chain(&error), batch = size, "group commit failed");
+            let error = Arc::new(error);
+            for reply in replies {
+                let _ = reply.send(Err(IntakeError::Store(error.clone())));
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Reckon: receives webhooks and events, stores them durably, turns them into
+//! statistics. `run(config, listener)` starts the whole service, which is what the
+//! binary and the integration tests both do.
+
+pub mod admin;
+pub mod cli;
+pub mod config;
+pub mod github;
+pub mod http;
+pub mod intake;
+pub mod model;
+pub mod stats;
+pub mod store;
+pub mod telemetry;
+pub mod verify;
+pub mod webhook_secret;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::config::{Config, StoreKind};
+use crate::intake::{Intake, IntakeWorker};
+use crate::store::sqlite::{SqliteOptions, SqliteStore};
+use crate::store::{Store, StoreError};
+use crate::telemetry::metrics::Metrics;
+use crate::webhook_secret::{SecretFileError, SecretOrigin};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("cannot open the store")]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Secret(#[from] SecretFileError),
+    #[error("the HTTP server failed")]
+    Serve(#[source] std::io::Error),
+}
+
+/// Opens the configured store backend.
+pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
+    match config.store {
+        StoreKind::Sqlite => {
+            let options = SqliteOptions {
+                synchronous: config.sqlite.synchronous,
+                read_pool_size: config.sqlite.read_pool_size,
+            };
+            Ok(Arc::new(SqliteStore::open(&config.sqlite_path(), &options)?))
+        }
+    }
+}
+
+/// A built service, ready to serve: store open, secrets resolved, intake running.
+pub struct App {
+    state: http::AppState,
+    worker: IntakeWorker,
+    secret_origin: SecretOrigin,
+}
+
+impl App {
+    pub async fn build(config: Config) -> Result<App, Error> {
+        config.validate()?;
+        let store = open_store(&config)?;
+        let (secrets, secret_origin) = webhook_secret::resolve(&config)?;
+        let metrics = Arc::new(Metrics::new());
+        let (intake, worker) = Intake::start(store.clone(), &config.intake, metrics.clone());
+        let state = http::AppState::new(Arc::new(config), store, intake, secrets, metrics);
+        Ok(App {
+            state,
+            worker,
+            secret_origin,
+        })
+    }
+
+    /// Where the GitHub webhook secret came from (and, on first start, the secret).
+    pub fn secret_origin(&self) -> &SecretOrigin {
+        &self.secret_origin
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests and commits
+    /// every queued delivery before returning.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), Error> {
+        let addr = listener.local_addr().map_err(Error::Serve)?;
+        tracing::info!(%addr, "serving");
+        let router = http::router(self.state);
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        tracing::info!("http server stopped");
+        self.worker.shutdown().await;
+        served.map_err(Error::Serve)
+    }
+}
+
+/// Runs the service on `listener` until SIGTERM or Ctrl-C.
+pub async fn run(config: Config, listener: TcpListener) -> Result<(), Error> {
+    App::build(config).await?.serve(listener, shutdown_signal()).await
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for ctrl-c");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for sigterm");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("ctrl-c received; shutting down"),
+        _ = term => tracing::info!("sigterm received; shutting down"),
+    }
+}

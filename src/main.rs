@@ -1,0 +1,74 @@
+//! The `reckon` binary: parse the command line, load config, hand over to the library.
+
+use anyhow::Context;
+use clap::Parser;
+use reckon::cli::{Cli, Command, ConfigCommand, KeysCommand};
+use reckon::config::{Config, Overrides};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let listen = match &cli.command {
+        Command::Serve(args) => args.listen.clone(),
+        _ => None,
+    };
+    if let Command::Config(ConfigCommand::Defaults) = cli.command {
+        print!("{}", reckon::config::DEFAULTS_TOML);
+        return Ok(());
+    }
+    let config = Config::load(
+        cli.config.as_deref(),
+        Overrides {
+            listen,
+            data_dir: cli.data_dir.clone(),
+        },
+    )
+    .context("invalid configuration")?;
+    reckon::telemetry::init(&config.log);
+    for name in reckon::config::unknown_env_vars() {
+        tracing::warn!(variable = %name, "ignoring environment variable that maps to no config key");
+    }
+
+    match cli.command {
+        Command::Serve(_) => serve(config).await,
+        Command::Keys(KeysCommand::Add { source, name }) => {
+            println!("{}", reckon::admin::keys_add(&config, &source, name).await?);
+            Ok(())
+        }
+        Command::Keys(KeysCommand::List) => {
+            println!("{}", reckon::admin::keys_list(&config).await?);
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Revoke { id }) => {
+            println!("{}", reckon::admin::keys_revoke(&config, &id).await?);
+            Ok(())
+        }
+        Command::Config(ConfigCommand::Check) => {
+            println!("{}", reckon::admin::config_summary(&config));
+            Ok(())
+        }
+        Command::Config(ConfigCommand::Defaults) => unreachable!("handled above"),
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let addr = config.listen_addr()?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    let base = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}"));
+    let data_dir = config.data_dir.clone();
+    let app = reckon::App::build(config).await?;
+    println!("reckon is listening on http://{local}");
+    println!("  GitHub webhook URL: {}/hooks/github", base.trim_end_matches('/'));
+    println!("  content type:       application/json");
+    println!("  {}", app.secret_origin().describe());
+    println!("  data:               {}", data_dir.display());
+    println!("  stats API:          http://{local}/api/v1/github/orgs");
+    app.serve(listener, reckon::shutdown_signal()).await?;
+    Ok(())
+}

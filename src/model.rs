@@ -1,0 +1,157 @@
+//! The shapes that cross the store boundary: the envelope every delivery is stored in,
+//! and the versioned entity writes projections produce. Backends see nothing else.
+
+use serde::Serialize;
+
+/// One delivery as received: who sent it, what it is, and the raw JSON body.
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    /// `github` or a configured source name.
+    pub source: String,
+    /// The event type: `X-GitHub-Event`, or a source event's `type`.
+    pub kind: String,
+    pub action: Option<String>,
+    /// The sender's delivery id (`X-GitHub-Delivery`, `webhook-id`, `Idempotency-Key`).
+    pub delivery_id: String,
+    pub hook_id: Option<String>,
+    /// Deduplication key, unique per source.
+    pub dedup_key: String,
+    /// Unix milliseconds.
+    pub received_at: i64,
+    /// Size of the request body as received, in bytes.
+    pub size: usize,
+    /// The JSON payload (for form bodies, the decoded `payload` field).
+    pub payload: Vec<u8>,
+    /// Entity writes derived from the payload; applied only if the delivery is new.
+    pub writes: Vec<EntityWrite>,
+}
+
+/// What storing one envelope did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WriteOutcome {
+    Accepted,
+    Duplicate,
+}
+
+impl WriteOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WriteOutcome::Accepted => "accepted",
+            WriteOutcome::Duplicate => "duplicate",
+        }
+    }
+}
+
+/// Versions order writes to one entity: a write applies only if its version is at
+/// least the stored one, so replays and late deliveries never roll state back.
+pub type Version = i64;
+
+/// Builds a version from a timestamp in milliseconds and a tie-break rank, so that at
+/// equal timestamps the later life-cycle stage (closed, merged, deleted) wins.
+pub fn version(timestamp_ms: i64, rank: u8) -> Version {
+    timestamp_ms.saturating_mul(4).saturating_add(i64::from(rank & 3))
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EntityWrite {
+    Org(Org),
+    Repo(Repo),
+    Team(Team),
+    OrgMember(Membership),
+    /// A user seen in a team of the org: an org member unless the org says otherwise.
+    OrgMemberSeen(Membership),
+    TeamMember { team_id: i64, member: Membership },
+    PullRequest(PullRequest),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Org {
+    /// Lower-case login: the key every per-org entity refers to.
+    pub key: String,
+    pub login: String,
+    pub id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Repo {
+    pub id: i64,
+    pub org: String,
+    pub name: String,
+    pub full_name: String,
+    pub private: bool,
+    pub archived: bool,
+    /// Deletion is final: ids are never reused.
+    pub deleted: bool,
+    pub version: Version,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Team {
+    pub id: i64,
+    pub org: String,
+    pub slug: Option<String>,
+    pub name: Option<String>,
+    pub deleted: bool,
+    pub version: Version,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Membership {
+    pub org: String,
+    pub user_id: i64,
+    pub login: String,
+    pub present: bool,
+    pub version: Version,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrState {
+    Open,
+    Closed,
+    Merged,
+}
+
+impl PrState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrState::Open => "open",
+            PrState::Closed => "closed",
+            PrState::Merged => "merged",
+        }
+    }
+
+    /// Tie-break rank: at equal `updated_at`, merged beats closed beats open.
+    pub fn rank(self) -> u8 {
+        match self {
+            PrState::Open => 0,
+            PrState::Closed => 1,
+            PrState::Merged => 2,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PullRequest {
+    pub id: i64,
+    pub org: String,
+    pub repo_id: i64,
+    pub repo: String,
+    pub number: i64,
+    pub title: String,
+    pub state: PrState,
+    pub draft: bool,
+    pub author: String,
+    pub author_id: i64,
+    pub base_ref: String,
+    pub labels: Vec<String>,
+    pub requested_reviewers: Vec<String>,
+    pub additions: Option<i64>,
+    pub deletions: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub closed_at: Option<i64>,
+    pub merged_at: Option<i64>,
+    pub version: Version,
+}

@@ -1,0 +1,93 @@
+//! The store boundary: durable batched ingest of envelopes with their entity writes,
+//! the stats queries, the delivery log and API keys. SQLite is the embedded default;
+//! every backend must pass the shared conformance suite in `tests/store_conformance.rs`.
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+use crate::model::{Envelope, WriteOutcome};
+use crate::stats::{
+    DayCount, DeliveryQuery, DeliveryRecord, EventsQuery, Interval, OrgListItem, OrgSummary,
+    PrFilter, SeriesPoint, StoredEvent, TeamMember, TeamStats, TimeRange,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("sqlite error")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("no database connection available")]
+    Pool(#[from] r2d2::Error),
+    #[error("store i/o error at {path}")]
+    Io {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the store task failed")]
+    Task(#[from] tokio::task::JoinError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("the store was written by a newer Reckon (schema version {found}, this build knows {known})")]
+    SchemaTooNew { found: i64, known: i64 },
+}
+
+/// An API key as stored: never the key itself, only the hash of its secret part.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiKeyRecord {
+    pub id: String,
+    pub source: String,
+    pub name: Option<String>,
+    #[serde(skip)]
+    pub hash: Vec<u8>,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Stores a batch durably, in one commit. An envelope whose (source, dedup key) is
+    /// already stored is recorded as a duplicate delivery and its writes are skipped.
+    /// Returns one outcome per envelope, in order. On error nothing is acknowledged.
+    async fn write_batch(&self, batch: Vec<Envelope>) -> Result<Vec<WriteOutcome>, StoreError>;
+
+    /// Orgs the store knows of, by key.
+    async fn orgs(&self) -> Result<Vec<OrgListItem>, StoreError>;
+    /// Counts for one org, or `None` if the org is unknown.
+    async fn org_summary(&self, org: &str) -> Result<Option<OrgSummary>, StoreError>;
+    /// PRs opened, merged and closed per bucket; buckets without PRs are left out.
+    async fn pr_series(
+        &self,
+        filter: &PrFilter,
+        interval: Interval,
+    ) -> Result<Vec<SeriesPoint>, StoreError>;
+    /// Per-team members, PRs opened and merged in the range, and median time to merge.
+    async fn team_stats(&self, org: &str, range: TimeRange)
+        -> Result<Vec<TeamStats>, StoreError>;
+    /// Current members of a team, or `None` if the team is unknown.
+    async fn team_members(
+        &self,
+        org: &str,
+        team: &str,
+    ) -> Result<Option<Vec<TeamMember>>, StoreError>;
+
+    async fn events(&self, query: &EventsQuery) -> Result<Vec<StoredEvent>, StoreError>;
+    async fn event_days(
+        &self,
+        source: Option<&str>,
+        range: TimeRange,
+    ) -> Result<Vec<DayCount>, StoreError>;
+    async fn deliveries(&self, query: &DeliveryQuery) -> Result<Vec<DeliveryRecord>, StoreError>;
+
+    async fn create_api_key(&self, key: ApiKeyRecord) -> Result<(), StoreError>;
+    async fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError>;
+    async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
+    /// Marks a key revoked; `false` if no such live key.
+    async fn revoke_api_key(&self, id: &str) -> Result<bool, StoreError>;
+
+    /// Cheap liveness check for `/readyz`.
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// Bytes the store occupies, for the `reckon_store_size_bytes` metric.
+    async fn size_bytes(&self) -> Result<u64, StoreError>;
+}

@@ -1,0 +1,267 @@
+//! The embedded store: one SQLite file in WAL mode. A single writer connection takes
+//! whole group-commit batches (one fsync each with `synchronous = full`); a small pool
+//! of read-only connections answers the stats API without blocking ingest.
+
+mod read;
+mod schema;
+mod write;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+
+use super::{ApiKeyRecord, Store, StoreError};
+use crate::config::Synchronous;
+use crate::model::{Envelope, WriteOutcome};
+use crate::stats::{
+    rfc3339, DayCount, DeliveryQuery, DeliveryRecord, EventsQuery, Interval, OrgListItem,
+    OrgSummary, PrFilter, SeriesPoint, StoredEvent, TeamMember, TeamStats, TimeRange,
+};
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    pub synchronous: Synchronous,
+    pub read_pool_size: u32,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            synchronous: Synchronous::Full,
+            read_pool_size: 4,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Arc<Mutex<Connection>>,
+    readers: r2d2::Pool<SqliteConnectionManager>,
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating if needed) the database at `path`.
+    pub fn open(path: &Path, options: &SqliteOptions) -> Result<SqliteStore, StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+                path: dir.to_owned(),
+                source,
+            })?;
+        }
+        let mut writer = Connection::open(path)?;
+        writer.busy_timeout(BUSY_TIMEOUT)?;
+        writer.pragma_update(None, "journal_mode", "wal")?;
+        writer.pragma_update(
+            None,
+            "synchronous",
+            match options.synchronous {
+                Synchronous::Full => "full",
+                Synchronous::Normal => "normal",
+            },
+        )?;
+        writer.set_prepared_statement_cache_capacity(64);
+        schema::migrate(&mut writer)?;
+
+        let manager = SqliteConnectionManager::file(path)
+            .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .with_init(|c| c.busy_timeout(BUSY_TIMEOUT));
+        let readers = r2d2::Pool::builder()
+            .max_size(options.read_pool_size)
+            .min_idle(Some(1))
+            .build(manager)?;
+        Ok(SqliteStore {
+            path: path.to_owned(),
+            writer: Arc::new(Mutex::new(writer)),
+            readers,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn lock_writer(writer: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+        // A panic mid-transaction drops (rolls back) the transaction; the connection
+        // itself stays usable.
+        writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    async fn with_writer<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || f(&mut Self::lock_writer(&writer))).await?
+    }
+
+    async fn with_reader<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let pool = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = pool.get()?;
+            f(&conn)
+        })
+        .await?
+    }
+}
+
+fn key_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKeyRecord> {
+    Ok(ApiKeyRecord {
+        id: r.get(0)?,
+        source: r.get(1)?,
+        name: r.get(2)?,
+        hash: r.get(3)?,
+        created_at: rfc3339(r.get(4)?),
+        revoked_at: r.get::<_, Option<i64>>(5)?.map(rfc3339),
+    })
+}
+
+const KEY_COLUMNS: &str = "id, source, name, hash, created_at, revoked_at";
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn write_batch(&self, batch: Vec<Envelope>) -> Result<Vec<WriteOutcome>, StoreError> {
+        self.with_writer(move |conn| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let outcomes = write::write_batch(&tx, &batch)?;
+            tx.commit()?;
+            Ok(outcomes)
+        })
+        .await
+    }
+
+    async fn orgs(&self) -> Result<Vec<OrgListItem>, StoreError> {
+        self.with_reader(read::orgs).await
+    }
+
+    async fn org_summary(&self, org: &str) -> Result<Option<OrgSummary>, StoreError> {
+        let org = org.to_owned();
+        self.with_reader(move |c| read::org_summary(c, &org)).await
+    }
+
+    async fn pr_series(
+        &self,
+        filter: &PrFilter,
+        interval: Interval,
+    ) -> Result<Vec<SeriesPoint>, StoreError> {
+        let filter = filter.clone();
+        self.with_reader(move |c| read::pr_series(c, &filter, interval))
+            .await
+    }
+
+    async fn team_stats(
+        &self,
+        org: &str,
+        range: TimeRange,
+    ) -> Result<Vec<TeamStats>, StoreError> {
+        let org = org.to_owned();
+        self.with_reader(move |c| read::team_stats(c, &org, range))
+            .await
+    }
+
+    async fn team_members(
+        &self,
+        org: &str,
+        team: &str,
+    ) -> Result<Option<Vec<TeamMember>>, StoreError> {
+        let (org, team) = (org.to_owned(), team.to_owned());
+        self.with_reader(move |c| read::team_members(c, &org, &team))
+            .await
+    }
+
+    async fn events(&self, query: &EventsQuery) -> Result<Vec<StoredEvent>, StoreError> {
+        let query = query.clone();
+        self.with_reader(move |c| read::events(c, &query)).await
+    }
+
+    async fn event_days(
+        &self,
+        source: Option<&str>,
+        range: TimeRange,
+    ) -> Result<Vec<DayCount>, StoreError> {
+        let source = source.map(str::to_owned);
+        self.with_reader(move |c| read::event_days(c, source.as_deref(), range))
+            .await
+    }
+
+    async fn deliveries(&self, query: &DeliveryQuery) -> Result<Vec<DeliveryRecord>, StoreError> {
+        let query = query.clone();
+        self.with_reader(move |c| read::deliveries(c, &query)).await
+    }
+
+    async fn create_api_key(&self, key: ApiKeyRecord) -> Result<(), StoreError> {
+        self.with_writer(move |c| {
+            c.execute(
+                "INSERT INTO api_keys (id, source, name, hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![key.id, key.source, key.name, key.hash, chrono::Utc::now().timestamp_millis()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        self.with_reader(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {KEY_COLUMNS} FROM api_keys ORDER BY created_at, id"
+            ))?;
+            let rows = stmt.query_map([], key_from_row)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let id = id.to_owned();
+        self.with_reader(move |c| {
+            Ok(c.prepare_cached(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ?1"))?
+                .query_row([id], key_from_row)
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn revoke_api_key(&self, id: &str) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.with_writer(move |c| {
+            let n = c.execute(
+                "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                params![id, chrono::Utc::now().timestamp_millis()],
+            )?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.with_reader(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await
+    }
+
+    async fn size_bytes(&self) -> Result<u64, StoreError> {
+        let base = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            ["", "-wal", "-shm"]
+                .iter()
+                .map(|suffix| {
+                    let mut p = base.clone().into_os_string();
+                    p.push(suffix);
+                    std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
+                })
+                .sum()
+        })
+        .await
+        .map_err(StoreError::from)
+    }
+}

@@ -1,0 +1,136 @@
+//! The SQLite schema and its migrations, tracked with `PRAGMA user_version` so a data
+//! dir from an older Reckon is upgraded in place and one from a newer Reckon is refused.
+
+use rusqlite::Connection;
+
+use crate::store::StoreError;
+
+/// Each entry migrates from version `index` to `index + 1`.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE events (
+    seq          INTEGER PRIMARY KEY,
+    source       TEXT    NOT NULL,
+    dedup_key    TEXT    NOT NULL,
+    kind         TEXT    NOT NULL,
+    action       TEXT,
+    delivery_id  TEXT    NOT NULL,
+    hook_id      TEXT,
+    received_at  INTEGER NOT NULL,
+    day          TEXT    NOT NULL,
+    payload      BLOB    NOT NULL,
+    UNIQUE (source, dedup_key)
+);
+CREATE INDEX events_by_day ON events (source, day, seq);
+CREATE INDEX events_day ON events (day);
+
+CREATE TABLE deliveries (
+    seq          INTEGER PRIMARY KEY,
+    source       TEXT    NOT NULL,
+    kind         TEXT    NOT NULL,
+    action       TEXT,
+    delivery_id  TEXT    NOT NULL,
+    hook_id      TEXT,
+    status       TEXT    NOT NULL,
+    received_at  INTEGER NOT NULL,
+    size         INTEGER NOT NULL
+);
+CREATE INDEX deliveries_by_source ON deliveries (source, seq);
+
+CREATE TABLE orgs (
+    key    TEXT PRIMARY KEY,
+    login  TEXT NOT NULL,
+    id     INTEGER
+);
+
+CREATE TABLE repos (
+    id         INTEGER PRIMARY KEY,
+    org        TEXT    NOT NULL,
+    name       TEXT    NOT NULL,
+    full_name  TEXT    NOT NULL,
+    private    INTEGER NOT NULL,
+    archived   INTEGER NOT NULL,
+    deleted    INTEGER NOT NULL,
+    version    INTEGER NOT NULL
+);
+CREATE INDEX repos_by_org ON repos (org);
+
+CREATE TABLE teams (
+    id       INTEGER PRIMARY KEY,
+    org      TEXT    NOT NULL,
+    slug     TEXT,
+    name     TEXT,
+    deleted  INTEGER NOT NULL,
+    version  INTEGER NOT NULL
+);
+CREATE INDEX teams_by_org ON teams (org, slug);
+
+CREATE TABLE org_members (
+    org      TEXT    NOT NULL,
+    user_id  INTEGER NOT NULL,
+    login    TEXT    NOT NULL,
+    present  INTEGER NOT NULL,
+    version  INTEGER NOT NULL,
+    PRIMARY KEY (org, user_id)
+);
+
+CREATE TABLE team_members (
+    team_id  INTEGER NOT NULL,
+    user_id  INTEGER NOT NULL,
+    org      TEXT    NOT NULL,
+    login    TEXT    NOT NULL,
+    present  INTEGER NOT NULL,
+    version  INTEGER NOT NULL,
+    PRIMARY KEY (team_id, user_id)
+);
+CREATE INDEX team_members_by_user ON team_members (user_id);
+
+CREATE TABLE pull_requests (
+    id                   INTEGER PRIMARY KEY,
+    org                  TEXT    NOT NULL,
+    repo_id              INTEGER NOT NULL,
+    repo                 TEXT    NOT NULL,
+    number               INTEGER NOT NULL,
+    title                TEXT    NOT NULL,
+    state                TEXT    NOT NULL,
+    draft                INTEGER NOT NULL,
+    author               TEXT    NOT NULL,
+    author_id            INTEGER NOT NULL,
+    base_ref             TEXT    NOT NULL,
+    labels               TEXT    NOT NULL,
+    requested_reviewers  TEXT    NOT NULL,
+    additions            INTEGER,
+    deletions            INTEGER,
+    created_at           INTEGER NOT NULL,
+    updated_at           INTEGER NOT NULL,
+    closed_at            INTEGER,
+    merged_at            INTEGER,
+    version              INTEGER NOT NULL
+);
+CREATE INDEX pull_requests_by_org ON pull_requests (org, created_at);
+CREATE INDEX pull_requests_by_author ON pull_requests (author_id);
+
+CREATE TABLE api_keys (
+    id          TEXT PRIMARY KEY,
+    source      TEXT    NOT NULL,
+    name        TEXT,
+    hash        BLOB    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    revoked_at  INTEGER
+);
+"#];
+
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let known = MIGRATIONS.len() as i64;
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > known {
+        return Err(StoreError::SchemaTooNew { found, known });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "migrated sqlite schema");
+    }
+    Ok(())
+}

@@ -1,0 +1,180 @@
+//! The write path: one transaction per group-commit batch. Each envelope is appended
+//! to the journal unless its dedup key is known; only new envelopes apply their entity
+//! writes, each guarded by its version so the newest state always wins.
+
+use rusqlite::{params, Transaction};
+
+use crate::model::{EntityWrite, Envelope, WriteOutcome};
+use crate::store::StoreError;
+
+pub fn write_batch(
+    tx: &Transaction<'_>,
+    batch: &[Envelope],
+) -> Result<Vec<WriteOutcome>, StoreError> {
+    let mut insert_event = tx.prepare_cached(
+        "INSERT INTO events (source, dedup_key, kind, action, delivery_id, hook_id, received_at, day, payload)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (source, dedup_key) DO NOTHING",
+    )?;
+    let mut insert_delivery = tx.prepare_cached(
+        "INSERT INTO deliveries (source, kind, action, delivery_id, hook_id, status, received_at, size)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for env in batch {
+        let day = chrono::DateTime::from_timestamp_millis(env.received_at)
+            .unwrap_or_default()
+            .date_naive()
+            .to_string();
+        let inserted = insert_event.execute(params![
+            env.source,
+            env.dedup_key,
+            env.kind,
+            env.action,
+            env.delivery_id,
+            env.hook_id,
+            env.received_at,
+            day,
+            env.payload,
+        ])?;
+        let outcome = if inserted == 1 {
+            WriteOutcome::Accepted
+        } else {
+            WriteOutcome::Duplicate
+        };
+        insert_delivery.execute(params![
+            env.source,
+            env.kind,
+            env.action,
+            env.delivery_id,
+            env.hook_id,
+            outcome.as_str(),
+            env.received_at,
+            env.size as i64,
+        ])?;
+        if outcome == WriteOutcome::Accepted {
+            for write in &env.writes {
+                apply(tx, write)?;
+            }
+        }
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}
+
+fn apply(tx: &Transaction<'_>, write: &EntityWrite) -> Result<(), StoreError> {
+    match write {
+        EntityWrite::Org(o) => {
+            tx.prepare_cached(
+                "INSERT INTO orgs (key, login, id) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (key) DO UPDATE SET login = excluded.login, id = COALESCE(excluded.id, orgs.id)",
+            )?
+            .execute(params![o.key, o.login, o.id])?;
+        }
+        EntityWrite::Repo(r) => {
+            tx.prepare_cached(
+                "INSERT INTO repos (id, org, name, full_name, private, archived, deleted, version)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (id) DO UPDATE SET
+                    org = excluded.org, name = excluded.name, full_name = excluded.full_name,
+                    private = excluded.private, archived = excluded.archived,
+                    deleted = MAX(repos.deleted, excluded.deleted),
+                    version = MAX(repos.version, excluded.version)
+                 WHERE excluded.version >= repos.version OR excluded.deleted > repos.deleted",
+            )?
+            .execute(params![
+                r.id, r.org, r.name, r.full_name, r.private, r.archived, r.deleted, r.version
+            ])?;
+        }
+        EntityWrite::Team(t) => {
+            tx.prepare_cached(
+                "INSERT INTO teams (id, org, slug, name, deleted, version)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (id) DO UPDATE SET
+                    org = excluded.org,
+                    slug = COALESCE(excluded.slug, teams.slug),
+                    name = COALESCE(excluded.name, teams.name),
+                    deleted = MAX(teams.deleted, excluded.deleted),
+                    version = MAX(teams.version, excluded.version)
+                 WHERE excluded.version >= teams.version OR excluded.deleted > teams.deleted",
+            )?
+            .execute(params![t.id, t.org, t.slug, t.name, t.deleted, t.version])?;
+        }
+        EntityWrite::OrgMember(m) => {
+            tx.prepare_cached(
+                "INSERT INTO org_members (org, user_id, login, present, version)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (org, user_id) DO UPDATE SET
+                    login = excluded.login, present = excluded.present, version = excluded.version
+                 WHERE excluded.version >= org_members.version",
+            )?
+            .execute(params![m.org, m.user_id, m.login, m.present, m.version])?;
+        }
+        EntityWrite::OrgMemberSeen(m) => {
+            // Version 0: any real organization event about this user wins over it.
+            tx.prepare_cached(
+                "INSERT INTO org_members (org, user_id, login, present, version)
+                 VALUES (?1, ?2, ?3, 1, 0)
+                 ON CONFLICT (org, user_id) DO NOTHING",
+            )?
+            .execute(params![m.org, m.user_id, m.login])?;
+        }
+        EntityWrite::TeamMember { team_id, member: m } => {
+            tx.prepare_cached(
+                "INSERT INTO team_members (team_id, user_id, org, login, present, version)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (team_id, user_id) DO UPDATE SET
+                    org = excluded.org, login = excluded.login,
+                    present = excluded.present, version = excluded.version
+                 WHERE excluded.version >= team_members.version",
+            )?
+            .execute(params![team_id, m.user_id, m.org, m.login, m.present, m.version])?;
+        }
+        EntityWrite::PullRequest(p) => {
+            let labels = serde_json::to_string(&p.labels).expect("strings serialize");
+            let reviewers =
+                serde_json::to_string(&p.requested_reviewers).expect("strings serialize");
+            tx.prepare_cached(
+                "INSERT INTO pull_requests (id, org, repo_id, repo, number, title, state, draft,
+                    author, author_id, base_ref, labels, requested_reviewers, additions, deletions,
+                    created_at, updated_at, closed_at, merged_at, version)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+                 ON CONFLICT (id) DO UPDATE SET
+                    org = excluded.org, repo_id = excluded.repo_id, repo = excluded.repo,
+                    number = excluded.number, title = excluded.title, state = excluded.state,
+                    draft = excluded.draft, author = excluded.author, author_id = excluded.author_id,
+                    base_ref = excluded.base_ref, labels = excluded.labels,
+                    requested_reviewers = excluded.requested_reviewers,
+                    additions = COALESCE(excluded.additions, pull_requests.additions),
+                    deletions = COALESCE(excluded.deletions, pull_requests.deletions),
+                    created_at = excluded.created_at, updated_at = excluded.updated_at,
+                    closed_at = excluded.closed_at, merged_at = excluded.merged_at,
+                    version = excluded.version
+                 WHERE excluded.version >= pull_requests.version",
+            )?
+            .execute(params![
+                p.id,
+                p.org,
+                p.repo_id,
+                p.repo,
+                p.number,
+                p.title,
+                p.state.as_str(),
+                p.draft,
+                p.author,
+                p.author_id,
+                p.base_ref,
+                labels,
+                reviewers,
+                p.additions,
+                p.deletions,
+                p.created_at,
+                p.updated_at,
+                p.closed_at,
+                p.merged_at,
+                p.version,
+            ])?;
+        }
+    }
+    Ok(())
+}
