@@ -15,7 +15,11 @@ pub enum AdminError {
     NoSuchKey(String),
 }
 
-pub async fn keys_add(config: &Config, source: &str, name: Option<String>) -> Result<String, AdminError> {
+pub async fn keys_add(
+    config: &Config,
+    source: &str,
+    name: Option<String>,
+) -> Result<String, AdminError> {
     if config.sources.get(source).map(|s| s.auth) != Some(SourceAuth::ApiKey) {
         return Err(AdminError::NotAnApiKeySource(source.to_owned()));
     }

@@ -47,7 +47,10 @@ pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
                 synchronous: config.sqlite.synchronous,
                 read_pool_size: config.sqlite.read_pool_size,
             };
-            Ok(Arc::new(SqliteStore::open(&config.sqlite_path(), &options)?))
+            Ok(Arc::new(SqliteStore::open(
+                &config.sqlite_path(),
+                &options,
+            )?))
         }
     }
 }
@@ -100,7 +103,10 @@ impl App {
 
 /// Runs the service on `listener` until SIGTERM or Ctrl-C.
 pub async fn run(config: Config, listener: TcpListener) -> Result<(), Error> {
-    App::build(config).await?.serve(listener, shutdown_signal()).await
+    App::build(config)
+        .await?
+        .serve(listener, shutdown_signal())
+        .await
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

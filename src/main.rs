@@ -64,7 +64,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let data_dir = config.data_dir.clone();
     let app = reckon::App::build(config).await?;
     println!("reckon is listening on http://{local}");
-    println!("  GitHub webhook URL: {}/hooks/github", base.trim_end_matches('/'));
+    println!(
+        "  GitHub webhook URL: {}/hooks/github",
+        base.trim_end_matches('/')
+    );
     println!("  content type:       application/json");
     println!("  {}", app.secret_origin().describe());
     println!("  data:               {}", data_dir.display());

@@ -50,7 +50,9 @@ pub type Version = i64;
 /// Builds a version from a timestamp in milliseconds and a tie-break rank, so that at
 /// equal timestamps the later life-cycle stage (closed, merged, deleted) wins.
 pub fn version(timestamp_ms: i64, rank: u8) -> Version {
-    timestamp_ms.saturating_mul(4).saturating_add(i64::from(rank & 3))
+    timestamp_ms
+        .saturating_mul(4)
+        .saturating_add(i64::from(rank & 3))
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -61,7 +63,10 @@ pub enum EntityWrite {
     OrgMember(Membership),
     /// A user seen in a team of the org: an org member unless the org says otherwise.
     OrgMemberSeen(Membership),
-    TeamMember { team_id: i64, member: Membership },
+    TeamMember {
+        team_id: i64,
+        member: Membership,
+    },
     PullRequest(PullRequest),
 }
 

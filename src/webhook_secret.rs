@@ -52,7 +52,10 @@ pub fn resolve(config: &Config) -> Result<(Vec<SecretString>, SecretOrigin), Sec
     }
 }
 
-fn generate(path: &Path, overwrite: bool) -> Result<(Vec<SecretString>, SecretOrigin), SecretFileError> {
+fn generate(
+    path: &Path,
+    overwrite: bool,
+) -> Result<(Vec<SecretString>, SecretOrigin), SecretFileError> {
     let error = |action, source| SecretFileError {
         action,
         path: path.to_owned(),

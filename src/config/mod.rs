@@ -395,7 +395,9 @@ mod tests {
             jail.set_env("RECKON_LIMITS_MAX_BODY_BYTES", "lots");
             let err = Config::load(None, Overrides::default()).unwrap_err();
             assert!(
-                err.to_string().to_lowercase().contains("limits.max_body_bytes"),
+                err.to_string()
+                    .to_lowercase()
+                    .contains("limits.max_body_bytes"),
                 "{err}"
             );
             Ok(())
@@ -415,7 +417,10 @@ mod tests {
     #[test]
     fn sources_are_validated() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("reckon.toml", "[sources.ci]\nauth = \"standard-webhooks\"\n")?;
+            jail.create_file(
+                "reckon.toml",
+                "[sources.ci]\nauth = \"standard-webhooks\"\n",
+            )?;
             let err = Config::load(None, Overrides::default()).unwrap_err();
             assert!(err.to_string().contains("sources.ci.secrets"), "{err}");
 

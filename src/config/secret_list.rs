@@ -30,7 +30,11 @@ impl SecretList {
     }
 
     pub(super) fn check_not_blank(&self, key: &str) -> Result<(), ConfigError> {
-        match self.0.iter().position(|s| s.expose_secret().trim().is_empty()) {
+        match self
+            .0
+            .iter()
+            .position(|s| s.expose_secret().trim().is_empty())
+        {
             Some(i) => Err(ConfigError::invalid(
                 format!("{key}[{i}]"),
                 "secrets must not be blank",

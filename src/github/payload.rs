@@ -126,10 +126,9 @@ mod tests {
 
     #[test]
     fn timestamps_accept_strings_numbers_and_null() {
-        let r: Repository = serde_json::from_str(
-            r#"{"updated_at":"2019-05-15T15:20:41Z","pushed_at":1557933657}"#,
-        )
-        .unwrap();
+        let r: Repository =
+            serde_json::from_str(r#"{"updated_at":"2019-05-15T15:20:41Z","pushed_at":1557933657}"#)
+                .unwrap();
         assert_eq!(r.updated_at, Some(1_557_933_641_000));
         assert_eq!(r.pushed_at, Some(1_557_933_657_000));
         let r: Repository = serde_json::from_str(r#"{"updated_at":null}"#).unwrap();

@@ -63,9 +63,11 @@ pub fn project(event: &str, payload: &Payload, received_at: i64) -> Vec<EntityWr
                 "removed" => Some(false),
                 _ => None,
             };
-            if let (Some(team_id), Some(present), Some(member)) =
-                (team_id, present, membership(&org, payload.member.as_ref(), received_at))
-            {
+            if let (Some(team_id), Some(present), Some(member)) = (
+                team_id,
+                present,
+                membership(&org, payload.member.as_ref(), received_at),
+            ) {
                 if present {
                     writes.push(EntityWrite::OrgMemberSeen(member.clone()));
                 }
@@ -82,8 +84,7 @@ pub fn project(event: &str, payload: &Payload, received_at: i64) -> Vec<EntityWr
                 _ => None,
             };
             let user = payload.membership.as_ref().and_then(|m| m.user.as_ref());
-            if let (Some(present), Some(member)) = (present, membership(&org, user, received_at))
-            {
+            if let (Some(present), Some(member)) = (present, membership(&org, user, received_at)) {
                 writes.push(EntityWrite::OrgMember(Membership { present, ..member }));
             }
         }
@@ -210,7 +211,11 @@ mod tests {
 
     #[test]
     fn closed_pull_request_projects_state_and_timestamps() {
-        let writes = project("pull_request", &fixture("pull_request/closed.payload.json"), 0);
+        let writes = project(
+            "pull_request",
+            &fixture("pull_request/closed.payload.json"),
+            0,
+        );
         let pr = writes
             .iter()
             .find_map(|w| match w {
@@ -229,7 +234,11 @@ mod tests {
 
     #[test]
     fn membership_added_writes_team_and_org_membership() {
-        let writes = project("membership", &fixture("membership/added.payload.json"), 1000);
+        let writes = project(
+            "membership",
+            &fixture("membership/added.payload.json"),
+            1000,
+        );
         assert!(writes.iter().any(|w| matches!(
             w,
             EntityWrite::TeamMember { member, .. } if member.present && member.login == "Codertocat"

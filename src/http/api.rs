@@ -187,7 +187,9 @@ async fn team_members(
         .team_members(&org.to_lowercase(), &team)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("org `{org}` has no team `{team}`")))?;
-    Ok(Json(json!({ "org": org, "team": team, "members": members })))
+    Ok(Json(
+        json!({ "org": org, "team": team, "members": members }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -297,5 +299,7 @@ async fn deliveries(
         items.sort_by(|a, b| b.received_at.cmp(&a.received_at));
         items.truncate(q.limit);
     }
-    Ok(Json(json!({ "deliveries": items, "next_cursor": next_cursor })))
+    Ok(Json(
+        json!({ "deliveries": items, "next_cursor": next_cursor }),
+    ))
 }

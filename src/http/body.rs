@@ -9,7 +9,11 @@ use serde::Deserialize;
 use super::error::ApiError;
 
 /// Reads the whole body, or fails with 413 as soon as it exceeds `limit`.
-pub async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
+pub async fn read_limited(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -37,17 +41,22 @@ pub async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> Resu
 pub fn header<'h>(headers: &'h HeaderMap, name: &'static str) -> Result<Option<&'h str>, ApiError> {
     match headers.get(name) {
         None => Ok(None),
-        Some(value) => value
-            .to_str()
-            .map(|s| Some(s.trim()))
-            .map_err(|_| ApiError::InvalidHeader {
-                name,
-                reason: "not visible ASCII".into(),
-            }),
+        Some(value) => {
+            value
+                .to_str()
+                .map(|s| Some(s.trim()))
+                .map_err(|_| ApiError::InvalidHeader {
+                    name,
+                    reason: "not visible ASCII".into(),
+                })
+        }
     }
 }
 
-pub fn required_header<'h>(headers: &'h HeaderMap, name: &'static str) -> Result<&'h str, ApiError> {
+pub fn required_header<'h>(
+    headers: &'h HeaderMap,
+    name: &'static str,
+) -> Result<&'h str, ApiError> {
     match header(headers, name)? {
         Some(v) if !v.is_empty() => Ok(v),
         _ => Err(ApiError::MissingHeader(name)),
@@ -82,7 +91,12 @@ pub fn body_kind(headers: &HeaderMap, allow_form: bool) -> Result<BodyKind, ApiE
     let Some(value) = header(headers, "content-type")? else {
         return Ok(BodyKind::Json);
     };
-    let media = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let media = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     match media.as_str() {
         "application/json" => Ok(BodyKind::Json),
         "application/x-www-form-urlencoded" if allow_form => Ok(BodyKind::Form),
@@ -102,14 +116,18 @@ pub fn json_payload(kind: BodyKind, body: Vec<u8>) -> Result<Vec<u8>, ApiError> 
         BodyKind::Json => body,
         BodyKind::Form => serde_urlencoded::from_bytes::<Form>(&body)
             .map_err(|_| {
-                ApiError::MalformedBody("a form body must carry the JSON in a `payload` field".into())
+                ApiError::MalformedBody(
+                    "a form body must carry the JSON in a `payload` field".into(),
+                )
             })?
             .payload
             .into_bytes(),
     };
     let first = payload.iter().find(|b| !b.is_ascii_whitespace());
     if first != Some(&b'{') {
-        return Err(ApiError::MalformedBody("the payload must be a JSON object".into()));
+        return Err(ApiError::MalformedBody(
+            "the payload must be a JSON object".into(),
+        ));
     }
     Ok(payload)
 }

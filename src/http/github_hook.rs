@@ -48,7 +48,9 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bo
     let mut seen = Seen::default();
     match ingest(&state, &headers, body, received_at, &mut seen).await {
         Ok(ack) => {
-            state.metrics.delivery(SOURCE, &ack.event, ack.status.as_str());
+            state
+                .metrics
+                .delivery(SOURCE, &ack.event, ack.status.as_str());
             state.metrics.ack(SOURCE, started.elapsed());
             Json(ack).into_response()
         }
@@ -123,9 +125,7 @@ async fn ingest(
         .as_ref()
         .map(|p| crate::github::project(event, p, received_at))
         .unwrap_or_default();
-    let zen = (event == "ping")
-        .then(|| zen_of(&payload))
-        .flatten();
+    let zen = (event == "ping").then(|| zen_of(&payload)).flatten();
 
     let envelope = Envelope {
         source: SOURCE.to_owned(),
@@ -156,4 +156,3 @@ fn zen_of(payload: &[u8]) -> Option<String> {
     }
     serde_json::from_slice::<Ping>(payload).ok()?.zen
 }
-

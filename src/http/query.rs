@@ -41,7 +41,10 @@ pub fn instant(name: &'static str, value: &str, end_of_day: bool) -> Result<i64,
         } else {
             date
         };
-        return Ok(date.and_time(chrono::NaiveTime::MIN).and_utc().timestamp_millis());
+        return Ok(date
+            .and_time(chrono::NaiveTime::MIN)
+            .and_utc()
+            .timestamp_millis());
     }
     DateTime::parse_from_rfc3339(value)
         .map(|t| t.timestamp_millis())
@@ -92,7 +95,10 @@ mod tests {
     fn dates_and_instants() {
         assert_eq!(instant("from", "1970-01-02", false).unwrap(), 86_400_000);
         assert_eq!(instant("to", "1970-01-01", true).unwrap(), 86_400_000);
-        assert_eq!(instant("from", "1970-01-01T00:00:01Z", false).unwrap(), 1000);
+        assert_eq!(
+            instant("from", "1970-01-01T00:00:01Z", false).unwrap(),
+            1000
+        );
         assert!(instant("from", "yesterday", false).is_err());
         assert!(range(Some("2026-02-01"), Some("2026-01-01")).is_err());
     }

@@ -39,9 +39,21 @@ pub async fn receive(
         return ApiError::UnknownSource(source).into_response();
     };
     let mut seen = Seen::default();
-    match ingest(&state, &source, &auth, &headers, body, received_at, &mut seen).await {
+    match ingest(
+        &state,
+        &source,
+        &auth,
+        &headers,
+        body,
+        received_at,
+        &mut seen,
+    )
+    .await
+    {
         Ok(ack) => {
-            state.metrics.delivery(&source, &ack.event, ack.status.as_str());
+            state
+                .metrics
+                .delivery(&source, &ack.event, ack.status.as_str());
             state.metrics.ack(&source, started.elapsed());
             Json(ack).into_response()
         }
@@ -142,9 +154,16 @@ async fn ingest(
     })
 }
 
-async fn check_api_key(state: &AppState, source: &str, headers: &HeaderMap) -> Result<(), ApiError> {
+async fn check_api_key(
+    state: &AppState,
+    source: &str,
+    headers: &HeaderMap,
+) -> Result<(), ApiError> {
     let token = body::header(headers, "authorization")?
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .ok_or(AuthError::KeyMissing)?;
     let (id, secret) = api_key::parse(token).ok_or(AuthError::KeyInvalid)?;
@@ -183,4 +202,3 @@ impl SourceAuthState {
         }
     }
 }
-

@@ -63,8 +63,7 @@ pub trait Store: Send + Sync + 'static {
         interval: Interval,
     ) -> Result<Vec<SeriesPoint>, StoreError>;
     /// Per-team members, PRs opened and merged in the range, and median time to merge.
-    async fn team_stats(&self, org: &str, range: TimeRange)
-        -> Result<Vec<TeamStats>, StoreError>;
+    async fn team_stats(&self, org: &str, range: TimeRange) -> Result<Vec<TeamStats>, StoreError>;
     /// Current members of a team, or `None` if the team is unknown.
     async fn team_members(
         &self,

@@ -60,7 +60,9 @@ impl Metrics {
             Unit::Seconds,
             ack_seconds.clone(),
         );
-        let batch_size = Histogram::new([1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0]);
+        let batch_size = Histogram::new([
+            1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0,
+        ]);
         registry.register(
             "group_commit_batch_size",
             "Deliveries committed per group-commit transaction",

@@ -18,7 +18,9 @@ pub struct NewKey {
 
 pub fn generate() -> NewKey {
     let mut rng = rand::rng();
-    let id = Alphanumeric.sample_string(&mut rng, ID_LEN).to_ascii_lowercase();
+    let id = Alphanumeric
+        .sample_string(&mut rng, ID_LEN)
+        .to_ascii_lowercase();
     let secret = Alphanumeric.sample_string(&mut rng, SECRET_LEN);
     NewKey {
         hash: hash(&secret),
@@ -58,7 +60,13 @@ mod tests {
 
     #[test]
     fn malformed_tokens_do_not_parse() {
-        for bad in ["", "rk_", "rk_short_x", "xx_abcdefghijkl_secret", "rk_abcdefghijkl_"] {
+        for bad in [
+            "",
+            "rk_",
+            "rk_short_x",
+            "xx_abcdefghijkl_secret",
+            "rk_abcdefghijkl_",
+        ] {
             assert!(parse(bad).is_none(), "{bad}");
         }
     }

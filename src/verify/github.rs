@@ -56,8 +56,9 @@ fn check<M: Mac + hmac::digest::KeyInit>(
     // Every secret is tried, so timing does not reveal which one matched.
     let mut matched = false;
     for secret in secrets {
-        let mut mac = <M as hmac::digest::KeyInit>::new_from_slice(secret.expose_secret().as_bytes())
-            .expect("HMAC accepts keys of any length");
+        let mut mac =
+            <M as hmac::digest::KeyInit>::new_from_slice(secret.expose_secret().as_bytes())
+                .expect("HMAC accepts keys of any length");
         mac.update(body);
         matched |= mac.verify_slice(expected).is_ok();
     }
@@ -79,7 +80,9 @@ mod tests {
     }
 
     fn secrets(list: &[&str]) -> Vec<SecretString> {
-        list.iter().map(|s| SecretString::from(s.to_string())).collect()
+        list.iter()
+            .map(|s| SecretString::from(s.to_string()))
+            .collect()
     }
 
     // The example from GitHub's "Validating webhook deliveries" documentation.
@@ -105,7 +108,10 @@ mod tests {
             sha256: Some(&sig),
             sha1: None,
         };
-        assert_eq!(verify(&secrets(&["new", "old"]), headers, false, b"{}"), Ok(()));
+        assert_eq!(
+            verify(&secrets(&["new", "old"]), headers, false, b"{}"),
+            Ok(())
+        );
         assert_eq!(
             verify(&secrets(&["new"]), headers, false, b"{}"),
             Err(AuthError::SignatureMismatch)

@@ -67,7 +67,10 @@ pub fn verify(
         mac.update(body);
         let tag = mac.finalize().into_bytes();
         for candidate in &candidates {
-            matched |= bool::from(subtle::ConstantTimeEq::ct_eq(tag.as_slice(), candidate.as_slice()));
+            matched |= bool::from(subtle::ConstantTimeEq::ct_eq(
+                tag.as_slice(),
+                candidate.as_slice(),
+            ));
         }
     }
     if matched {

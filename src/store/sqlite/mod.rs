@@ -90,7 +90,9 @@ impl SqliteStore {
     fn lock_writer(writer: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
         // A panic mid-transaction drops (rolls back) the transaction; the connection
         // itself stays usable.
-        writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     async fn with_writer<T, F>(&self, f: F) -> Result<T, StoreError>
@@ -160,11 +162,7 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn team_stats(
-        &self,
-        org: &str,
-        range: TimeRange,
-    ) -> Result<Vec<TeamStats>, StoreError> {
+    async fn team_stats(&self, org: &str, range: TimeRange) -> Result<Vec<TeamStats>, StoreError> {
         let org = org.to_owned();
         self.with_reader(move |c| read::team_stats(c, &org, range))
             .await
@@ -225,9 +223,11 @@ impl Store for SqliteStore {
     async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
         let id = id.to_owned();
         self.with_reader(move |c| {
-            Ok(c.prepare_cached(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ?1"))?
-                .query_row([id], key_from_row)
-                .optional()?)
+            Ok(
+                c.prepare_cached(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ?1"))?
+                    .query_row([id], key_from_row)
+                    .optional()?,
+            )
         })
         .await
     }

@@ -7,9 +7,8 @@ use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use crate::stats::{
-    median, rfc3339, DayCount, DeliveryQuery, DeliveryRecord, EventsQuery, Interval,
-    OrgListItem, OrgSummary, PrCounts, PrFilter, SeriesPoint, StoredEvent, TeamMember,
-    TeamStats, TimeRange,
+    median, rfc3339, DayCount, DeliveryQuery, DeliveryRecord, EventsQuery, Interval, OrgListItem,
+    OrgSummary, PrCounts, PrFilter, SeriesPoint, StoredEvent, TeamMember, TeamStats, TimeRange,
 };
 use crate::store::StoreError;
 

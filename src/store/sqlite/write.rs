@@ -83,7 +83,14 @@ fn apply(tx: &Transaction<'_>, write: &EntityWrite) -> Result<(), StoreError> {
                  WHERE excluded.version >= repos.version OR excluded.deleted > repos.deleted",
             )?
             .execute(params![
-                r.id, r.org, r.name, r.full_name, r.private, r.archived, r.deleted, r.version
+                r.id,
+                r.org,
+                r.name,
+                r.full_name,
+                r.private,
+                r.archived,
+                r.deleted,
+                r.version
             ])?;
         }
         EntityWrite::Team(t) => {
@@ -128,7 +135,9 @@ fn apply(tx: &Transaction<'_>, write: &EntityWrite) -> Result<(), StoreError> {
                     present = excluded.present, version = excluded.version
                  WHERE excluded.version >= team_members.version",
             )?
-            .execute(params![team_id, m.user_id, m.org, m.login, m.present, m.version])?;
+            .execute(params![
+                team_id, m.user_id, m.org, m.login, m.present, m.version
+            ])?;
         }
         EntityWrite::PullRequest(p) => {
             let labels = serde_json::to_string(&p.labels).expect("strings serialize");
