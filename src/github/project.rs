@@ -90,7 +90,13 @@ pub fn project(event: &str, payload: &Payload, received_at: i64) -> Vec<EntityWr
         }
         "pull_request" => {
             if let (Some(pr), Some(repo)) = (&payload.pull_request, &payload.repository) {
-                if let Some(write) = pull_request(&org, pr, repo) {
+                // A PR belongs to the org that owns its repository.
+                let owner = repo
+                    .owner
+                    .as_ref()
+                    .and_then(|o| o.login.as_deref())
+                    .map_or(org, str::to_lowercase);
+                if let Some(write) = pull_request(&owner, pr, repo) {
                     writes.push(EntityWrite::PullRequest(write));
                 }
             }
