@@ -1,0 +1,407 @@
+//! The store conformance suite: the same writes must give the same answers on every
+//! `Store` implementation. It runs against SQLite always; later backends add one
+//! `#[tokio::test]` that hands their store to `conformance`.
+
+use std::sync::Arc;
+
+use reckon::model::{
+    version, EntityWrite, Envelope, Membership, Org, PrState, PullRequest, Repo, Team, WriteOutcome,
+};
+use reckon::stats::{DeliveryQuery, EventsQuery, Interval, PrFilter, TimeRange};
+use reckon::store::sqlite::{SqliteOptions, SqliteStore};
+use reckon::store::{ApiKeyRecord, Store};
+use serde_json::json;
+
+const DAY: i64 = 86_400_000;
+/// 2026-03-02T00:00:00Z, a Monday.
+const T0: i64 = 1_772_409_600_000;
+
+fn envelope(source: &str, delivery: &str, received_at: i64, writes: Vec<EntityWrite>) -> Envelope {
+    let payload = serde_json::to_vec(&json!({ "delivery": delivery })).unwrap();
+    Envelope {
+        source: source.into(),
+        kind: "pull_request".into(),
+        action: Some("opened".into()),
+        delivery_id: delivery.into(),
+        hook_id: Some("1".into()),
+        dedup_key: format!("1:{delivery}"),
+        received_at,
+        size: payload.len(),
+        payload,
+        writes,
+    }
+}
+
+fn pr(id: i64, author: (&str, i64), state: PrState, created: i64, updated: i64) -> PullRequest {
+    PullRequest {
+        id,
+        org: "acme".into(),
+        repo_id: 10,
+        repo: "Acme/api".into(),
+        number: id,
+        title: format!("PR {id}"),
+        state,
+        draft: false,
+        author: author.0.into(),
+        author_id: author.1,
+        base_ref: "main".into(),
+        labels: vec![],
+        requested_reviewers: vec![],
+        additions: Some(id),
+        deletions: None,
+        created_at: created,
+        updated_at: updated,
+        closed_at: (state != PrState::Open).then_some(updated),
+        merged_at: (state == PrState::Merged).then_some(updated),
+        version: version(updated, state.rank()),
+    }
+}
+
+fn member(user: (&str, i64), present: bool, at: i64) -> Membership {
+    Membership {
+        org: "acme".into(),
+        user_id: user.1,
+        login: user.0.into(),
+        present,
+        version: version(at, 0),
+    }
+}
+
+const ANN: (&str, i64) = ("ann", 1);
+const BEN: (&str, i64) = ("ben", 2);
+
+async fn seed(store: &dyn Store) {
+    let org = EntityWrite::Org(Org {
+        key: "acme".into(),
+        login: "Acme".into(),
+        id: Some(7),
+    });
+    let repo = |id, name: &str, deleted| {
+        EntityWrite::Repo(Repo {
+            id,
+            org: "acme".into(),
+            name: name.into(),
+            full_name: format!("Acme/{name}"),
+            private: false,
+            archived: false,
+            deleted,
+            version: version(T0, u8::from(deleted)),
+        })
+    };
+    let team = |id, slug: &str, deleted| {
+        EntityWrite::Team(Team {
+            id,
+            org: "acme".into(),
+            slug: Some(slug.into()),
+            name: Some(slug.to_uppercase()),
+            deleted,
+            version: version(T0, u8::from(deleted)),
+        })
+    };
+    let batch = vec![
+        envelope(
+            "github",
+            "d1",
+            T0,
+            vec![
+                org,
+                repo(10, "api", false),
+                repo(11, "web", false),
+                team(100, "core", false),
+                team(101, "infra", false),
+            ],
+        ),
+        envelope(
+            "github",
+            "d2",
+            T0 + 1,
+            vec![
+                EntityWrite::TeamMember {
+                    team_id: 100,
+                    member: member(ANN, true, T0),
+                },
+                EntityWrite::OrgMemberSeen(member(ANN, true, T0)),
+                EntityWrite::TeamMember {
+                    team_id: 101,
+                    member: member(BEN, true, T0),
+                },
+                EntityWrite::OrgMember(member(BEN, true, T0)),
+            ],
+        ),
+        // PR 1: opened day 0, merged day 1 (delivered newest first).
+        envelope(
+            "github",
+            "d3",
+            T0 + 2,
+            vec![EntityWrite::PullRequest(pr(
+                1,
+                ANN,
+                PrState::Merged,
+                T0,
+                T0 + DAY,
+            ))],
+        ),
+        envelope(
+            "github",
+            "d4",
+            T0 + 3,
+            vec![EntityWrite::PullRequest(pr(1, ANN, PrState::Open, T0, T0))],
+        ),
+        // PR 2: opened day 1, closed day 3. PR 3: opened day 8, still open.
+        envelope(
+            "github",
+            "d5",
+            T0 + 4,
+            vec![EntityWrite::PullRequest(pr(
+                2,
+                BEN,
+                PrState::Closed,
+                T0 + DAY,
+                T0 + 3 * DAY,
+            ))],
+        ),
+        envelope(
+            "github",
+            "d6",
+            T0 + 5,
+            vec![EntityWrite::PullRequest(pr(
+                3,
+                BEN,
+                PrState::Open,
+                T0 + 8 * DAY,
+                T0 + 8 * DAY,
+            ))],
+        ),
+        // A repo and team deleted; a late non-deleted write must not revive them.
+        envelope(
+            "github",
+            "d7",
+            T0 + 6,
+            vec![repo(11, "web", true), team(101, "infra", true)],
+        ),
+        envelope("github", "d8", T0 + 7, vec![repo(11, "web", false)]),
+        envelope("github", "d9", T0 + 8, vec![]),
+    ];
+    let outcomes = store.write_batch(batch).await.unwrap();
+    assert!(outcomes.iter().all(|o| *o == WriteOutcome::Accepted));
+}
+
+pub async fn conformance(store: Arc<dyn Store>) {
+    seed(&*store).await;
+
+    // Duplicates: within one batch and across batches; their writes are skipped.
+    let dup_write =
+        EntityWrite::PullRequest(pr(3, BEN, PrState::Merged, T0 + 8 * DAY, T0 + 9 * DAY));
+    let outcomes = store
+        .write_batch(vec![
+            envelope("github", "d1", T0 + DAY, vec![dup_write.clone()]),
+            envelope("github", "x1", T0 + DAY, vec![]),
+            envelope("github", "x1", T0 + DAY, vec![dup_write]),
+            envelope("ci", "d1", T0 + DAY, vec![]),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        outcomes,
+        [
+            WriteOutcome::Duplicate,
+            WriteOutcome::Accepted,
+            WriteOutcome::Duplicate,
+            WriteOutcome::Accepted
+        ]
+    );
+
+    // Summary: deletions stick, versions win, unknown orgs are None.
+    let summary = store.org_summary("acme").await.unwrap().unwrap();
+    assert_eq!(
+        serde_json::to_value(&summary).unwrap(),
+        json!({"org": "Acme", "repos": 1, "teams": 1, "members": 2, "pull_requests": {"open": 1, "closed": 1, "merged": 1}})
+    );
+    assert!(store.org_summary("nobody").await.unwrap().is_none());
+    assert_eq!(store.orgs().await.unwrap().len(), 1);
+
+    // Series by day and week, with filters.
+    let all = PrFilter {
+        org: "acme".into(),
+        ..Default::default()
+    };
+    let series = store.pr_series(&all, Interval::Day).await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&series).unwrap(),
+        json!([
+            {"bucket": "2026-03-02", "opened": 1, "merged": 0, "closed": 0},
+            {"bucket": "2026-03-03", "opened": 1, "merged": 1, "closed": 0},
+            {"bucket": "2026-03-05", "opened": 0, "merged": 0, "closed": 1},
+            {"bucket": "2026-03-10", "opened": 1, "merged": 0, "closed": 0},
+        ])
+    );
+    let weekly = store.pr_series(&all, Interval::Week).await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&weekly).unwrap(),
+        json!([
+            {"bucket": "2026-03-02", "opened": 2, "merged": 1, "closed": 1},
+            {"bucket": "2026-03-09", "opened": 1, "merged": 0, "closed": 0},
+        ])
+    );
+    let monthly = store.pr_series(&all, Interval::Month).await.unwrap();
+    assert_eq!(monthly.len(), 1);
+    assert_eq!(
+        (monthly[0].bucket.as_str(), monthly[0].opened),
+        ("2026-03-01", 3)
+    );
+    let by_team = PrFilter {
+        team: Some("core".into()),
+        ..all.clone()
+    };
+    let opened: u64 = store
+        .pr_series(&by_team, Interval::Month)
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| p.opened)
+        .sum();
+    assert_eq!(opened, 1);
+    let by_author = PrFilter {
+        author: Some("BEN".into()),
+        ..all.clone()
+    };
+    let opened: u64 = store
+        .pr_series(&by_author, Interval::Month)
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| p.opened)
+        .sum();
+    assert_eq!(opened, 2);
+    let by_repo = PrFilter {
+        repo: Some("web".into()),
+        ..all.clone()
+    };
+    assert!(store
+        .pr_series(&by_repo, Interval::Month)
+        .await
+        .unwrap()
+        .is_empty());
+    let ranged = PrFilter {
+        range: TimeRange {
+            from: Some(T0 + DAY),
+            to: Some(T0 + 2 * DAY),
+        },
+        ..all.clone()
+    };
+    assert_eq!(
+        serde_json::to_value(store.pr_series(&ranged, Interval::Day).await.unwrap()).unwrap(),
+        json!([{"bucket": "2026-03-03", "opened": 1, "merged": 1, "closed": 0}])
+    );
+
+    // Team table: deleted teams are gone; median time to merge in seconds.
+    let teams = store
+        .team_stats("acme", TimeRange::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&teams).unwrap(),
+        json!([{"team": "core", "name": "CORE", "members": 1, "opened": 1, "merged": 1, "median_time_to_merge_seconds": 86400.0}])
+    );
+    let members = store.team_members("acme", "core").await.unwrap().unwrap();
+    assert_eq!(members.len(), 1);
+    assert!(store.team_members("acme", "infra").await.unwrap().is_none());
+
+    // Raw events by source and day, paged by cursor.
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .events(&EventsQuery {
+                source: "github".into(),
+                day,
+                after,
+                limit: 4,
+            })
+            .await
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        after = Some(page.last().unwrap().seq);
+        seen.extend(page.into_iter().map(|e| e.delivery_id));
+    }
+    assert_eq!(seen, ["d1", "d2", "d3", "d4", "d5", "d6", "d7", "d8", "d9"]);
+    let days = store.event_days(None, TimeRange::default()).await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&days).unwrap(),
+        json!([
+            {"source": "github", "day": "2026-03-02", "events": 9},
+            {"source": "ci", "day": "2026-03-03", "events": 1},
+            {"source": "github", "day": "2026-03-03", "events": 1},
+        ])
+    );
+
+    // The delivery log: newest first, filterable, paged.
+    let q = |status: Option<&str>, before, limit| DeliveryQuery {
+        status: status.map(Into::into),
+        before,
+        limit,
+        ..Default::default()
+    };
+    let log = store.deliveries(&q(None, None, 100)).await.unwrap();
+    assert_eq!(log.len(), 13);
+    assert_eq!(log[0].source, "ci");
+    let dups = store
+        .deliveries(&q(Some("duplicate"), None, 100))
+        .await
+        .unwrap();
+    assert_eq!(
+        dups.iter()
+            .map(|d| d.delivery_id.clone().unwrap())
+            .collect::<Vec<_>>(),
+        ["x1", "d1"]
+    );
+    let page = store.deliveries(&q(None, None, 5)).await.unwrap();
+    let next = store
+        .deliveries(&q(None, page.last().unwrap().seq, 100))
+        .await
+        .unwrap();
+    assert_eq!(page.len() + next.len(), 13);
+
+    // API keys.
+    let key = ApiKeyRecord {
+        id: "abcdefghijkl".into(),
+        source: "ci".into(),
+        name: Some("runner".into()),
+        hash: vec![1, 2, 3],
+        created_at: String::new(),
+        revoked_at: None,
+    };
+    store.create_api_key(key).await.unwrap();
+    let got = store.api_key("abcdefghijkl").await.unwrap().unwrap();
+    assert_eq!(
+        (got.source.as_str(), got.hash.as_slice()),
+        ("ci", &[1u8, 2, 3][..])
+    );
+    assert!(store.revoke_api_key("abcdefghijkl").await.unwrap());
+    assert!(!store.revoke_api_key("abcdefghijkl").await.unwrap());
+    assert!(store
+        .api_key("abcdefghijkl")
+        .await
+        .unwrap()
+        .unwrap()
+        .revoked_at
+        .is_some());
+    assert_eq!(store.api_keys().await.unwrap().len(), 1);
+
+    store.ping().await.unwrap();
+    assert!(store.size_bytes().await.unwrap() > 0);
+}
+
+#[tokio::test]
+async fn sqlite_store_conforms() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(
+        &dir.path().join("reckon.sqlite3"),
+        &SqliteOptions::default(),
+    )
+    .unwrap();
+    conformance(Arc::new(store)).await;
+}
