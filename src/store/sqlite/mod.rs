@@ -2,6 +2,8 @@
 //! whole group-commit batches (one fsync each with `synchronous = full`); a small pool
 //! of read-only connections answers the stats API without blocking ingest.
 
+mod checkpoint;
+mod payload;
 mod read;
 mod schema;
 mod write;
@@ -39,11 +41,18 @@ impl Default for SqliteOptions {
     }
 }
 
+/// The one write connection, and the payload encoder only it uses.
+struct Writer {
+    conn: Connection,
+    encoder: payload::Encoder,
+}
+
 #[derive(Clone)]
 pub struct SqliteStore {
     path: PathBuf,
-    writer: Arc<Mutex<Connection>>,
+    writer: Arc<Mutex<Writer>>,
     readers: r2d2::Pool<SqliteConnectionManager>,
+    checkpointer: Arc<checkpoint::Checkpointer>,
 }
 
 impl SqliteStore {
@@ -66,8 +75,13 @@ impl SqliteStore {
                 Synchronous::Normal => "normal",
             },
         )?;
+        // Checkpoints normally run on the checkpointer thread; this is only a safety net
+        // should it fall behind. The WAL file is trimmed back after it is reset.
+        writer.pragma_update(None, "wal_autocheckpoint", 16_384)?;
+        writer.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
         writer.set_prepared_statement_cache_capacity(64);
         schema::migrate(&mut writer)?;
+        let checkpointer = Arc::new(checkpoint::Checkpointer::start(path)?);
 
         let manager = SqliteConnectionManager::file(path)
             .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
@@ -78,8 +92,12 @@ impl SqliteStore {
             .build(manager)?;
         Ok(SqliteStore {
             path: path.to_owned(),
-            writer: Arc::new(Mutex::new(writer)),
+            writer: Arc::new(Mutex::new(Writer {
+                conn: writer,
+                encoder: payload::Encoder::new(),
+            })),
             readers,
+            checkpointer,
         })
     }
 
@@ -87,7 +105,7 @@ impl SqliteStore {
         &self.path
     }
 
-    fn lock_writer(writer: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    fn lock_writer(writer: &Mutex<Writer>) -> MutexGuard<'_, Writer> {
         // A panic mid-transaction drops (rolls back) the transaction; the connection
         // itself stays usable.
         writer
@@ -98,7 +116,7 @@ impl SqliteStore {
     async fn with_writer<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&mut Writer) -> Result<T, StoreError> + Send + 'static,
     {
         let writer = self.writer.clone();
         tokio::task::spawn_blocking(move || f(&mut Self::lock_writer(&writer))).await?
@@ -134,13 +152,18 @@ const KEY_COLUMNS: &str = "id, source, name, hash, created_at, revoked_at";
 #[async_trait]
 impl Store for SqliteStore {
     async fn write_batch(&self, batch: Vec<Envelope>) -> Result<Vec<WriteOutcome>, StoreError> {
-        self.with_writer(move |conn| {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let outcomes = write::write_batch(&tx, &batch)?;
-            tx.commit()?;
-            Ok(outcomes)
-        })
-        .await
+        let outcomes = self
+            .with_writer(move |writer| {
+                let tx = writer
+                    .conn
+                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let outcomes = write::write_batch(&tx, &mut writer.encoder, &batch)?;
+                tx.commit()?;
+                Ok(outcomes)
+            })
+            .await?;
+        self.checkpointer.notify();
+        Ok(outcomes)
     }
 
     async fn orgs(&self) -> Result<Vec<OrgListItem>, StoreError> {
@@ -199,8 +222,8 @@ impl Store for SqliteStore {
     }
 
     async fn create_api_key(&self, key: ApiKeyRecord) -> Result<(), StoreError> {
-        self.with_writer(move |c| {
-            c.execute(
+        self.with_writer(move |w| {
+            w.conn.execute(
                 "INSERT INTO api_keys (id, source, name, hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![key.id, key.source, key.name, key.hash, chrono::Utc::now().timestamp_millis()],
             )?;
@@ -234,8 +257,8 @@ impl Store for SqliteStore {
 
     async fn revoke_api_key(&self, id: &str) -> Result<bool, StoreError> {
         let id = id.to_owned();
-        self.with_writer(move |c| {
-            let n = c.execute(
+        self.with_writer(move |w| {
+            let n = w.conn.execute(
                 "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
                 params![id, chrono::Utc::now().timestamp_millis()],
             )?;

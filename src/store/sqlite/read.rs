@@ -10,6 +10,7 @@ use crate::stats::{
     median, rfc3339, DayCount, DeliveryQuery, DeliveryRecord, EventsQuery, Interval, OrgListItem,
     OrgSummary, PrCounts, PrFilter, SeriesPoint, StoredEvent, TeamMember, TeamStats, TimeRange,
 };
+use super::payload;
 use crate::store::StoreError;
 
 pub fn orgs(conn: &Connection) -> Result<Vec<OrgListItem>, StoreError> {
@@ -241,7 +242,7 @@ pub fn team_members(
 
 pub fn events(conn: &Connection, query: &EventsQuery) -> Result<Vec<StoredEvent>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT seq, source, kind, action, delivery_id, hook_id, received_at, payload
+        "SELECT seq, source, kind, action, delivery_id, hook_id, received_at, encoding, payload
          FROM events WHERE source = ?1 AND day = ?2 AND seq > ?3 ORDER BY seq LIMIT ?4",
     )?;
     let mut rows = stmt.query(params![
@@ -253,7 +254,7 @@ pub fn events(conn: &Connection, query: &EventsQuery) -> Result<Vec<StoredEvent>
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
         let seq: i64 = row.get(0)?;
-        let payload: Vec<u8> = row.get(7)?;
+        let payload = payload::decode(seq, row.get(7)?, row.get(8)?)?;
         let payload = String::from_utf8(payload)
             .ok()
             .and_then(|s| serde_json::value::RawValue::from_string(s).ok())

@@ -17,6 +17,8 @@ CREATE TABLE events (
     hook_id      TEXT,
     received_at  INTEGER NOT NULL,
     day          TEXT    NOT NULL,
+    -- 0: the JSON as received; 1: zstd-compressed JSON.
+    encoding     INTEGER NOT NULL,
     payload      BLOB    NOT NULL,
     UNIQUE (source, dedup_key)
 );

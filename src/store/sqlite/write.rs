@@ -4,16 +4,18 @@
 
 use rusqlite::{params, Transaction};
 
+use super::payload;
 use crate::model::{EntityWrite, Envelope, WriteOutcome};
 use crate::store::StoreError;
 
 pub fn write_batch(
     tx: &Transaction<'_>,
+    encoder: &mut payload::Encoder,
     batch: &[Envelope],
 ) -> Result<Vec<WriteOutcome>, StoreError> {
     let mut insert_event = tx.prepare_cached(
-        "INSERT INTO events (source, dedup_key, kind, action, delivery_id, hook_id, received_at, day, payload)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+        "INSERT INTO events (source, dedup_key, kind, action, delivery_id, hook_id, received_at, day, encoding, payload)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
          ON CONFLICT (source, dedup_key) DO NOTHING",
     )?;
     let mut insert_delivery = tx.prepare_cached(
@@ -26,6 +28,7 @@ pub fn write_batch(
             .unwrap_or_default()
             .date_naive()
             .to_string();
+        let (encoding, payload) = encoder.encode(&env.payload);
         let inserted = insert_event.execute(params![
             env.source,
             env.dedup_key,
@@ -35,7 +38,8 @@ pub fn write_batch(
             env.hook_id,
             env.received_at,
             day,
-            env.payload,
+            encoding,
+            payload,
         ])?;
         let outcome = if inserted == 1 {
             WriteOutcome::Accepted
