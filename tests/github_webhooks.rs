@@ -347,3 +347,25 @@ async fn chunked_post(app: &TestApp, delivery: &str, body: &[u8]) -> (u16, Strin
         .unwrap_or(0);
     (status, text)
 }
+
+#[tokio::test]
+async fn multi_megabyte_payloads_are_accepted_and_projected() {
+    let app = TestApp::spawn().await;
+    let mut payload = common::fixture("pull_request/opened.payload.json");
+    payload["pull_request"]["body"] = "x".repeat(3 * 1024 * 1024).into();
+    let body = serde_json::to_vec(&payload).unwrap();
+    let response = app.github("pull_request", "big-1", &body).await;
+    assert_eq!(response.status(), 200);
+    let summary = app.get_ok("/api/v1/github/orgs/codertocat/summary").await;
+    assert_eq!(summary["pull_requests"]["open"], 1);
+    let day = chrono::Utc::now().date_naive();
+    let events = app
+        .get_ok(&format!("/api/v1/events?source=github&day={day}"))
+        .await;
+    assert_eq!(
+        events["events"][0]["payload"]["pull_request"]["body"]
+            .as_str()
+            .map(str::len),
+        Some(3 * 1024 * 1024)
+    );
+}

@@ -14,7 +14,7 @@ use serde_json::error::Category;
 
 use super::body;
 use super::error::ApiError;
-use super::AppState;
+use super::{AppState, Seen};
 use crate::github::payload::Payload;
 use crate::model::{Envelope, WriteOutcome};
 use crate::verify::github::{self as signature, SignatureHeaders};
@@ -28,18 +28,6 @@ struct Ack {
     delivery_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     zen: Option<String>,
-}
-
-/// What is known of a delivery so far, for the delivery log if it gets rejected.
-#[derive(Default)]
-pub(super) struct Seen {
-    pub event: Option<String>,
-    pub action: Option<String>,
-    pub delivery_id: Option<String>,
-    pub hook_id: Option<String>,
-    pub size: usize,
-    /// Set once the request is authenticated; only then are its names trusted.
-    pub verified: bool,
 }
 
 pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
@@ -106,14 +94,22 @@ async fn ingest(
 
     let kind = body::body_kind(headers, true)?;
     let payload = body::json_payload(kind, raw)?;
-    let decoded = match serde_json::from_slice::<Payload>(&payload) {
+    let (payload, decoded) = if payload.len() > LARGE_PAYLOAD {
+        tokio::task::spawn_blocking(move || {
+            let decoded = decode(&payload);
+            (payload, decoded)
+        })
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+    } else {
+        let decoded = decode(&payload);
+        (payload, decoded)
+    };
+    let decoded = match decoded {
         Ok(decoded) => Some(decoded),
-        Err(e) if matches!(e.classify(), Category::Syntax | Category::Eof) => {
-            return Err(ApiError::MalformedBody(format!("invalid JSON: {e}")));
-        }
-        Err(e) => {
+        Err(Undecodable::Malformed(e)) => return Err(e),
+        Err(Undecodable::Shape(e)) => {
             // Valid JSON of an unexpected shape: store it raw, project nothing.
-            body::check_json(&payload)?;
             tracing::warn!(error = %e, "payload stored without projection");
             state.metrics.projection_failed();
             None
@@ -147,6 +143,29 @@ async fn ingest(
         delivery_id: delivery_id.to_owned(),
         zen,
     })
+}
+
+/// Payloads above this size are decoded on the blocking pool, not on an async worker.
+const LARGE_PAYLOAD: usize = 1024 * 1024;
+
+enum Undecodable {
+    /// Not JSON at all: the delivery is refused.
+    Malformed(ApiError),
+    /// JSON, but not shaped like the GitHub payloads Reckon projects: stored raw.
+    Shape(serde_json::Error),
+}
+
+fn decode(payload: &[u8]) -> Result<Payload, Undecodable> {
+    match serde_json::from_slice::<Payload>(payload) {
+        Ok(decoded) => Ok(decoded),
+        Err(e) if matches!(e.classify(), Category::Syntax | Category::Eof) => Err(
+            Undecodable::Malformed(ApiError::MalformedBody(format!("invalid JSON: {e}"))),
+        ),
+        Err(e) => match body::check_json(payload) {
+            Ok(()) => Err(Undecodable::Shape(e)),
+            Err(malformed) => Err(Undecodable::Malformed(malformed)),
+        },
+    }
 }
 
 fn zen_of(payload: &[u8]) -> Option<String> {

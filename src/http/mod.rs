@@ -28,11 +28,22 @@ use crate::stats::{rfc3339, DeliveryRecord};
 use crate::store::Store;
 use crate::telemetry::metrics::Metrics;
 use error::ApiError;
-use github_hook::Seen;
 pub use rejected::RejectedLog;
 
 /// How many rejected deliveries the delivery log remembers.
 const REJECTED_LOG_CAPACITY: usize = 1000;
+
+/// What is known of a delivery so far, for the delivery log if it gets rejected.
+#[derive(Default)]
+pub(crate) struct Seen {
+    pub event: Option<String>,
+    pub action: Option<String>,
+    pub delivery_id: Option<String>,
+    pub hook_id: Option<String>,
+    pub size: usize,
+    /// Set once the request is authenticated; only then are its names trusted.
+    pub verified: bool,
+}
 
 /// How a configured server source authenticates, with its keys decoded once.
 #[derive(Clone)]

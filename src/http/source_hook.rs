@@ -13,8 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::body;
 use super::error::ApiError;
-use super::github_hook::Seen;
-use super::{AppState, SourceAuthState};
+use super::{AppState, Seen, SourceAuthState};
 use crate::model::{Envelope, WriteOutcome};
 use crate::verify::{api_key, standard, AuthError};
 

@@ -44,8 +44,9 @@ fn encode(payload: &[u8]) -> (i64, Vec<u8>) {
 pub fn decode(seq: i64, encoding: i64, stored: Vec<u8>) -> Result<Vec<u8>, StoreError> {
     match encoding {
         IDENTITY => Ok(stored),
-        ZSTD => zstd::stream::decode_all(stored.as_slice())
-            .map_err(|e| StoreError::Corrupt(format!("event {seq} payload does not decompress: {e}"))),
+        ZSTD => zstd::stream::decode_all(stored.as_slice()).map_err(|e| {
+            StoreError::Corrupt(format!("event {seq} payload does not decompress: {e}"))
+        }),
         other => Err(StoreError::Corrupt(format!(
             "event {seq} has unknown payload encoding {other}"
         ))),

@@ -6,11 +6,11 @@ use std::collections::{BTreeMap, HashMap};
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
+use super::payload;
 use crate::stats::{
     median, rfc3339, DayCount, DeliveryQuery, DeliveryRecord, EventsQuery, Interval, OrgListItem,
     OrgSummary, PrCounts, PrFilter, SeriesPoint, StoredEvent, TeamMember, TeamStats, TimeRange,
 };
-use super::payload;
 use crate::store::StoreError;
 
 pub fn orgs(conn: &Connection) -> Result<Vec<OrgListItem>, StoreError> {
