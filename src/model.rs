@@ -27,7 +27,7 @@ pub struct Envelope {
 }
 
 /// What storing one envelope did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum WriteOutcome {
     Accepted,

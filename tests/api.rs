@@ -160,3 +160,45 @@ async fn events_and_deliveries_page_with_cursors() {
         json!([])
     );
 }
+
+#[tokio::test]
+async fn openapi_document_describes_every_route() {
+    let app = TestApp::spawn().await;
+    let doc = app.get_ok("/api/v1/openapi.json").await;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/hooks/github",
+        "/hooks/{source}",
+        "/api/v1/github/orgs",
+        "/api/v1/github/orgs/{org}/summary",
+        "/api/v1/github/orgs/{org}/pulls/series",
+        "/api/v1/github/orgs/{org}/teams",
+        "/api/v1/github/orgs/{org}/teams/{team}/members",
+        "/api/v1/events",
+        "/api/v1/events/days",
+        "/api/v1/deliveries",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ] {
+        assert!(paths.contains_key(path), "{path} is not documented");
+    }
+    // Every documented GET under /api/v1 and /healthz answers (no stale paths).
+    for (path, item) in paths {
+        if item.get("get").is_some() && !path.contains('{') && path != "/api/v1/events" {
+            let (status, body) = app.get(path).await;
+            assert!(
+                status == 200 || path == "/metrics",
+                "{path}: {status} {body}"
+            );
+        }
+    }
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let summary = &schemas["OrgSummary"]["properties"];
+    for field in ["org", "repos", "teams", "members", "pull_requests"] {
+        assert!(summary.get(field).is_some(), "OrgSummary.{field}");
+    }
+    assert!(schemas.contains_key("ErrorBody"));
+    assert!(schemas.contains_key("DeliveryRecord"));
+}

@@ -44,10 +44,11 @@ pub enum ApiError {
     Internal(#[source] StoreError),
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    code: &'a str,
-    message: String,
+/// Every error answer: a stable machine-readable `code` and a human `message`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub code: &'static str,
+    pub message: String,
 }
 
 impl ApiError {
@@ -124,7 +125,7 @@ impl IntoResponse for ApiError {
         }
         let mut response = (
             status,
-            Json(Body {
+            Json(ErrorBody {
                 code: self.code(),
                 message: self.to_string(),
             }),

@@ -21,8 +21,9 @@ use crate::verify::github::{self as signature, SignatureHeaders};
 
 pub const SOURCE: &str = "github";
 
-#[derive(Serialize)]
-struct Ack {
+/// The answer to an accepted delivery, sent only after it is durably stored.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Ack {
     status: WriteOutcome,
     event: String,
     delivery_id: String,
@@ -30,6 +31,21 @@ struct Ack {
     zen: Option<String>,
 }
 
+/// Receives one GitHub webhook delivery (JSON or `payload=` form body).
+#[utoipa::path(post, path = "/hooks/github", tag = "hooks",
+    params(
+        ("X-GitHub-Event" = String, Header, description = "event type"),
+        ("X-GitHub-Delivery" = String, Header, description = "delivery GUID"),
+        ("X-GitHub-Hook-ID" = Option<String>, Header, description = "hook id; part of the dedup key"),
+        ("X-Hub-Signature-256" = String, Header, description = "sha256=<hex HMAC of the raw body>"),
+    ),
+    request_body(content = Object, description = "the webhook payload", content_type = "application/json"),
+    responses(
+        (status = 200, body = Ack, description = "stored (or a duplicate of a stored delivery)"),
+        (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody),
+        (status = 413, body = crate::http::error::ErrorBody), (status = 415, body = crate::http::error::ErrorBody),
+        (status = 503, body = crate::http::error::ErrorBody),
+    ))]
 pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
     let received_at = chrono::Utc::now().timestamp_millis();

@@ -1,25 +1,21 @@
-//! The HTTP surface: the router, the state every handler shares, and the operational
-//! endpoints (`/healthz`, `/readyz`, `/metrics`). Hook and stats handlers live in their
-//! own modules.
+//! The HTTP surface: the router and the state every handler shares. Hooks, the stats
+//! API and the operational endpoints live in their own modules.
 
 mod api;
 mod body;
 pub mod error;
-mod github_hook;
-mod query;
+pub(crate) mod github_hook;
+pub(crate) mod ops;
+pub(crate) mod query;
 mod rejected;
-mod source_hook;
+pub(crate) mod source_hook;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
 use secrecy::SecretString;
-use serde_json::json;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
@@ -102,21 +98,18 @@ impl AppState {
             delivery_id = seen.delivery_id.as_deref().unwrap_or("-"),
             "delivery rejected"
         );
-        self.rejected.push(
-            received_at,
-            DeliveryRecord {
-                seq: None,
-                source: source.to_owned(),
-                event: seen.event.unwrap_or_default(),
-                action: seen.action,
-                delivery_id: seen.delivery_id,
-                hook_id: seen.hook_id,
-                status: "rejected".into(),
-                reason: Some(error.code().to_owned()),
-                received_at: rfc3339(received_at),
-                size: seen.size as u64,
-            },
-        );
+        self.rejected.push(DeliveryRecord {
+            seq: None,
+            source: source.to_owned(),
+            event: seen.event.unwrap_or_default(),
+            action: seen.action,
+            delivery_id: seen.delivery_id,
+            hook_id: seen.hook_id,
+            status: "rejected".into(),
+            reason: Some(error.code().to_owned()),
+            received_at: rfc3339(received_at),
+            size: seen.size as u64,
+        });
     }
 }
 
@@ -125,49 +118,10 @@ pub fn router(state: AppState) -> Router {
         .route("/hooks/github", post(github_hook::receive))
         .route("/hooks/{source}", post(source_hook::receive))
         .nest("/api/v1", api::routes())
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .fallback(not_found)
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .fallback(ops::not_found)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
-}
-
-async fn healthz() -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok" }))
-}
-
-async fn readyz(State(state): State<AppState>) -> Response {
-    let store = state.store.ping().await;
-    let intake = state.intake.is_open();
-    let ready = store.is_ok() && intake;
-    let status = if ready {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    let body = json!({
-        "status": if ready { "ready" } else { "not_ready" },
-        "checks": {
-            "store": if store.is_ok() { "ok" } else { "unavailable" },
-            "intake": if intake { "ok" } else { "stopped" },
-        }
-    });
-    (status, Json(body)).into_response()
-}
-
-async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let size = state.store.size_bytes().await?;
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        state.metrics.render(size),
-    )
-        .into_response())
-}
-
-async fn not_found() -> ApiError {
-    ApiError::NotFound("no such endpoint; see the README's API reference".into())
 }

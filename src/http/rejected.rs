@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use crate::stats::{DeliveryQuery, DeliveryRecord};
 
 pub struct RejectedLog {
-    entries: Mutex<VecDeque<(i64, DeliveryRecord)>>,
+    entries: Mutex<VecDeque<DeliveryRecord>>,
     capacity: usize,
 }
 
@@ -19,21 +19,21 @@ impl RejectedLog {
         }
     }
 
-    pub fn push(&self, received_at: i64, record: DeliveryRecord) {
+    pub fn push(&self, record: DeliveryRecord) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() == self.capacity {
             entries.pop_front();
         }
-        entries.push_back((received_at, record));
+        entries.push_back(record);
     }
 
-    /// Matching entries, newest first, as (received_at ms, record).
-    pub fn matching(&self, query: &DeliveryQuery) -> Vec<(i64, DeliveryRecord)> {
+    /// Matching entries, newest first.
+    pub fn matching(&self, query: &DeliveryQuery) -> Vec<DeliveryRecord> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries
             .iter()
             .rev()
-            .filter(|(_, r)| {
+            .filter(|r| {
                 query.source.as_ref().is_none_or(|s| &r.source == s)
                     && query.kind.as_ref().is_none_or(|k| &r.event == k)
             })

@@ -17,14 +17,33 @@ use super::{AppState, Seen, SourceAuthState};
 use crate::model::{Envelope, WriteOutcome};
 use crate::verify::{api_key, standard, AuthError};
 
-#[derive(Serialize)]
-struct Ack {
+/// The answer to an accepted source event, sent only after it is durably stored.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Ack {
     status: WriteOutcome,
     source: String,
     event: String,
     delivery_id: String,
 }
 
+/// Receives one event from a configured server source.
+#[utoipa::path(post, path = "/hooks/{source}", tag = "hooks",
+    params(
+        ("source" = String, Path, description = "a source configured in `sources`"),
+        ("webhook-id" = Option<String>, Header, description = "Standard Webhooks message id (dedup key)"),
+        ("webhook-timestamp" = Option<String>, Header, description = "Standard Webhooks Unix timestamp"),
+        ("webhook-signature" = Option<String>, Header, description = "v1,<base64 signature> ..."),
+        ("Authorization" = Option<String>, Header, description = "Bearer <API key> for api-key sources"),
+        ("Idempotency-Key" = Option<String>, Header, description = "dedup key for api-key sources"),
+    ),
+    request_body(content = Object, description = "a JSON object; its `type` names the event", content_type = "application/json"),
+    responses(
+        (status = 200, body = Ack),
+        (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody),
+        (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody),
+        (status = 413, body = crate::http::error::ErrorBody), (status = 415, body = crate::http::error::ErrorBody),
+        (status = 503, body = crate::http::error::ErrorBody),
+    ))]
 pub async fn receive(
     State(state): State<AppState>,
     Path(source): Path<String>,

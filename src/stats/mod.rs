@@ -5,6 +5,7 @@
 mod interval;
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 pub use interval::Interval;
 
@@ -32,7 +33,7 @@ pub struct PrFilter {
     pub range: TimeRange,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
 pub struct OrgSummary {
     pub org: String,
     pub repos: u64,
@@ -41,7 +42,7 @@ pub struct OrgSummary {
     pub pull_requests: PrCounts,
 }
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, ToSchema, PartialEq, Eq)]
 pub struct PrCounts {
     pub open: u64,
     /// Closed without being merged.
@@ -49,14 +50,14 @@ pub struct PrCounts {
     pub merged: u64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
 pub struct OrgListItem {
     pub org: String,
     pub login: String,
 }
 
 /// One time bucket of the PR series: PRs opened, merged, and closed unmerged in it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
 pub struct SeriesPoint {
     pub bucket: String,
     pub opened: u64,
@@ -64,7 +65,7 @@ pub struct SeriesPoint {
     pub closed: u64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 pub struct TeamStats {
     pub team: String,
     pub name: Option<String>,
@@ -74,7 +75,7 @@ pub struct TeamStats {
     pub median_time_to_merge_seconds: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
 pub struct TeamMember {
     pub login: String,
     pub user_id: i64,
@@ -104,7 +105,7 @@ pub struct EventsQuery {
     pub limit: usize,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct StoredEvent {
     pub seq: i64,
     pub source: String,
@@ -113,10 +114,12 @@ pub struct StoredEvent {
     pub delivery_id: String,
     pub hook_id: Option<String>,
     pub received_at: String,
+    /// The JSON payload as received.
+    #[schema(value_type = Object)]
     pub payload: Box<serde_json::value::RawValue>,
 }
 
-#[derive(Debug, Serialize, PartialEq, Eq)]
+#[derive(Debug, Serialize, ToSchema, PartialEq, Eq)]
 pub struct DayCount {
     pub source: String,
     pub day: String,
@@ -134,7 +137,7 @@ pub struct DeliveryQuery {
     pub limit: usize,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
 pub struct DeliveryRecord {
     /// Log sequence; absent for rejected deliveries, which are not stored.
     #[serde(skip_serializing_if = "Option::is_none")]

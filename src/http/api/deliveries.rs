@@ -1,0 +1,89 @@
+//! The delivery log: stored deliveries (accepted and duplicate) from the store, merged
+//! on the first page with the rejected ones that only live in memory.
+
+use axum::extract::State;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::query::{self, ApiQuery};
+use crate::http::AppState;
+use crate::stats::{DeliveryQuery, DeliveryRecord};
+
+const STATUSES: [&str; 3] = ["accepted", "duplicate", "rejected"];
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveriesParams {
+    /// Only this source.
+    source: Option<String>,
+    /// Only this event type, e.g. `pull_request`.
+    event: Option<String>,
+    /// `accepted`, `duplicate` or `rejected`.
+    status: Option<String>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Page size, 1 to 1000 (default 50).
+    limit: Option<usize>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DeliveriesAnswer {
+    deliveries: Vec<DeliveryRecord>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    next_cursor: Option<String>,
+}
+
+/// Recent deliveries, newest first.
+#[utoipa::path(get, path = "/api/v1/deliveries", tag = "deliveries", params(DeliveriesParams),
+    responses((status = 200, body = DeliveriesAnswer), (status = 400, body = ErrorBody)))]
+pub async fn deliveries(
+    State(state): State<AppState>,
+    ApiQuery(p): ApiQuery<DeliveriesParams>,
+) -> Result<Json<DeliveriesAnswer>, ApiError> {
+    if let Some(status) = &p.status {
+        if !STATUSES.contains(&status.as_str()) {
+            return Err(ApiError::invalid_query(
+                "status",
+                "expected accepted, duplicate or rejected",
+            ));
+        }
+    }
+    let q = DeliveryQuery {
+        source: p.source,
+        kind: p.event,
+        status: p.status,
+        before: query::cursor(p.cursor.as_deref())?,
+        limit: query::limit(p.limit)?,
+    };
+    let rejected_only = q.status.as_deref() == Some("rejected");
+    let mut deliveries = if rejected_only {
+        Vec::new()
+    } else {
+        state.store.deliveries(&q).await?
+    };
+    let next_cursor = (deliveries.len() == q.limit)
+        .then(|| deliveries.last().and_then(|d| d.seq).map(|s| s.to_string()))
+        .flatten();
+    // Rejected deliveries join the first page only, and only where they fall within it.
+    if q.before.is_none() && (q.status.is_none() || rejected_only) {
+        let oldest_shown = next_cursor
+            .as_ref()
+            .and_then(|_| deliveries.last().map(|d| d.received_at.clone()));
+        deliveries.extend(
+            state
+                .rejected
+                .matching(&q)
+                .into_iter()
+                .filter(|r| oldest_shown.as_ref().is_none_or(|o| &r.received_at >= o)),
+        );
+        // RFC 3339 UTC with fixed precision sorts lexically.
+        deliveries.sort_by(|a, b| b.received_at.cmp(&a.received_at));
+        deliveries.truncate(q.limit);
+    }
+    Ok(Json(DeliveriesAnswer {
+        deliveries,
+        next_cursor,
+    }))
+}

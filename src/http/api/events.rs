@@ -1,0 +1,90 @@
+//! Raw stored events: one source's events of one UTC day, paged by cursor, and the
+//! number of events per source and day.
+
+use axum::extract::State;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::query::{self, ApiQuery};
+use crate::http::AppState;
+use crate::stats::{DayCount, EventsQuery, StoredEvent};
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventsParams {
+    /// `github` or a configured source name.
+    source: String,
+    /// UTC day, `YYYY-MM-DD`.
+    day: String,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Page size, 1 to 1000 (default 50).
+    limit: Option<usize>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EventsAnswer {
+    source: String,
+    day: String,
+    events: Vec<StoredEvent>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    next_cursor: Option<String>,
+}
+
+/// One source's events of one UTC day, oldest first, with their payloads.
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventsParams),
+    responses((status = 200, body = EventsAnswer), (status = 400, body = ErrorBody)))]
+pub async fn events(
+    State(state): State<AppState>,
+    ApiQuery(p): ApiQuery<EventsParams>,
+) -> Result<Json<EventsAnswer>, ApiError> {
+    let day = chrono::NaiveDate::parse_from_str(&p.day, "%Y-%m-%d")
+        .map_err(|_| ApiError::invalid_query("day", "expected a UTC day as YYYY-MM-DD"))?;
+    let limit = query::limit(p.limit)?;
+    let q = EventsQuery {
+        source: p.source.clone(),
+        day,
+        after: query::cursor(p.cursor.as_deref())?,
+        limit,
+    };
+    let events = state.store.events(&q).await?;
+    let next_cursor = (events.len() == limit)
+        .then(|| events.last().map(|e| e.seq.to_string()))
+        .flatten();
+    Ok(Json(EventsAnswer {
+        source: p.source,
+        day: p.day,
+        events,
+        next_cursor,
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DaysParams {
+    /// Only this source.
+    source: Option<String>,
+    /// Start: `YYYY-MM-DD` (UTC) or RFC 3339.
+    from: Option<String>,
+    /// End: `YYYY-MM-DD` (inclusive) or RFC 3339 (exclusive).
+    to: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DaysAnswer {
+    days: Vec<DayCount>,
+}
+
+/// Stored events per source and UTC day.
+#[utoipa::path(get, path = "/api/v1/events/days", tag = "events", params(DaysParams),
+    responses((status = 200, body = DaysAnswer), (status = 400, body = ErrorBody)))]
+pub async fn event_days(
+    State(state): State<AppState>,
+    ApiQuery(p): ApiQuery<DaysParams>,
+) -> Result<Json<DaysAnswer>, ApiError> {
+    let range = query::range(p.from.as_deref(), p.to.as_deref())?;
+    let days = state.store.event_days(p.source.as_deref(), range).await?;
+    Ok(Json(DaysAnswer { days }))
+}

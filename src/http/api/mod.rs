@@ -1,0 +1,28 @@
+//! The stats API under `/api/v1`: org statistics, raw events by day, the delivery log,
+//! and the OpenAPI document describing them. Handlers parse and shape; stores compute.
+
+mod deliveries;
+mod events;
+mod github;
+mod openapi;
+
+use axum::routing::get;
+use axum::Router;
+
+use super::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/github/orgs", get(github::orgs))
+        .route("/github/orgs/{org}/summary", get(github::summary))
+        .route("/github/orgs/{org}/pulls/series", get(github::pr_series))
+        .route("/github/orgs/{org}/teams", get(github::teams))
+        .route(
+            "/github/orgs/{org}/teams/{team}/members",
+            get(github::team_members),
+        )
+        .route("/events", get(events::events))
+        .route("/events/days", get(events::event_days))
+        .route("/deliveries", get(deliveries::deliveries))
+        .route("/openapi.json", get(openapi::document))
+}

@@ -1,0 +1,43 @@
+//! The OpenAPI 3.1 document, assembled from the handlers' annotations and the response
+//! types themselves, served at `/api/v1/openapi.json` for clients and the dashboard.
+
+use axum::Json;
+use utoipa::OpenApi;
+
+use super::{deliveries, events, github};
+use crate::http::{github_hook, ops, source_hook};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Reckon",
+        description = "Webhook ingestion and statistics. Errors are `{\"code\", \"message\"}` with a stable code."
+    ),
+    paths(
+        github_hook::receive,
+        source_hook::receive,
+        github::orgs,
+        github::summary,
+        github::pr_series,
+        github::teams,
+        github::team_members,
+        events::events,
+        events::event_days,
+        deliveries::deliveries,
+        ops::healthz,
+        ops::readyz,
+        ops::metrics,
+    ),
+    tags(
+        (name = "hooks", description = "Webhook intake"),
+        (name = "github", description = "GitHub org statistics"),
+        (name = "events", description = "Raw stored events"),
+        (name = "deliveries", description = "The delivery log"),
+        (name = "ops", description = "Health and metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
