@@ -109,7 +109,7 @@ async fn events_and_deliveries_page_with_cursors() {
             200
         );
     }
-    let day = chrono::Utc::now().date_naive();
+    let day = app.event_day().await;
     let mut zens = Vec::new();
     let mut cursor: Option<String> = None;
     loop {

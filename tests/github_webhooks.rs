@@ -65,7 +65,7 @@ async fn form_encoded_bodies_are_accepted() {
     let summary = app.get_ok("/api/v1/github/orgs/Codertocat/summary").await;
     assert_eq!(summary["pull_requests"]["open"], 1);
     // The stored payload is the JSON itself, not the form encoding.
-    let day = chrono::Utc::now().date_naive();
+    let day = app.event_day().await;
     let events = app
         .get_ok(&format!("/api/v1/events?source=github&day={day}"))
         .await;
@@ -358,7 +358,7 @@ async fn multi_megabyte_payloads_are_accepted_and_projected() {
     assert_eq!(response.status(), 200);
     let summary = app.get_ok("/api/v1/github/orgs/codertocat/summary").await;
     assert_eq!(summary["pull_requests"]["open"], 1);
-    let day = chrono::Utc::now().date_naive();
+    let day = app.event_day().await;
     let events = app
         .get_ok(&format!("/api/v1/events?source=github&day={day}"))
         .await;

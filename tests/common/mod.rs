@@ -152,6 +152,15 @@ impl TestApp {
         out
     }
 
+    /// The one UTC day holding stored events (asked of the server, so a test running
+    /// across midnight cannot disagree with it).
+    pub async fn event_day(&self) -> String {
+        let days = self.get_ok("/api/v1/events/days").await;
+        let days = days["days"].as_array().unwrap();
+        assert_eq!(days.len(), 1, "expected events on exactly one day: {days:?}");
+        days[0]["day"].as_str().unwrap().to_owned()
+    }
+
     /// Total raw events stored, over every source and day.
     pub async fn event_count(&self) -> u64 {
         let days = self.get_ok("/api/v1/events/days").await;
