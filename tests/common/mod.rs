@@ -157,7 +157,11 @@ impl TestApp {
     pub async fn event_day(&self) -> String {
         let days = self.get_ok("/api/v1/events/days").await;
         let days = days["days"].as_array().unwrap();
-        assert_eq!(days.len(), 1, "expected events on exactly one day: {days:?}");
+        assert_eq!(
+            days.len(),
+            1,
+            "expected events on exactly one day: {days:?}"
+        );
         days[0]["day"].as_str().unwrap().to_owned()
     }
 

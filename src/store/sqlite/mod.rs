@@ -101,10 +101,6 @@ impl SqliteStore {
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     fn lock_writer(writer: &Mutex<Writer>) -> MutexGuard<'_, Writer> {
         // A panic mid-transaction drops (rolls back) the transaction; the connection
         // itself stays usable.
