@@ -341,6 +341,20 @@ async fn run(options: Options) {
         );
         medians.push(median.per_second);
     }
+    if let Some(data) = &servers[1]._data {
+        let stored: u64 = std::fs::read_dir(data.path())
+            .unwrap()
+            .filter_map(|e| e.ok()?.metadata().ok())
+            .map(|m| m.len())
+            .sum();
+        let deliveries = options.warmup + options.requests * options.rounds;
+        println!(
+            "reckon data dir: {:.1} MiB for {deliveries} deliveries ({:.1} KiB each, payloads average {:.1} KiB)",
+            stored as f64 / 1048576.0,
+            stored as f64 / 1024.0 / deliveries as f64,
+            sizes.iter().sum::<usize>() as f64 / 1024.0 / sizes.len() as f64,
+        );
+    }
     println!();
     println!(
         "ratio reckon / bare axum (median round): {:.2}",
