@@ -66,6 +66,12 @@ impl App {
     pub async fn build(config: Config) -> Result<App, Error> {
         config.validate()?;
         let store = open_store(&config)?;
+        Self::with_store(config, store).await
+    }
+
+    /// Builds the service on a store the caller opened (another backend, or a test's).
+    pub async fn with_store(config: Config, store: Arc<dyn Store>) -> Result<App, Error> {
+        config.validate()?;
         let (secrets, secret_origin) = webhook_secret::resolve(&config)?;
         let metrics = Arc::new(Metrics::new());
         let (intake, worker) = Intake::start(store.clone(), &config.intake, metrics.clone());
