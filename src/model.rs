@@ -58,6 +58,11 @@ pub fn version(timestamp_ms: i64, rank: u8) -> Version {
 #[derive(Debug, Clone, PartialEq)]
 pub enum EntityWrite {
     Org(Org),
+    /// The org's login changed: everything under the old key moves to the new one.
+    OrgRenamed {
+        from: String,
+        to: String,
+    },
     Repo(Repo),
     Team(Team),
     OrgMember(Membership),

@@ -338,3 +338,67 @@ async fn team_membership_follows_added_and_removed() {
     let summary = app.get_ok("/api/v1/github/orgs/octocoders/summary").await;
     assert_eq!(summary["teams"], 0);
 }
+
+#[tokio::test]
+async fn org_renames_and_repo_transfers_carry_their_numbers() {
+    let app = TestApp::spawn().await;
+    deliver_all(&app, &life_cycles()).await;
+    send(
+        &app,
+        "team",
+        "rn-team",
+        &fixture("team/created.payload.json"),
+    )
+    .await;
+    let before = app.get_ok("/api/v1/github/orgs/octocoders/summary").await;
+    assert_eq!(
+        before["pull_requests"],
+        json!({"open": 1, "closed": 1, "merged": 1})
+    );
+
+    let mut renamed = fixture("organization/renamed.payload.json");
+    renamed["organization"]["login"] = "Octocats".into();
+    renamed["changes"] = json!({"login": {"from": "Octocoders"}});
+    send(&app, "organization", "rn-1", &renamed).await;
+    let after = app.get_ok("/api/v1/github/orgs/octocats/summary").await;
+    assert_eq!(after["org"], "Octocats");
+    assert_eq!(after["pull_requests"], before["pull_requests"]);
+    assert_eq!(
+        (after["repos"].clone(), after["teams"].clone()),
+        (before["repos"].clone(), before["teams"].clone())
+    );
+    assert_eq!(
+        app.get("/api/v1/github/orgs/octocoders/summary").await.0,
+        404
+    );
+    let by_repo = app
+        .get_ok("/api/v1/github/orgs/octocats/pulls/series?interval=month&repo=Hello-World")
+        .await;
+    assert_eq!(
+        by_repo["series"],
+        json!([{"bucket": "2026-03-01", "opened": 3, "merged": 1, "closed": 1}])
+    );
+
+    // The repository moves to another owner: its PRs go with it.
+    let mut transferred = fixture("repository/transferred.payload.json");
+    transferred["repository"]["id"] =
+        fixture("pull_request/opened.with-organization.payload.json")["repository"]["id"].clone();
+    transferred["repository"]["name"] = "Hello-World".into();
+    transferred["repository"]["full_name"] = "NewHome/Hello-World".into();
+    transferred["repository"]["owner"]["login"] = "NewHome".into();
+    transferred["repository"]["updated_at"] = "2026-04-01T00:00:00Z".into();
+    transferred["organization"]["login"] = "NewHome".into();
+    send(&app, "repository", "tr-1", &transferred).await;
+    let moved = app.get_ok("/api/v1/github/orgs/newhome/summary").await;
+    assert_eq!(moved["repos"], 1);
+    assert_eq!(
+        moved["pull_requests"],
+        json!({"open": 1, "closed": 1, "merged": 1})
+    );
+    let left = app.get_ok("/api/v1/github/orgs/octocats/summary").await;
+    assert_eq!(left["repos"], 0);
+    assert_eq!(
+        left["pull_requests"],
+        json!({"open": 0, "closed": 0, "merged": 0})
+    );
+}

@@ -15,6 +15,21 @@ pub struct Payload {
     pub team: Option<Team>,
     pub member: Option<User>,
     pub membership: Option<OrgMembership>,
+    pub changes: Option<Changes>,
+}
+
+/// The `changes` object of `*.renamed`/`*.edited` events; only what is projected.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Changes {
+    pub login: Option<ChangedFrom>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ChangedFrom {
+    /// Any JSON: only a string is used, so odd shapes never fail the decode.
+    pub from: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]

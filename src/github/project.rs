@@ -77,6 +77,18 @@ pub fn project(event: &str, payload: &Payload, received_at: i64) -> Vec<EntityWr
                 });
             }
         }
+        "organization" if action == "renamed" => {
+            let from = payload
+                .changes
+                .as_ref()
+                .and_then(|c| c.login.as_ref())
+                .and_then(|l| l.from.as_ref())
+                .and_then(|f| f.as_str())
+                .map(str::to_lowercase);
+            if let Some(from) = from.filter(|from| *from != org) {
+                writes.push(EntityWrite::OrgRenamed { from, to: org });
+            }
+        }
         "organization" => {
             let present = match action {
                 "member_added" => Some(true),
@@ -253,6 +265,26 @@ mod tests {
             .iter()
             .any(|w| matches!(w, EntityWrite::OrgMemberSeen(_))));
         assert!(writes.iter().any(|w| matches!(w, EntityWrite::Team(_))));
+    }
+
+    #[test]
+    fn org_rename_moves_the_old_key() {
+        let writes = project(
+            "organization",
+            &fixture("organization/renamed.payload.json"),
+            0,
+        );
+        // The fixture renames Octocoders to itself: nothing to move.
+        assert!(!writes
+            .iter()
+            .any(|w| matches!(w, EntityWrite::OrgRenamed { .. })));
+        let mut payload = fixture("organization/renamed.payload.json");
+        payload.changes = serde_json::from_str(r#"{"login": {"from": "OldName"}}"#).unwrap();
+        let writes = project("organization", &payload, 0);
+        assert!(writes.contains(&EntityWrite::OrgRenamed {
+            from: "oldname".into(),
+            to: "octocoders".into()
+        }));
     }
 
     #[test]

@@ -75,6 +75,22 @@ fn apply(tx: &Transaction<'_>, write: &EntityWrite) -> Result<(), StoreError> {
             )?
             .execute(params![o.key, o.login, o.id])?;
         }
+        EntityWrite::OrgRenamed { from, to } => {
+            for table in ["repos", "teams", "org_members", "team_members"] {
+                tx.execute(
+                    &format!("UPDATE OR REPLACE {table} SET org = ?2 WHERE org = ?1"),
+                    params![from, to],
+                )?;
+            }
+            tx.prepare_cached(
+                "UPDATE pull_requests SET org = ?2,
+                    repo = (SELECT login FROM orgs WHERE key = ?2) || substr(repo, instr(repo, '/'))
+                 WHERE org = ?1",
+            )?
+            .execute(params![from, to])?;
+            tx.prepare_cached("DELETE FROM orgs WHERE key = ?1")?
+                .execute(params![from])?;
+        }
         EntityWrite::Repo(r) => {
             tx.prepare_cached(
                 "INSERT INTO repos (id, org, name, full_name, private, archived, deleted, version)
@@ -96,6 +112,13 @@ fn apply(tx: &Transaction<'_>, write: &EntityWrite) -> Result<(), StoreError> {
                 r.deleted,
                 r.version
             ])?;
+            // A transferred or renamed repo takes its pull requests along.
+            tx.prepare_cached(
+                "UPDATE pull_requests SET org = r.org, repo = r.full_name
+                 FROM repos r WHERE r.id = ?1 AND pull_requests.repo_id = r.id
+                   AND (pull_requests.org != r.org OR pull_requests.repo != r.full_name)",
+            )?
+            .execute(params![r.id])?;
         }
         EntityWrite::Team(t) => {
             tx.prepare_cached(
