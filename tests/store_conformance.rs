@@ -391,6 +391,55 @@ pub async fn conformance(store: Arc<dyn Store>) {
         .is_some());
     assert_eq!(store.api_keys().await.unwrap().len(), 1);
 
+    // An org rename moves everything under the new key.
+    let before = store.org_summary("acme").await.unwrap().unwrap();
+    let rename = vec![
+        EntityWrite::Org(Org {
+            key: "acme-corp".into(),
+            login: "Acme-Corp".into(),
+            id: Some(7),
+        }),
+        EntityWrite::OrgRenamed {
+            from: "acme".into(),
+            to: "acme-corp".into(),
+        },
+    ];
+    store
+        .write_batch(vec![envelope("github", "rename", T0 + 2 * DAY, rename)])
+        .await
+        .unwrap();
+    assert!(store.org_summary("acme").await.unwrap().is_none());
+    let after = store.org_summary("acme-corp").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            after.org.as_str(),
+            after.repos,
+            after.teams,
+            after.members,
+            &after.pull_requests
+        ),
+        (
+            "Acme-Corp",
+            before.repos,
+            before.teams,
+            before.members,
+            &before.pull_requests
+        )
+    );
+    let moved = PrFilter {
+        org: "acme-corp".into(),
+        repo: Some("api".into()),
+        ..Default::default()
+    };
+    let opened: u64 = store
+        .pr_series(&moved, Interval::Month)
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| p.opened)
+        .sum();
+    assert_eq!(opened, 3);
+
     store.ping().await.unwrap();
     assert!(store.size_bytes().await.unwrap() > 0);
 }
