@@ -24,6 +24,7 @@ fn add_sources(config: &mut Config) {
             auth: SourceAuth::StandardWebhooks,
             secrets: SecretList::new(vec![SecretString::from(WHSEC.to_owned())]),
             tolerance_seconds: 300,
+            rate_limit: None,
         },
     );
     for name in ["game-servers", "billing"] {
@@ -33,6 +34,7 @@ fn add_sources(config: &mut Config) {
                 auth: SourceAuth::ApiKey,
                 secrets: SecretList::default(),
                 tolerance_seconds: 300,
+                rate_limit: None,
             },
         );
     }
@@ -274,4 +276,78 @@ async fn api_keys_from_the_cli_are_bound_to_one_source_and_revocable() {
     );
     assert_eq!(app.event_count().await, 3);
     app.stop().await;
+}
+
+#[tokio::test]
+async fn rate_limits_apply_per_key_and_per_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let config_file = dir.path().join("reckon.toml");
+    std::fs::write(&config_file, SOURCES_TOML).unwrap();
+    let data = dir.path().join("data");
+    let mut keys = Vec::new();
+    for name in ["a", "b"] {
+        let (ok, stdout, stderr) = reckon(
+            &data,
+            &config_file,
+            &["keys", "add", "--source", "game-servers", "--name", name],
+        );
+        assert!(ok, "{stderr}");
+        keys.push(
+            stdout
+                .split_whitespace()
+                .find(|w| w.starts_with("rk_"))
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    // One request per second, bursts of two: the third quick request is refused.
+    let limit = reckon::config::RateLimit {
+        per_second: 1,
+        burst: Some(2),
+    };
+    let app = TestApp::spawn_in(&data, |c| {
+        add_sources(c);
+        c.sources.get_mut("game-servers").unwrap().rate_limit = Some(limit);
+        c.github.rate_limit = Some(limit);
+    })
+    .await;
+    for expected in [200, 200, 429] {
+        let (status, body) = post_key(&app, "game-servers", Some(&keys[0]), None).await;
+        assert_eq!(status, expected, "{body}");
+    }
+    let response = app
+        .client
+        .post(app.url("/hooks/game-servers"))
+        .header("authorization", format!("Bearer {}", keys[0]))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    assert_eq!(response.headers()["retry-after"], "1");
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["code"],
+        "rate_limited"
+    );
+    // Another key of the same source has its own budget.
+    let (status, _) = post_key(&app, "game-servers", Some(&keys[1]), None).await;
+    assert_eq!(status, 200);
+    // GitHub, when limited, is limited per source.
+    let body = br#"{"zen":"limited"}"#;
+    let statuses: Vec<u16> = github_statuses(&app, body).await;
+    assert_eq!(statuses, [200, 200, 429]);
+    assert_eq!(app.event_count().await, 5);
+}
+
+async fn github_statuses(app: &TestApp, body: &[u8]) -> Vec<u16> {
+    let mut out = Vec::new();
+    for i in 0..3 {
+        out.push(
+            app.github("ping", &format!("rl-{i}"), body)
+                .await
+                .status()
+                .as_u16(),
+        );
+    }
+    out
 }

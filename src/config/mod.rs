@@ -115,6 +115,35 @@ pub enum Synchronous {
 pub struct GithubConfig {
     pub webhook_secret: SecretList,
     pub allow_sha1: bool,
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// A request rate: a steady `per_second`, with bursts of up to `burst` requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    pub per_second: u32,
+    #[serde(default)]
+    pub burst: Option<u32>,
+}
+
+impl RateLimit {
+    fn check(&self, key: &str) -> Result<(), ConfigError> {
+        if self.per_second == 0 {
+            return Err(ConfigError::invalid(
+                format!("{key}.per_second"),
+                "must be greater than 0",
+            ));
+        }
+        if self.burst == Some(0) {
+            return Err(ConfigError::invalid(
+                format!("{key}.burst"),
+                "must be greater than 0",
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -125,6 +154,9 @@ pub struct SourceConfig {
     pub secrets: SecretList,
     #[serde(default = "default_tolerance")]
     pub tolerance_seconds: u64,
+    /// Per API key for `api-key` sources, per source otherwise.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
 }
 
 fn default_tolerance() -> u64 {
@@ -230,6 +262,9 @@ impl Config {
         self.github
             .webhook_secret
             .check_not_blank("github.webhook_secret")?;
+        if let Some(limit) = &self.github.rate_limit {
+            limit.check("github.rate_limit")?;
+        }
         for (name, source) in &self.sources {
             let key = format!("sources.{name}");
             if !is_valid_source_name(name) {
@@ -261,6 +296,9 @@ impl Config {
                         ));
                     }
                 }
+            }
+            if let Some(limit) = &source.rate_limit {
+                limit.check(&format!("{key}.rate_limit"))?;
             }
             if source.tolerance_seconds == 0 {
                 return Err(ConfigError::invalid(
@@ -304,16 +342,24 @@ fn env_provider() -> Env {
 
 fn map_env_key(key: &str) -> Option<String> {
     let key = key.to_ascii_lowercase();
-    if key.contains("__") {
-        return Some(key.replace("__", "."));
-    }
-    if ENV_TOP_LEVEL.contains(&key.as_str()) {
-        return Some(key);
-    }
-    let (section, rest) = key.split_once('_')?;
-    ENV_SECTIONS
-        .contains(&section)
-        .then(|| format!("{section}.{rest}"))
+    let mut parts = key.split("__");
+    let head = parts.next()?;
+    let head = if ENV_TOP_LEVEL.contains(&head) || ENV_SECTIONS.contains(&head) || head == "sources"
+    {
+        head.to_owned()
+    } else {
+        let (section, rest) = head.split_once('_')?;
+        if !ENV_SECTIONS.contains(&section) {
+            return None;
+        }
+        format!("{section}.{rest}")
+    };
+    Some(
+        std::iter::once(head.as_str())
+            .chain(parts)
+            .collect::<Vec<_>>()
+            .join("."),
+    )
 }
 
 /// `RECKON_*` variables that map to no config key: most likely typos, worth a warning.
@@ -362,7 +408,12 @@ mod tests {
             map_env_key("SOURCES__CI__AUTH").as_deref(),
             Some("sources.ci.auth")
         );
+        assert_eq!(
+            map_env_key("GITHUB_RATE_LIMIT__PER_SECOND").as_deref(),
+            Some("github.rate_limit.per_second")
+        );
         assert_eq!(map_env_key("LISTN"), None);
+        assert_eq!(map_env_key("TEST_ELASTICSEARCH_URL"), None);
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub enum ApiError {
     NotFound(String),
     #[error("query parameter `{name}` is invalid: {reason}")]
     InvalidQuery { name: &'static str, reason: String },
+    #[error("too many requests; retry in {retry_after} s")]
+    RateLimited { retry_after: u64 },
     #[error("the store could not commit the delivery; retry later")]
     StoreUnavailable(#[source] Arc<StoreError>),
     #[error("the server is shutting down; retry later")]
@@ -68,6 +70,7 @@ impl ApiError {
             | ApiError::MalformedBody(_)
             | ApiError::InvalidQuery { .. } => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::UnknownSource(_) | ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::StoreUnavailable(_) | ApiError::ShuttingDown => {
@@ -91,6 +94,7 @@ impl ApiError {
             ApiError::InvalidHeader { .. } => "invalid_header",
             ApiError::MalformedBody(_) => "malformed_body",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::RateLimited { .. } => "rate_limited",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::UnknownSource(_) => "unknown_source",
             ApiError::NotFound(_) => "not_found",
@@ -131,10 +135,15 @@ impl IntoResponse for ApiError {
             }),
         )
             .into_response();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        let retry_after = match self {
+            ApiError::RateLimited { retry_after } => Some(retry_after),
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => Some(RETRY_AFTER_SECS),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -44,6 +44,7 @@ pub struct Ack {
         (status = 200, body = Ack, description = "stored (or a duplicate of a stored delivery)"),
         (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody),
         (status = 413, body = crate::http::error::ErrorBody), (status = 415, body = crate::http::error::ErrorBody),
+        (status = 429, body = crate::http::error::ErrorBody),
         (status = 503, body = crate::http::error::ErrorBody),
     ))]
 pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
@@ -95,6 +96,10 @@ async fn ingest(
         &raw,
     )?;
     seen.verified = true;
+    state
+        .rate_limits
+        .check(SOURCE, "")
+        .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
 
     let event = body::required_header(headers, "x-github-event")?;
     body::check_token("X-GitHub-Event", event, 64)?;

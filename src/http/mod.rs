@@ -7,6 +7,7 @@ pub mod error;
 pub(crate) mod github_hook;
 pub(crate) mod ops;
 pub(crate) mod query;
+mod rate_limit;
 mod rejected;
 pub(crate) mod source_hook;
 
@@ -57,6 +58,7 @@ pub struct AppState {
     pub sources: Arc<HashMap<String, SourceAuthState>>,
     pub metrics: Arc<Metrics>,
     pub rejected: Arc<RejectedLog>,
+    pub rate_limits: Arc<rate_limit::RateLimits>,
 }
 
 impl AppState {
@@ -72,6 +74,7 @@ impl AppState {
             .iter()
             .map(|(name, source)| (name.clone(), SourceAuthState::from_config(source)))
             .collect();
+        let rate_limits = Arc::new(rate_limit::RateLimits::from_config(&config));
         AppState {
             config,
             store,
@@ -80,6 +83,7 @@ impl AppState {
             sources: Arc::new(sources),
             metrics,
             rejected: Arc::new(RejectedLog::new(REJECTED_LOG_CAPACITY)),
+            rate_limits,
         }
     }
 

@@ -42,6 +42,7 @@ pub struct Ack {
         (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody),
         (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody),
         (status = 413, body = crate::http::error::ErrorBody), (status = 415, body = crate::http::error::ErrorBody),
+        (status = 429, body = crate::http::error::ErrorBody),
         (status = 503, body = crate::http::error::ErrorBody),
     ))]
 pub async fn receive(
@@ -122,10 +123,18 @@ async fn ingest(
                 *tolerance,
             )?;
             body::check_token("webhook-id", id, 128)?;
+            state
+                .rate_limits
+                .check(source, "")
+                .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
             id.to_owned()
         }
         SourceAuthState::ApiKey => {
-            check_api_key(state, source, headers).await?;
+            let key_id = check_api_key(state, source, headers).await?;
+            state
+                .rate_limits
+                .check(source, &key_id)
+                .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
             match body::header(headers, "idempotency-key")?
                 .or(body::header(headers, "webhook-id")?)
                 .filter(|v| !v.is_empty())
@@ -172,11 +181,12 @@ async fn ingest(
     })
 }
 
+/// Checks the bearer key against the store; returns the key's id.
 async fn check_api_key(
     state: &AppState,
     source: &str,
     headers: &HeaderMap,
-) -> Result<(), ApiError> {
+) -> Result<String, ApiError> {
     let token = body::header(headers, "authorization")?
         .and_then(|v| {
             v.strip_prefix("Bearer ")
@@ -197,7 +207,7 @@ async fn check_api_key(
     if record.source != source {
         return Err(AuthError::KeyWrongSource.into());
     }
-    Ok(())
+    Ok(record.id)
 }
 
 /// A random id for deliveries that carry none: such deliveries are never deduplicated.
