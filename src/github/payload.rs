@@ -8,6 +8,8 @@ use serde::{Deserialize, Deserializer};
 #[serde(default)]
 pub struct Payload {
     pub action: Option<String>,
+    /// `ping` only.
+    pub zen: Option<String>,
     pub scope: Option<String>,
     pub organization: Option<Organization>,
     pub repository: Option<Repository>,

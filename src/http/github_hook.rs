@@ -7,29 +7,17 @@ use std::time::Instant;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
-use serde::Serialize;
+use axum::response::Response;
 use serde_json::error::Category;
 
 use super::body;
 use super::error::ApiError;
-use super::{AppState, Seen};
+use super::{Ack, AppState, Seen};
 use crate::github::payload::Payload;
-use crate::model::{Envelope, WriteOutcome};
+use crate::model::Envelope;
 use crate::verify::github::{self as signature, SignatureHeaders};
 
 pub const SOURCE: &str = "github";
-
-/// The answer to an accepted delivery, sent only after it is durably stored.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Ack {
-    status: WriteOutcome,
-    event: String,
-    delivery_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    zen: Option<String>,
-}
 
 /// Receives one GitHub webhook delivery (JSON or `payload=` form body).
 #[utoipa::path(post, path = "/hooks/github", tag = "hooks",
@@ -41,7 +29,7 @@ pub struct Ack {
     ),
     request_body(content = Object, description = "the webhook payload", content_type = "application/json"),
     responses(
-        (status = 200, body = Ack, description = "stored (or a duplicate of a stored delivery)"),
+        (status = 200, body = super::Ack, description = "stored (or a duplicate of a stored delivery)"),
         (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody),
         (status = 413, body = crate::http::error::ErrorBody), (status = 415, body = crate::http::error::ErrorBody),
         (status = 429, body = crate::http::error::ErrorBody),
@@ -51,19 +39,8 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bo
     let started = Instant::now();
     let received_at = chrono::Utc::now().timestamp_millis();
     let mut seen = Seen::default();
-    match ingest(&state, &headers, body, received_at, &mut seen).await {
-        Ok(ack) => {
-            state
-                .metrics
-                .delivery(SOURCE, &ack.event, ack.status.as_str());
-            state.metrics.ack(SOURCE, started.elapsed());
-            Json(ack).into_response()
-        }
-        Err(error) => {
-            state.reject(SOURCE, received_at, seen, &error);
-            error.into_response()
-        }
-    }
+    let result = ingest(&state, &headers, body, received_at, &mut seen).await;
+    state.finish(SOURCE, started, received_at, seen, result)
 }
 
 #[tracing::instrument(name = "github_delivery", skip_all, fields(event, delivery_id))]
@@ -142,7 +119,7 @@ async fn ingest(
         .as_ref()
         .map(|p| crate::github::project(event, p, received_at))
         .unwrap_or_default();
-    let zen = (event == "ping").then(|| zen_of(&payload)).flatten();
+    let zen = decoded.as_ref().and_then(|p| p.zen.clone());
 
     let envelope = Envelope {
         source: SOURCE.to_owned(),
@@ -160,6 +137,7 @@ async fn ingest(
     tracing::debug!(status = status.as_str(), "delivery committed");
     Ok(Ack {
         status,
+        source: SOURCE.to_owned(),
         event: event.to_owned(),
         delivery_id: delivery_id.to_owned(),
         zen,
@@ -187,12 +165,4 @@ fn decode(payload: &[u8]) -> Result<Payload, Undecodable> {
             Err(malformed) => Err(Undecodable::Malformed(malformed)),
         },
     }
-}
-
-fn zen_of(payload: &[u8]) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Ping {
-        zen: Option<String>,
-    }
-    serde_json::from_slice::<Ping>(payload).ok()?.zen
 }

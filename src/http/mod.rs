@@ -14,13 +14,18 @@ pub(crate) mod source_hook;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use std::time::Instant;
+
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{Json, Router};
 use secrecy::SecretString;
+use serde::Serialize;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
 use crate::intake::Intake;
+use crate::model::WriteOutcome;
 use crate::stats::{rfc3339, DeliveryRecord};
 use crate::store::Store;
 use crate::telemetry::metrics::Metrics;
@@ -40,6 +45,19 @@ pub(crate) struct Seen {
     pub size: usize,
     /// Set once the request is authenticated; only then are its names trusted.
     pub verified: bool,
+}
+
+/// The answer to an accepted delivery, sent only after it is durably stored.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Ack {
+    /// `accepted`, or `duplicate` when this delivery was already stored.
+    status: WriteOutcome,
+    source: String,
+    event: String,
+    delivery_id: String,
+    /// GitHub's `ping` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    zen: Option<String>,
 }
 
 /// How a configured server source authenticates, with its keys decoded once.
@@ -84,6 +102,30 @@ impl AppState {
             metrics,
             rejected: Arc::new(RejectedLog::new(REJECTED_LOG_CAPACITY)),
             rate_limits,
+        }
+    }
+
+    /// Answers an intake request: counts and times an acknowledgement, or records a
+    /// rejection, and turns either into the response.
+    fn finish(
+        &self,
+        source: &str,
+        started: Instant,
+        received_at: i64,
+        seen: Seen,
+        result: Result<Ack, ApiError>,
+    ) -> Response {
+        match result {
+            Ok(ack) => {
+                self.metrics
+                    .delivery(source, &ack.event, ack.status.as_str());
+                self.metrics.ack(source, started.elapsed());
+                Json(ack).into_response()
+            }
+            Err(error) => {
+                self.reject(source, received_at, seen, &error);
+                error.into_response()
+            }
         }
     }
 

@@ -8,23 +8,13 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::body;
 use super::error::ApiError;
-use super::{AppState, Seen, SourceAuthState};
-use crate::model::{Envelope, WriteOutcome};
+use super::{Ack, AppState, Seen, SourceAuthState};
+use crate::model::Envelope;
 use crate::verify::{api_key, standard, AuthError};
-
-/// The answer to an accepted source event, sent only after it is durably stored.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Ack {
-    status: WriteOutcome,
-    source: String,
-    event: String,
-    delivery_id: String,
-}
 
 /// Receives one event from a configured server source.
 #[utoipa::path(post, path = "/hooks/{source}", tag = "hooks",
@@ -38,7 +28,7 @@ pub struct Ack {
     ),
     request_body(content = Object, description = "a JSON object; its `type` names the event", content_type = "application/json"),
     responses(
-        (status = 200, body = Ack),
+        (status = 200, body = super::Ack),
         (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody),
         (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody),
         (status = 413, body = crate::http::error::ErrorBody), (status = 415, body = crate::http::error::ErrorBody),
@@ -53,34 +43,23 @@ pub async fn receive(
 ) -> Response {
     let started = Instant::now();
     let received_at = chrono::Utc::now().timestamp_millis();
-    let Some(auth) = state.sources.get(&source).cloned() else {
+    let sources = state.sources.clone();
+    let Some(auth) = sources.get(&source) else {
         // Not a configured source: nothing to log under, no metric label to mint.
         return ApiError::UnknownSource(source).into_response();
     };
     let mut seen = Seen::default();
-    match ingest(
+    let result = ingest(
         &state,
         &source,
-        &auth,
+        auth,
         &headers,
         body,
         received_at,
         &mut seen,
     )
-    .await
-    {
-        Ok(ack) => {
-            state
-                .metrics
-                .delivery(&source, &ack.event, ack.status.as_str());
-            state.metrics.ack(&source, started.elapsed());
-            Json(ack).into_response()
-        }
-        Err(error) => {
-            state.reject(&source, received_at, seen, &error);
-            error.into_response()
-        }
-    }
+    .await;
+    state.finish(&source, started, received_at, seen, result)
 }
 
 #[derive(Deserialize)]
@@ -178,6 +157,7 @@ async fn ingest(
         source: source.to_owned(),
         event,
         delivery_id,
+        zen: None,
     })
 }
 
