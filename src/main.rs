@@ -69,9 +69,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         base.trim_end_matches('/')
     );
     println!("  content type:       application/json");
-    println!("  {}", app.secret_origin().describe());
+    println!("  secret:             {}", app.secret_origin().describe());
     println!("  data:               {}", data_dir.display());
     println!("  stats API:          http://{local}/api/v1/github/orgs");
+    println!("  API reference:      http://{local}/api/v1/openapi.json");
     app.serve(listener, reckon::shutdown_signal()).await?;
     Ok(())
 }

@@ -90,20 +90,18 @@ fn generate(
 }
 
 impl SecretOrigin {
-    /// The lines `reckon serve` prints about the secret.
+    /// What `reckon serve` prints after `secret:`.
     pub fn describe(&self) -> String {
         match self {
-            SecretOrigin::Config { count: 1 } => {
-                "secret:  from configuration (github.webhook_secret)".to_owned()
-            }
+            SecretOrigin::Config { count: 1 } => "from configuration (github.webhook_secret)".to_owned(),
             SecretOrigin::Config { count } => {
-                format!("secrets: {count} active, from configuration (github.webhook_secret)")
+                format!("{count} active, from configuration (github.webhook_secret)")
             }
             SecretOrigin::File { path } => {
-                format!("secret:  stored in {} (show it with `cat`)", path.display())
+                format!("stored in {} (show it with `cat`)", path.display())
             }
             SecretOrigin::Generated { path, secret } => format!(
-                "secret:  {}\n         (generated now and stored in {}; paste it into GitHub's \"Secret\" field)",
+                "{}\n                      (generated now and kept in {}; paste it into GitHub's \"Secret\" field)",
                 secret.expose_secret(),
                 path.display()
             ),
