@@ -218,6 +218,8 @@ pub async fn conformance(store: Arc<dyn Store>) {
         json!({"org": "Acme", "repos": 1, "teams": 1, "members": 2, "pull_requests": {"open": 1, "closed": 1, "merged": 1}})
     );
     assert!(store.org_summary("nobody").await.unwrap().is_none());
+    assert!(store.org_known("acme").await.unwrap());
+    assert!(!store.org_known("nobody").await.unwrap());
     assert_eq!(store.orgs().await.unwrap().len(), 1);
 
     // Series by day and week, with filters.

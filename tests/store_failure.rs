@@ -33,6 +33,9 @@ impl Store for Flaky {
     async fn orgs(&self) -> Result<Vec<OrgListItem>, StoreError> {
         self.inner.orgs().await
     }
+    async fn org_known(&self, org: &str) -> Result<bool, StoreError> {
+        self.inner.org_known(org).await
+    }
     async fn org_summary(&self, org: &str) -> Result<Option<OrgSummary>, StoreError> {
         self.inner.org_summary(org).await
     }

@@ -54,6 +54,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Orgs the store knows of, by key.
     async fn orgs(&self) -> Result<Vec<OrgListItem>, StoreError>;
+    /// Whether the store holds anything for this org key (cheap).
+    async fn org_known(&self, org: &str) -> Result<bool, StoreError>;
     /// Counts for one org, or `None` if the org is unknown.
     async fn org_summary(&self, org: &str) -> Result<Option<OrgSummary>, StoreError>;
     /// PRs opened, merged and closed per bucket; buckets without PRs are left out.

@@ -39,9 +39,10 @@ fn org_not_found(org: &str) -> ApiError {
 /// Fails with 404 unless the store knows the org.
 async fn known_org(state: &AppState, org: &str) -> Result<String, ApiError> {
     let key = org.to_lowercase();
-    match state.store.org_summary(&key).await? {
-        Some(_) => Ok(key),
-        None => Err(org_not_found(org)),
+    if state.store.org_known(&key).await? {
+        Ok(key)
+    } else {
+        Err(org_not_found(org))
     }
 }
 

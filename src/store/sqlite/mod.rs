@@ -166,6 +166,12 @@ impl Store for SqliteStore {
         self.with_reader(read::orgs).await
     }
 
+    async fn org_known(&self, org: &str) -> Result<bool, StoreError> {
+        let org = org.to_owned();
+        self.with_reader(move |c| Ok(read::org_login(c, &org)?.is_some()))
+            .await
+    }
+
     async fn org_summary(&self, org: &str) -> Result<Option<OrgSummary>, StoreError> {
         let org = org.to_owned();
         self.with_reader(move |c| read::org_summary(c, &org)).await

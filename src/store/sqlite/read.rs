@@ -28,15 +28,19 @@ pub fn orgs(conn: &Connection) -> Result<Vec<OrgListItem>, StoreError> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn org_summary(conn: &Connection, org: &str) -> Result<Option<OrgSummary>, StoreError> {
-    let login: Option<String> = conn
+/// The org's display login, or `None` if nothing is stored under that key.
+pub fn org_login(conn: &Connection, org: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
         .prepare_cached(
             "SELECT login FROM orgs WHERE key = ?1
              UNION ALL SELECT org FROM repos WHERE org = ?1 LIMIT 1",
         )?
         .query_row([org], |r| r.get(0))
-        .optional()?;
-    let Some(login) = login else {
+        .optional()?)
+}
+
+pub fn org_summary(conn: &Connection, org: &str) -> Result<Option<OrgSummary>, StoreError> {
+    let Some(login) = org_login(conn, org)? else {
         return Ok(None);
     };
     let count = |sql: &str| -> Result<u64, StoreError> {
