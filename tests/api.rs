@@ -47,6 +47,10 @@ async fn errors_are_json_with_stable_codes() {
         ("/api/v1/github/orgs/codertocat/pulls/series?from=2026-02-01&to=2026-01-01", 400, "invalid_query"),
         ("/api/v1/github/orgs/codertocat/pulls/series?interval=day&from=2000-01-01&to=2026-01-01", 400, "invalid_query"),
         ("/api/v1/github/orgs/codertocat/teams/none/members", 404, "not_found"),
+        ("/api/v1/github/orgs/codertocat/pulls/stats?top=0", 400, "invalid_query"),
+        ("/api/v1/github/orgs/codertocat/pulls/stats?top=101", 400, "invalid_query"),
+        ("/api/v1/github/orgs/unknown-org/pulls/stats", 404, "not_found"),
+        ("/api/v1/github/orgs/unknown-org/repos", 404, "not_found"),
         ("/api/v1/events?source=github", 400, "invalid_query"),
         ("/api/v1/events?source=github&day=2026-13-01", 400, "invalid_query"),
         ("/api/v1/events?source=github&day=2026-01-01&cursor=abc", 400, "invalid_query"),
@@ -97,6 +101,55 @@ async fn series_are_zero_filled_across_the_range() {
         .get_ok("/api/v1/github/orgs/codertocat/pulls/series?interval=month&repo=other")
         .await;
     assert_eq!(other_repo["series"], json!([]));
+}
+
+#[tokio::test]
+async fn pr_stats_and_repos_from_real_payloads() {
+    let app = TestApp::spawn().await;
+    for (event, file) in [
+        ("repository", "repository/created.payload.json"),
+        ("pull_request", "pull_request/opened.payload.json"),
+    ] {
+        let body = serde_json::to_vec(&fixture(file)).unwrap();
+        assert_eq!(app.github(event, event, &body).await.status(), 200);
+    }
+    let stats = app
+        .get_ok("/api/v1/github/orgs/codertocat/pulls/stats?from=2019-05-01&to=2019-05-31&top=5")
+        .await;
+    assert_eq!(
+        (
+            &stats["org"],
+            &stats["opened"],
+            &stats["merged"],
+            &stats["closed"]
+        ),
+        (&json!("codertocat"), &json!(1), &json!(0), &json!(0))
+    );
+    assert_eq!(stats["median_time_to_merge_seconds"], Value::Null);
+    assert_eq!(
+        stats["top_repos"],
+        json!([{"key": "Codertocat/Hello-World", "opened": 1, "merged": 0}])
+    );
+    assert_eq!(
+        stats["top_authors"],
+        json!([{"key": "Codertocat", "opened": 1, "merged": 0}])
+    );
+    let outside = app
+        .get_ok("/api/v1/github/orgs/codertocat/pulls/stats?from=2020-01-01")
+        .await;
+    assert_eq!(
+        (&outside["opened"], &outside["top_repos"]),
+        (&json!(0), &json!([]))
+    );
+
+    let repos = app.get_ok("/api/v1/github/orgs/Codertocat/repos").await;
+    let names: Vec<&str> = repos["repos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["full_name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"Codertocat/Hello-World"), "{repos}");
 }
 
 #[tokio::test]
@@ -173,6 +226,8 @@ async fn openapi_document_describes_every_route() {
         "/api/v1/github/orgs",
         "/api/v1/github/orgs/{org}/summary",
         "/api/v1/github/orgs/{org}/pulls/series",
+        "/api/v1/github/orgs/{org}/pulls/stats",
+        "/api/v1/github/orgs/{org}/repos",
         "/api/v1/github/orgs/{org}/teams",
         "/api/v1/github/orgs/{org}/teams/{team}/members",
         "/api/v1/events",

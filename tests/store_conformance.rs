@@ -309,6 +309,39 @@ pub async fn conformance(store: Arc<dyn Store>) {
     assert_eq!(members.len(), 1);
     assert!(store.team_members("acme", "infra").await.unwrap().is_none());
 
+    // PR totals with median time to merge and the busiest repos and authors.
+    let stats = store.pr_stats(&all, 10).await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&stats).unwrap(),
+        json!({
+            "opened": 3, "merged": 1, "closed": 1, "median_time_to_merge_seconds": 86400.0,
+            "top_repos": [{"key": "Acme/api", "opened": 3, "merged": 1}],
+            "top_authors": [{"key": "ben", "opened": 2, "merged": 0}, {"key": "ann", "opened": 1, "merged": 1}],
+        })
+    );
+    let stats = store.pr_stats(&ranged, 1).await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&stats).unwrap(),
+        json!({
+            "opened": 1, "merged": 1, "closed": 0, "median_time_to_merge_seconds": 86400.0,
+            "top_repos": [{"key": "Acme/api", "opened": 1, "merged": 1}],
+            "top_authors": [{"key": "ben", "opened": 1, "merged": 0}],
+        })
+    );
+    let stats = store.pr_stats(&by_team, 10).await.unwrap();
+    assert_eq!((stats.opened, stats.merged, stats.closed), (1, 1, 0));
+    let stats = store.pr_stats(&by_repo, 10).await.unwrap();
+    assert_eq!(stats.opened + stats.merged + stats.closed, 0);
+    assert_eq!(stats.median_time_to_merge_seconds, None);
+    assert!(stats.top_repos.is_empty() && stats.top_authors.is_empty());
+
+    // Repos: deleted ones stay gone; open PRs counted per repo.
+    assert_eq!(
+        serde_json::to_value(store.repos("acme").await.unwrap()).unwrap(),
+        json!([{"name": "api", "full_name": "Acme/api", "private": false, "archived": false, "open_pull_requests": 1}])
+    );
+    assert!(store.repos("nobody").await.unwrap().is_empty());
+
     // Raw events by source and day, paged by cursor.
     let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
     let mut seen = Vec::new();

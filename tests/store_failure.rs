@@ -42,6 +42,12 @@ impl Store for Flaky {
     async fn pr_series(&self, f: &PrFilter, i: Interval) -> Result<Vec<SeriesPoint>, StoreError> {
         self.inner.pr_series(f, i).await
     }
+    async fn pr_stats(&self, f: &PrFilter, top: usize) -> Result<PrStats, StoreError> {
+        self.inner.pr_stats(f, top).await
+    }
+    async fn repos(&self, org: &str) -> Result<Vec<RepoItem>, StoreError> {
+        self.inner.repos(org).await
+    }
     async fn team_stats(&self, org: &str, r: TimeRange) -> Result<Vec<TeamStats>, StoreError> {
         self.inner.team_stats(org, r).await
     }

@@ -81,6 +81,42 @@ pub struct TeamMember {
     pub user_id: i64,
 }
 
+/// PR totals for one filter and range, with the median time to merge and the busiest
+/// repos and authors: the numbers an org overview shows next to its chart.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct PrStats {
+    /// PRs created in the range.
+    pub opened: u64,
+    /// PRs merged in the range.
+    pub merged: u64,
+    /// PRs closed without being merged in the range.
+    pub closed: u64,
+    /// Median seconds from creation to merge of the PRs merged in the range.
+    pub median_time_to_merge_seconds: Option<f64>,
+    /// Repos by PRs opened in the range, then merged; most active first.
+    pub top_repos: Vec<PrTally>,
+    /// Authors by PRs opened in the range, then merged; most active first.
+    pub top_authors: Vec<PrTally>,
+}
+
+/// PRs opened and merged in the range for one repo (`owner/name`) or author (login).
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct PrTally {
+    pub key: String,
+    pub opened: u64,
+    pub merged: u64,
+}
+
+/// A repo of an org that has not been deleted.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct RepoItem {
+    pub name: String,
+    pub full_name: String,
+    pub private: bool,
+    pub archived: bool,
+    pub open_pull_requests: u64,
+}
+
 /// Median of the values, or `None` when empty. Sorts in place.
 pub fn median(values: &mut [i64]) -> Option<f64> {
     if values.is_empty() {

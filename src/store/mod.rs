@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::model::{Envelope, WriteOutcome};
 use crate::stats::{
     DayCount, DeliveryQuery, DeliveryRecord, EventsQuery, Interval, OrgListItem, OrgSummary,
-    PrFilter, SeriesPoint, StoredEvent, TeamMember, TeamStats, TimeRange,
+    PrFilter, PrStats, RepoItem, SeriesPoint, StoredEvent, TeamMember, TeamStats, TimeRange,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +64,10 @@ pub trait Store: Send + Sync + 'static {
         filter: &PrFilter,
         interval: Interval,
     ) -> Result<Vec<SeriesPoint>, StoreError>;
+    /// Totals, median time to merge and the `top` busiest repos and authors for a filter.
+    async fn pr_stats(&self, filter: &PrFilter, top: usize) -> Result<PrStats, StoreError>;
+    /// The org's repos that are not deleted, by name.
+    async fn repos(&self, org: &str) -> Result<Vec<RepoItem>, StoreError>;
     /// Per-team members, PRs opened and merged in the range, and median time to merge.
     async fn team_stats(&self, org: &str, range: TimeRange) -> Result<Vec<TeamStats>, StoreError>;
     /// Current members of a team, or `None` if the team is unknown.

@@ -1,5 +1,5 @@
-//! GitHub org statistics: the org list, summary counts, the PR time series and the
-//! per-team table.
+//! GitHub org statistics: the org list, summary counts, repos, and the per-team table.
+//! Pull request series and totals live in `pulls`.
 
 use axum::extract::{Path, State};
 use axum::Json;
@@ -9,12 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::query::{self, ApiQuery};
 use crate::http::AppState;
-use crate::stats::{
-    Interval, OrgListItem, OrgSummary, PrFilter, SeriesPoint, TeamMember, TeamStats, TimeRange,
-};
-
-/// Most buckets one series answer may hold.
-const MAX_BUCKETS: usize = 2000;
+use crate::stats::{OrgListItem, OrgSummary, RepoItem, TeamMember, TeamStats};
 
 #[derive(Serialize, ToSchema)]
 pub struct OrgsAnswer {
@@ -30,14 +25,14 @@ pub async fn orgs(State(state): State<AppState>) -> Result<Json<OrgsAnswer>, Api
     }))
 }
 
-fn org_not_found(org: &str) -> ApiError {
+pub(super) fn org_not_found(org: &str) -> ApiError {
     ApiError::NotFound(format!(
         "no data for org `{org}` yet: point its webhook at /hooks/github"
     ))
 }
 
 /// Fails with 404 unless the store knows the org.
-async fn known_org(state: &AppState, org: &str) -> Result<String, ApiError> {
+pub(super) async fn known_org(state: &AppState, org: &str) -> Result<String, ApiError> {
     let key = org.to_lowercase();
     if state.store.org_known(&key).await? {
         Ok(key)
@@ -62,105 +57,23 @@ pub async fn summary(
         .ok_or_else(|| org_not_found(&org))
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SeriesParams {
-    /// Bucket size; weeks start on Monday. Default `week`.
-    #[serde(default)]
-    interval: Interval,
-    /// Start: `YYYY-MM-DD` (UTC) or RFC 3339.
-    from: Option<String>,
-    /// End: `YYYY-MM-DD` (inclusive) or RFC 3339 (exclusive).
-    to: Option<String>,
-    /// Only PRs whose author is currently a member of this team (slug).
-    team: Option<String>,
-    /// Only PRs of this repo (`name` or `owner/name`).
-    repo: Option<String>,
-    /// Only PRs by this login.
-    author: Option<String>,
-}
-
 #[derive(Serialize, ToSchema)]
-pub struct SeriesAnswer {
+pub struct ReposAnswer {
     org: String,
-    interval: Interval,
-    from: Option<String>,
-    to: Option<String>,
-    team: Option<String>,
-    repo: Option<String>,
-    author: Option<String>,
-    series: Vec<SeriesPoint>,
+    repos: Vec<RepoItem>,
 }
 
-/// PRs opened, merged and closed (unmerged) per time bucket, zero-filled.
-#[utoipa::path(get, path = "/api/v1/github/orgs/{org}/pulls/series", tag = "github",
-    params(("org" = String, Path, description = "org login, any case"), SeriesParams),
-    responses((status = 200, body = SeriesAnswer), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn pr_series(
+/// The org's repos (not deleted), with their open PR counts.
+#[utoipa::path(get, path = "/api/v1/github/orgs/{org}/repos", tag = "github",
+    params(("org" = String, Path, description = "org login, any case")),
+    responses((status = 200, body = ReposAnswer), (status = 404, body = ErrorBody)))]
+pub async fn repos(
     State(state): State<AppState>,
     Path(org): Path<String>,
-    ApiQuery(p): ApiQuery<SeriesParams>,
-) -> Result<Json<SeriesAnswer>, ApiError> {
-    let range = query::range(p.from.as_deref(), p.to.as_deref())?;
+) -> Result<Json<ReposAnswer>, ApiError> {
     let key = known_org(&state, &org).await?;
-    let filter = PrFilter {
-        org: key,
-        team: p.team.clone(),
-        repo: p.repo.clone(),
-        author: p.author.clone(),
-        range,
-    };
-    let points = state.store.pr_series(&filter, p.interval).await?;
-    let series = zero_fill(points, p.interval, range)?;
-    Ok(Json(SeriesAnswer {
-        org,
-        interval: p.interval,
-        from: p.from,
-        to: p.to,
-        team: p.team,
-        repo: p.repo,
-        author: p.author,
-        series,
-    }))
-}
-
-/// Adds empty buckets so charts get an even axis: across the requested range, or
-/// between the first and last bucket with data when the range is open.
-fn zero_fill(
-    points: Vec<SeriesPoint>,
-    interval: Interval,
-    range: TimeRange,
-) -> Result<Vec<SeriesPoint>, ApiError> {
-    let bucket_ms = |label: &str| query::instant("bucket", label, false).ok();
-    let first = range
-        .from
-        .or_else(|| points.first().and_then(|p| bucket_ms(&p.bucket)));
-    let last = range
-        .to
-        .map(|t| t - 1)
-        .or_else(|| points.last().and_then(|p| bucket_ms(&p.bucket)));
-    let (Some(first), Some(last)) = (first, last) else {
-        return Ok(points);
-    };
-    let labels = interval.buckets(first, last, MAX_BUCKETS).ok_or_else(|| {
-        ApiError::invalid_query(
-            "interval",
-            format!("the range holds more than {MAX_BUCKETS} buckets: use a larger interval or a shorter range"),
-        )
-    })?;
-    let mut by_label: std::collections::HashMap<String, SeriesPoint> =
-        points.into_iter().map(|p| (p.bucket.clone(), p)).collect();
-    Ok(labels
-        .into_iter()
-        .map(|bucket| {
-            by_label.remove(&bucket).unwrap_or(SeriesPoint {
-                bucket,
-                opened: 0,
-                merged: 0,
-                closed: 0,
-            })
-        })
-        .collect())
+    let repos = state.store.repos(&key).await?;
+    Ok(Json(ReposAnswer { org, repos }))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -5,6 +5,7 @@ mod deliveries;
 mod events;
 mod github;
 mod openapi;
+mod pulls;
 
 use axum::routing::get;
 use axum::Router;
@@ -15,7 +16,9 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/github/orgs", get(github::orgs))
         .route("/github/orgs/{org}/summary", get(github::summary))
-        .route("/github/orgs/{org}/pulls/series", get(github::pr_series))
+        .route("/github/orgs/{org}/repos", get(github::repos))
+        .route("/github/orgs/{org}/pulls/series", get(pulls::pr_series))
+        .route("/github/orgs/{org}/pulls/stats", get(pulls::pr_stats))
         .route("/github/orgs/{org}/teams", get(github::teams))
         .route(
             "/github/orgs/{org}/teams/{team}/members",

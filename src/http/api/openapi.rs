@@ -4,7 +4,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use super::{deliveries, events, github};
+use super::{deliveries, events, github, pulls};
 use crate::http::{github_hook, ops, source_hook};
 
 #[derive(OpenApi)]
@@ -18,7 +18,9 @@ use crate::http::{github_hook, ops, source_hook};
         source_hook::receive,
         github::orgs,
         github::summary,
-        github::pr_series,
+        github::repos,
+        pulls::pr_series,
+        pulls::pr_stats,
         github::teams,
         github::team_members,
         events::events,

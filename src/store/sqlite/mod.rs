@@ -21,7 +21,8 @@ use crate::config::Synchronous;
 use crate::model::{Envelope, WriteOutcome};
 use crate::stats::{
     rfc3339, DayCount, DeliveryQuery, DeliveryRecord, EventsQuery, Interval, OrgListItem,
-    OrgSummary, PrFilter, SeriesPoint, StoredEvent, TeamMember, TeamStats, TimeRange,
+    OrgSummary, PrFilter, PrStats, RepoItem, SeriesPoint, StoredEvent, TeamMember, TeamStats,
+    TimeRange,
 };
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -185,6 +186,17 @@ impl Store for SqliteStore {
         let filter = filter.clone();
         self.with_reader(move |c| read::pr_series(c, &filter, interval))
             .await
+    }
+
+    async fn pr_stats(&self, filter: &PrFilter, top: usize) -> Result<PrStats, StoreError> {
+        let filter = filter.clone();
+        self.with_reader(move |c| read::pr_stats(c, &filter, top))
+            .await
+    }
+
+    async fn repos(&self, org: &str) -> Result<Vec<RepoItem>, StoreError> {
+        let org = org.to_owned();
+        self.with_reader(move |c| read::repos(c, &org)).await
     }
 
     async fn team_stats(&self, org: &str, range: TimeRange) -> Result<Vec<TeamStats>, StoreError> {

@@ -9,7 +9,8 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use super::payload;
 use crate::stats::{
     median, rfc3339, DayCount, DeliveryQuery, DeliveryRecord, EventsQuery, Interval, OrgListItem,
-    OrgSummary, PrCounts, PrFilter, SeriesPoint, StoredEvent, TeamMember, TeamStats, TimeRange,
+    OrgSummary, PrCounts, PrFilter, PrStats, PrTally, RepoItem, SeriesPoint, StoredEvent,
+    TeamMember, TeamStats, TimeRange,
 };
 use crate::store::StoreError;
 
@@ -152,6 +153,101 @@ pub fn pr_series(
         }
     }
     Ok(points.into_values().collect())
+}
+
+pub fn pr_stats(conn: &Connection, filter: &PrFilter, top: usize) -> Result<PrStats, StoreError> {
+    let (base, mut args) = pr_where(filter);
+    let (from, to) = (
+        filter.range.from.unwrap_or(i64::MIN),
+        filter.range.to.unwrap_or(i64::MAX),
+    );
+    let sql = format!(
+        "SELECT p.repo, p.author, p.state, p.created_at, p.merged_at, p.closed_at
+         FROM pull_requests p WHERE {base}
+           AND ((p.created_at >= ? AND p.created_at < ?)
+             OR (p.merged_at >= ? AND p.merged_at < ?)
+             OR (p.closed_at >= ? AND p.closed_at < ?))"
+    );
+    for _ in 0..3 {
+        args.extend([Value::from(from), Value::from(to)]);
+    }
+    let mut stats = PrStats {
+        opened: 0,
+        merged: 0,
+        closed: 0,
+        median_time_to_merge_seconds: None,
+        top_repos: Vec::new(),
+        top_authors: Vec::new(),
+    };
+    let mut repos: HashMap<String, (u64, u64)> = HashMap::new();
+    let mut authors: HashMap<String, (u64, u64)> = HashMap::new();
+    let mut durations = Vec::new();
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params_from_iter(args))?;
+    while let Some(row) = rows.next()? {
+        let (repo, author, state): (String, String, String) =
+            (row.get(0)?, row.get(1)?, row.get(2)?);
+        let (created, merged, closed): (i64, Option<i64>, Option<i64>) =
+            (row.get(3)?, row.get(4)?, row.get(5)?);
+        let opened_here = u64::from(filter.range.contains(created));
+        let merged_at = merged.filter(|m| filter.range.contains(*m));
+        let merged_here = u64::from(merged_at.is_some());
+        if let Some(m) = merged_at {
+            durations.push((m - created) / 1000);
+        }
+        if state == "closed" && closed.is_some_and(|c| filter.range.contains(c)) {
+            stats.closed += 1;
+        }
+        stats.opened += opened_here;
+        stats.merged += merged_here;
+        for (map, key) in [(&mut repos, repo), (&mut authors, author)] {
+            let tally = map.entry(key).or_default();
+            tally.0 += opened_here;
+            tally.1 += merged_here;
+        }
+    }
+    stats.median_time_to_merge_seconds = median(&mut durations);
+    stats.top_repos = top_tallies(repos, top);
+    stats.top_authors = top_tallies(authors, top);
+    Ok(stats)
+}
+
+/// The `top` busiest keys: most opened, then most merged, then by name.
+fn top_tallies(tallies: HashMap<String, (u64, u64)>, top: usize) -> Vec<PrTally> {
+    let mut all: Vec<PrTally> = tallies
+        .into_iter()
+        .filter(|(_, (opened, merged))| opened + merged > 0)
+        .map(|(key, (opened, merged))| PrTally {
+            key,
+            opened,
+            merged,
+        })
+        .collect();
+    all.sort_by(|a, b| {
+        (b.opened, b.merged)
+            .cmp(&(a.opened, a.merged))
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    all.truncate(top);
+    all
+}
+
+pub fn repos(conn: &Connection, org: &str) -> Result<Vec<RepoItem>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.name, r.full_name, r.private, r.archived,
+                (SELECT COUNT(*) FROM pull_requests p WHERE p.repo_id = r.id AND p.state = 'open')
+         FROM repos r WHERE r.org = ?1 AND r.deleted = 0 ORDER BY lower(r.name)",
+    )?;
+    let rows = stmt.query_map([org], |r| {
+        Ok(RepoItem {
+            name: r.get(0)?,
+            full_name: r.get(1)?,
+            private: r.get(2)?,
+            archived: r.get(3)?,
+            open_pull_requests: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 pub fn team_stats(
