@@ -35,6 +35,8 @@ pub enum Command {
     /// Inspect configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Print the HTTP API's OpenAPI 3.1 document (JSON), e.g. to generate a client.
+    Openapi,
 }
 
 #[derive(Debug, Args)]

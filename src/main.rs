@@ -12,9 +12,16 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(args) => args.listen.clone(),
         _ => None,
     };
-    if let Command::Config(ConfigCommand::Defaults) = cli.command {
-        print!("{}", reckon::config::DEFAULTS_TOML);
-        return Ok(());
+    match cli.command {
+        Command::Config(ConfigCommand::Defaults) => {
+            print!("{}", reckon::config::DEFAULTS_TOML);
+            return Ok(());
+        }
+        Command::Openapi => {
+            println!("{}", reckon::http::openapi_json());
+            return Ok(());
+        }
+        _ => {}
     }
     let config = Config::load(
         cli.config.as_deref(),
@@ -47,7 +54,9 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", reckon::admin::config_summary(&config));
             Ok(())
         }
-        Command::Config(ConfigCommand::Defaults) => unreachable!("handled above"),
+        Command::Config(ConfigCommand::Defaults) | Command::Openapi => {
+            unreachable!("handled above")
+        }
     }
 }
 
@@ -62,8 +71,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| format!("http://{local}"));
     let data_dir = config.data_dir.clone();
+    let dashboard = match (
+        config.dashboard.enabled,
+        reckon::http::dashboard::is_built(),
+    ) {
+        (true, true) => format!("http://{local}/"),
+        (true, false) => "not built into this binary: install Node.js 20+ and rebuild".into(),
+        (false, _) => "off (dashboard.enabled = false)".into(),
+    };
     let app = reckon::App::build(config).await?;
     println!("reckon is listening on http://{local}");
+    println!("  dashboard:          {dashboard}");
     println!(
         "  GitHub webhook URL: {}/hooks/github",
         base.trim_end_matches('/')

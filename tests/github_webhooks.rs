@@ -294,7 +294,7 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
 
 #[tokio::test]
 async fn sha1_signatures_are_accepted_when_allowed() {
-    use hmac::{Hmac, Mac};
+    use hmac::{Hmac, KeyInit, Mac};
     let app = TestApp::spawn_with(|c| c.github.allow_sha1 = true).await;
     let body = br#"{"zen":"legacy"}"#;
     let mut mac = Hmac::<sha1::Sha1>::new_from_slice(SECRET.as_bytes()).unwrap();

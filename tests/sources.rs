@@ -9,7 +9,7 @@ use std::process::Command;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use common::TestApp;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use reckon::config::{Config, SecretList, SourceAuth, SourceConfig};
 use secrecy::SecretString;
 use serde_json::Value;

@@ -21,7 +21,15 @@ pub const DEFAULTS_TOML: &str = include_str!("defaults.toml");
 pub const DEFAULT_FILE: &str = "reckon.toml";
 
 /// Sections that `RECKON_<SECTION>_<KEY>` environment variables map into.
-const ENV_SECTIONS: &[&str] = &["log", "limits", "intake", "sqlite", "github"];
+const ENV_SECTIONS: &[&str] = &[
+    "log",
+    "limits",
+    "intake",
+    "sqlite",
+    "github",
+    "dashboard",
+    "api",
+];
 /// Top-level keys that `RECKON_<KEY>` environment variables map onto.
 const ENV_TOP_LEVEL: &[&str] = &["listen", "data_dir", "store", "public_url"];
 /// `RECKON_*` variables that are read elsewhere and are not config keys.
@@ -59,8 +67,42 @@ pub struct Config {
     pub intake: IntakeConfig,
     pub sqlite: SqliteConfig,
     pub github: GithubConfig,
+    pub dashboard: DashboardConfig,
+    pub api: ApiConfig,
     #[serde(default)]
     pub sources: BTreeMap<String, SourceConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardConfig {
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Browser origins allowed to read the API (CORS); `*` allows any.
+    #[serde(deserialize_with = "list_or_csv")]
+    pub cors_origins: Vec<String>,
+}
+
+/// A list written as a TOML array or as one comma-separated string (from the environment).
+fn list_or_csv<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        Many(Vec<String>),
+        Csv(String),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::Many(list) => list,
+        OneOrMany::Csv(csv) => csv
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect(),
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -170,6 +212,25 @@ pub enum SourceAuth {
     ApiKey,
 }
 
+/// A CORS origin is `*` or `scheme://host[:port]`, exactly as browsers send it.
+fn check_origin(origin: &str) -> Result<(), ConfigError> {
+    if origin == "*" {
+        return Ok(());
+    }
+    let rest = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(['/', ' ', '?', '#']) => Ok(()),
+        _ => Err(ConfigError::invalid(
+            "api.cors_origins",
+            format!(
+                "`{origin}` is not an origin: expected `*` or `https://host[:port]` with no path"
+            ),
+        )),
+    }
+}
+
 /// Command-line values that override every other layer.
 #[derive(Debug, Default, Serialize)]
 pub struct Overrides {
@@ -258,6 +319,9 @@ impl Config {
                 "log.level",
                 format!("`{}` is not a valid log filter", self.log.level),
             ));
+        }
+        for origin in &self.api.cors_origins {
+            check_origin(origin)?;
         }
         self.github
             .webhook_secret

@@ -20,7 +20,7 @@ use crate::verify::github::{self as signature, SignatureHeaders};
 pub const SOURCE: &str = "github";
 
 /// Receives one GitHub webhook delivery (JSON or `payload=` form body).
-#[utoipa::path(post, path = "/hooks/github", tag = "hooks",
+#[utoipa::path(post, path = "/hooks/github", tag = "hooks", operation_id = "receive_github",
     params(
         ("X-GitHub-Event" = String, Header, description = "event type"),
         ("X-GitHub-Delivery" = String, Header, description = "delivery GUID"),

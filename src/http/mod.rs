@@ -1,8 +1,9 @@
 //! The HTTP surface: the router and the state every handler shares. Hooks, the stats
-//! API and the operational endpoints live in their own modules.
+//! API, the operational endpoints and the embedded dashboard live in their own modules.
 
 mod api;
 mod body;
+pub mod dashboard;
 pub mod error;
 pub(crate) mod github_hook;
 pub(crate) mod ops;
@@ -16,11 +17,13 @@ use std::sync::Arc;
 
 use std::time::Instant;
 
+use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use secrecy::SecretString;
 use serde::Serialize;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
@@ -29,6 +32,7 @@ use crate::model::WriteOutcome;
 use crate::stats::{rfc3339, DeliveryRecord};
 use crate::store::Store;
 use crate::telemetry::metrics::Metrics;
+pub use api::openapi::pretty_json as openapi_json;
 use error::ApiError;
 pub use rejected::RejectedLog;
 
@@ -160,14 +164,42 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let mut api = api::routes();
+    if let Some(cors) = cors_layer(&state.config.api.cors_origins) {
+        api = api.layer(cors);
+    }
+    let router = Router::new()
         .route("/hooks/github", post(github_hook::receive))
         .route("/hooks/{source}", post(source_hook::receive))
-        .nest("/api/v1", api::routes())
+        .nest("/api/v1", api)
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
-        .fallback(ops::not_found)
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .route("/metrics", get(ops::metrics));
+    let router = if state.config.dashboard.enabled {
+        router
+            .route("/", get(dashboard::index))
+            .fallback(dashboard::fallback)
+    } else {
+        router.fallback(ops::not_found)
+    };
+    router.layer(TraceLayer::new_for_http()).with_state(state)
+}
+
+/// Lets the configured browser origins read the API (a dashboard hosted elsewhere).
+fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        // Validated at config load, so every origin is a valid header value.
+        AllowOrigin::list(origins.iter().filter_map(|o| o.parse().ok()))
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::HEAD])
+            .max_age(std::time::Duration::from_secs(3600)),
+    )
 }

@@ -17,7 +17,7 @@ use crate::model::Envelope;
 use crate::verify::{api_key, standard, AuthError};
 
 /// Receives one event from a configured server source.
-#[utoipa::path(post, path = "/hooks/{source}", tag = "hooks",
+#[utoipa::path(post, path = "/hooks/{source}", tag = "hooks", operation_id = "receive_source",
     params(
         ("source" = String, Path, description = "a source configured in `sources`"),
         ("webhook-id" = Option<String>, Header, description = "Standard Webhooks message id (dedup key)"),

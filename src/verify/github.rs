@@ -72,6 +72,7 @@ fn check<M: Mac + hmac::digest::KeyInit>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hmac::KeyInit;
 
     fn sign256(secret: &str, body: &[u8]) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();

@@ -4,7 +4,7 @@
 mod deliveries;
 mod events;
 mod github;
-mod openapi;
+pub(crate) mod openapi;
 mod pulls;
 
 use axum::routing::get;

@@ -40,6 +40,13 @@ use crate::http::{github_hook, ops, source_hook};
 )]
 pub struct ApiDoc;
 
+/// The document as pretty-printed JSON, as `reckon openapi` prints it.
+pub fn pretty_json() -> String {
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises")
+}
+
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }

@@ -1,0 +1,194 @@
+// The dashboard end to end: a real `reckon serve` seeded with signed fixture webhooks,
+// driven in Debian's headless Chromium. Every page is screenshotted into e2e/artifacts/.
+
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { postGithub, startReckon, type Reckon } from './reckon';
+import { demoPrs, expectedSummary, FIRST_DAY, LAST_DAY, ORG, replayFixtures, seedDemoOrg, TEAMS } from './seed';
+
+const ARTIFACTS = resolve(import.meta.dirname, 'artifacts');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const RANGE = `from=${FIRST_DAY}&to=${LAST_DAY}`;
+
+let reckon: Reckon;
+let browser: Browser;
+let fixtures = 0;
+
+async function newPage(): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  return page;
+}
+
+async function shot(page: Page, name: string, fullPage = true): Promise<void> {
+  await page.screenshot({ path: resolve(ARTIFACTS, `${name}.png`), fullPage });
+}
+
+const text = async (page: Page, testId: string) =>
+  (await page.locator(`[data-testid="${testId}"] .card-value`).textContent())?.trim();
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  reckon = await startReckon();
+  fixtures = await replayFixtures(reckon);
+  await seedDemoOrg(reckon);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await reckon?.stop();
+});
+
+describe('dashboard', () => {
+  test('the overview shows the org counts and the range totals', async () => {
+    const expected = expectedSummary();
+    const page = await newPage();
+    await page.goto(`${reckon.url}/#/orgs/octo-dash?${RANGE}`);
+    await page.locator('[data-testid="count-repos"]').waitFor();
+    expect(await page.locator('h1').textContent()).toBe(ORG);
+    expect(await text(page, 'count-repos')).toBe(String(expected.repos));
+    expect(await text(page, 'count-teams')).toBe(String(expected.teams));
+    expect(await text(page, 'count-members')).toBe(String(expected.members));
+    expect(await text(page, 'count-open')).toBe(String(expected.open));
+    expect(await text(page, 'count-merged')).toBe(String(expected.merged));
+    expect(await text(page, 'count-closed')).toBe(String(expected.closed));
+    expect(await text(page, 'range-opened')).toBe(String(demoPrs().length));
+    const chart = page.locator('[data-testid="pr-chart"]');
+    expect(await chart.getAttribute('data-opened')).toBe(String(demoPrs().length));
+    await expect.poll(() => chart.locator('canvas').count()).toBe(1);
+    const authors = await page.locator('[data-testid="top-authors"] tbody tr td:first-child').allTextContents();
+    expect(authors[0]).toBe('ann');
+    await shot(page, 'overview');
+    await page.close();
+  });
+
+  test('filtering by team changes the chart', async () => {
+    const page = await newPage();
+    await page.goto(`${reckon.url}/#/orgs/octo-dash?${RANGE}`);
+    const chart = page.locator('[data-testid="pr-chart"]');
+    await chart.locator('canvas').waitFor();
+    const before = await chart.locator('canvas').evaluate((c: HTMLCanvasElement) => c.toDataURL());
+    await page.locator('select[name="team"] option[value="docs"]').waitFor({ state: 'attached' });
+    await page.selectOption('select[name="team"]', 'docs');
+    const docs = demoPrs().filter((p) => TEAMS.docs!.members.includes(p.author));
+    await expect.poll(() => chart.getAttribute('data-opened')).toBe(String(docs.length));
+    expect(page.url()).toContain('team=docs');
+    await chart.locator('canvas').waitFor();
+    const after = await chart.locator('canvas').evaluate((c: HTMLCanvasElement) => c.toDataURL());
+    expect(after).not.toBe(before);
+    expect(await page.locator('[data-testid="pr-chart-caption"]').textContent()).toContain(`${docs.length} opened`);
+    await shot(page, 'overview-team-docs');
+    await page.close();
+  });
+
+  test('the teams table lists every team, and a team shows its members', async () => {
+    const page = await newPage();
+    await page.goto(`${reckon.url}/#/orgs/octo-dash/teams?${RANGE}`);
+    const rows = page.locator('[data-testid="teams-table"] tbody tr');
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(Object.keys(TEAMS).length);
+    const core = demoPrs().filter((p) => TEAMS.core!.members.includes(p.author));
+    const coreRow = page.locator('tr[data-team="core"] td');
+    expect((await coreRow.nth(1).textContent())?.trim()).toBe('2');
+    expect((await coreRow.nth(2).textContent())?.trim()).toBe(String(core.length));
+    await shot(page, 'teams');
+    await page.getByRole('link', { name: 'Core' }).click();
+    await page.locator('[data-testid="team-members"] li').first().waitFor();
+    expect(await page.locator('[data-testid="team-members"] li').allTextContents()).toEqual(['ann', 'ben']);
+    expect(await page.locator('[data-testid="pr-chart"]').getAttribute('data-opened')).toBe(String(core.length));
+    await shot(page, 'team-core');
+    await page.close();
+  });
+
+  test('the delivery log updates live and filters by outcome', async () => {
+    const page = await newPage();
+    await page.goto(`${reckon.url}/#/deliveries`);
+    const rows = page.locator('[data-testid="deliveries-table"] tbody tr');
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(50);
+    await postGithub(reckon, 'ping', { zen: 'Live updates work.', hook_id: 1 });
+    await expect.poll(() => rows.first().locator('td').nth(2).textContent(), { timeout: 15_000 }).toBe('ping');
+    // A forged delivery is rejected, stored nowhere, and shown as rejected.
+    const forged = await fetch(`${reckon.url}/hooks/github`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-GitHub-Event': 'push', 'X-GitHub-Delivery': 'forged-1', 'X-Hub-Signature-256': 'sha256=' + '0'.repeat(64) },
+      body: '{}',
+    });
+    expect(forged.status).toBe(401);
+    await page.selectOption('select[name="status"]', 'rejected');
+    await expect.poll(() => page.locator('tr[data-status="rejected"]').count(), { timeout: 15_000 }).toBe(1);
+    expect(await page.locator('tr[data-status="accepted"]').count()).toBe(0);
+    expect(await page.locator('tr[data-status="rejected"]').textContent()).toContain('signature_invalid');
+    await shot(page, 'deliveries-rejected');
+    await page.selectOption('select[name="status"]', '');
+    await rows.nth(10).waitFor();
+    await shot(page, 'deliveries', false);
+    await page.close();
+  });
+
+  test('events by day chart a source and list one day', async () => {
+    const page = await newPage();
+    await page.goto(`${reckon.url}/#/events?range=30d&source=github`);
+    const chart = page.locator('[data-testid="events-chart"]');
+    await chart.locator('canvas').waitFor();
+    const total = Number(await chart.getAttribute('data-total'));
+    expect(total).toBeGreaterThanOrEqual(fixtures);
+    const dayRows = page.locator('[data-testid="events-day"] tbody tr');
+    await dayRows.first().waitFor();
+    expect(await dayRows.count()).toBe(100);
+    await dayRows.first().locator('summary').click();
+    expect(await dayRows.first().locator('pre').textContent()).toContain('{');
+    await shot(page, 'events', false);
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await expect.poll(() => dayRows.count()).toBe(200);
+    await page.close();
+  });
+
+  test('a bad API response shows the error state, and retry recovers', async () => {
+    const page = await newPage();
+    await page.route('**/api/v1/github/orgs/*/summary', (route) =>
+      route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ code: 'internal', message: 'the store failed' }) }),
+    );
+    await page.goto(`${reckon.url}/#/orgs/octo-dash?${RANGE}`);
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.getAttribute('data-code')).toBe('internal');
+    expect(await alert.textContent()).toContain('Reckon answered with an error (500)');
+    expect(await alert.textContent()).toContain('the store failed');
+    await shot(page, 'error-500');
+    // A proxy's HTML error page is not a Reckon answer, and says so.
+    await page.unroute('**/api/v1/github/orgs/*/summary');
+    await page.route('**/api/v1/github/orgs/*/summary', (route) =>
+      route.fulfill({ status: 502, contentType: 'text/html', body: '<h1>Bad Gateway</h1>' }),
+    );
+    await alert.getByRole('button', { name: 'Try again' }).click();
+    await expect.poll(() => alert.getAttribute('data-code')).toBe('bad_response');
+    await page.unroute('**/api/v1/github/orgs/*/summary');
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await page.locator('[data-testid="count-repos"]').waitFor();
+    await page.close();
+  });
+
+  test('an unknown org and an empty store tell the user what to do', async () => {
+    const page = await newPage();
+    await page.goto(`${reckon.url}/#/orgs/no-such-org`);
+    await expect.poll(() => page.getByRole('alert').getAttribute('data-code')).toBe('not_found');
+    const empty = await startReckon();
+    try {
+      await page.goto(`${empty.url}/`);
+      const url = page.locator('[data-testid="webhook-url"]');
+      await url.waitFor();
+      expect(await url.textContent()).toBe(`${empty.url}/hooks/github`);
+      await shot(page, 'empty-store');
+    } finally {
+      await empty.stop();
+    }
+    await page.close();
+  });
+});

@@ -1,0 +1,82 @@
+// The filter bar above every page: a date range (presets or custom dates) and the team,
+// repo, source or outcome filters that apply to the page. Changing one rewrites the URL.
+
+import { html, nothing, type TemplateResult } from 'lit-html';
+import type { ViewContext } from '../context';
+import { DEFAULT_RANGE, RANGE_PRESETS, resolveRange, withParams, type Params } from '../route';
+
+export interface ControlSet {
+  range?: boolean;
+  team?: { slug: string; name: string }[];
+  repo?: string[];
+  source?: string[];
+  status?: boolean;
+}
+
+const STATUSES = ['accepted', 'duplicate', 'rejected'];
+
+export function controls(ctx: ViewContext, set: ControlSet): TemplateResult {
+  const params = ctx.route.params;
+  const go = (changes: Partial<Params>) => ctx.navigate(withParams(ctx.route, changes));
+  const custom = Boolean(params.from || params.to);
+  const active = custom ? 'custom' : (params.range ?? DEFAULT_RANGE);
+  const resolved = resolveRange(params);
+  const onDates = (e: Event) => {
+    const form = (e.target as HTMLElement).closest('form')!;
+    const from = (form.querySelector('[name=from]') as HTMLInputElement).value;
+    const to = (form.querySelector('[name=to]') as HTMLInputElement).value;
+    e.preventDefault();
+    if (from || to) go({ from, to, range: undefined });
+  };
+  const select = (
+    name: keyof Params,
+    label: string,
+    all: string,
+    options: { value: string; label: string }[],
+  ) => html`<label class="control">
+    <span>${label}</span>
+    <select
+      name=${name}
+      @change=${(e: Event) => go({ [name]: (e.target as HTMLSelectElement).value || undefined })}
+    >
+      <option value="" ?selected=${!params[name]}>${all}</option>
+      ${options.map(
+        (o) => html`<option value=${o.value} ?selected=${params[name] === o.value}>${o.label}</option>`,
+      )}
+      ${params[name] && !options.some((o) => o.value === params[name])
+        ? html`<option value=${params[name]!} selected>${params[name]}</option>`
+        : nothing}
+    </select>
+  </label>`;
+
+  return html`<div class="controls">
+    ${set.range
+      ? html`<div class="control range" role="group" aria-label="Date range">
+          <span>Range</span>
+          <div class="segmented">
+            ${RANGE_PRESETS.map(
+              (p) => html`<button
+                type="button"
+                class=${active === p.id ? 'on' : ''}
+                aria-pressed=${active === p.id}
+                @click=${() => go({ range: p.id, from: undefined, to: undefined })}
+              >
+                ${p.label}
+              </button>`,
+            )}
+          </div>
+          <form class="dates" @submit=${onDates} @change=${onDates}>
+            <input type="date" name="from" aria-label="From" .value=${resolved.from ?? ''} />
+            <span aria-hidden="true">–</span>
+            <input type="date" name="to" aria-label="To (inclusive)" .value=${resolved.to ?? ''} />
+          </form>
+        </div>`
+      : nothing}
+    ${set.team
+      ? select('team', 'Team', 'All teams', set.team.map((t) => ({ value: t.slug, label: t.name })))
+      : nothing}
+    ${set.repo ? select('repo', 'Repo', 'All repos', set.repo.map((r) => ({ value: r, label: r }))) : nothing}
+    ${set.source ? select('source', 'Source', 'All sources', set.source.map((s) => ({ value: s, label: s }))) : nothing}
+    ${set.status ? select('status', 'Outcome', 'All outcomes', STATUSES.map((s) => ({ value: s, label: s }))) : nothing}
+  </div>`;
+}

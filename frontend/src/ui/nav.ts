@@ -1,0 +1,31 @@
+// The top navigation: the org switcher and links to each page, with the current one marked.
+// Filters carry over between pages so a range picked once stays picked.
+
+import { html, nothing, type TemplateResult } from 'lit-html';
+import type { OrgListItem } from '../api/client';
+import { formatRoute, type Page, type Route } from '../route';
+
+export function nav(route: Route, orgs: OrgListItem[], org: string | undefined, go: (r: Route) => void): TemplateResult {
+  const keep = { range: route.params.range, from: route.params.from, to: route.params.to };
+  const link = (page: Page, label: string, target: Route) => {
+    const current = route.page === page || (page === 'teams' && route.page === 'team');
+    return html`<a href=${formatRoute(target)} aria-current=${current ? 'page' : nothing}>${label}</a>`;
+  };
+  return html`
+    ${orgs.length > 0
+      ? html`<label class="org-switch">
+          <span class="sr-only">Organisation</span>
+          <select
+            @change=${(e: Event) => go({ page: route.page === 'teams' ? 'teams' : 'overview', org: (e.target as HTMLSelectElement).value, params: keep })}
+          >
+            ${org ? nothing : html`<option value="" selected>Pick an org</option>`}
+            ${orgs.map((o) => html`<option value=${o.org} ?selected=${o.org === org}>${o.login}</option>`)}
+          </select>
+        </label>`
+      : nothing}
+    ${link('overview', 'Overview', org ? { page: 'overview', org, params: keep } : { page: 'home', params: keep })}
+    ${org ? link('teams', 'Teams', { page: 'teams', org, params: keep }) : nothing}
+    ${link('deliveries', 'Deliveries', { page: 'deliveries', params: {} })}
+    ${link('events', 'Events', { page: 'events', params: keep })}
+  `;
+}

@@ -1,0 +1,41 @@
+import { describe, expect, test } from 'vitest';
+import { formatRoute, parseRoute, resolveRange, withParams } from '../src/route';
+
+describe('routes', () => {
+  test('parse every page and its params', () => {
+    expect(parseRoute('')).toEqual({ page: 'home', params: {} });
+    expect(parseRoute('#/orgs/acme')).toEqual({ page: 'overview', org: 'acme', params: {} });
+    expect(parseRoute('#/orgs/acme/teams?range=30d')).toEqual({ page: 'teams', org: 'acme', params: { range: '30d' } });
+    expect(parseRoute('#/orgs/acme/teams/core?repo=api&team=x')).toEqual({
+      page: 'team',
+      org: 'acme',
+      team: 'core',
+      params: { repo: 'api', team: 'x' },
+    });
+    expect(parseRoute('#/deliveries?status=rejected&bogus=1')).toEqual({ page: 'deliveries', params: { status: 'rejected' } });
+    expect(parseRoute('#/events?source=ci&day=2026-03-02').params).toEqual({ source: 'ci', day: '2026-03-02' });
+    expect(parseRoute('#/nowhere').page).toBe('home');
+  });
+
+  test('format is the inverse of parse, with escaping', () => {
+    for (const hash of ['#/', '#/orgs/acme?from=2026-01-01&to=2026-02-01&team=core', '#/orgs/a%20b/teams/c%2Fd', '#/deliveries?status=accepted', '#/events?range=all']) {
+      expect(formatRoute(parseRoute(hash))).toBe(hash);
+    }
+    expect(parseRoute('#/orgs/a%20b/teams/c%2Fd').team).toBe('c/d');
+    expect(parseRoute('#/orgs/%E0%A4%A').org).toBe('%E0%A4%A');
+  });
+
+  test('withParams changes and removes params', () => {
+    const route = parseRoute('#/orgs/acme?team=core&repo=api');
+    expect(formatRoute(withParams(route, { team: undefined, range: '12m' }))).toBe('#/orgs/acme?range=12m&repo=api');
+  });
+
+  test('ranges resolve to inclusive UTC days', () => {
+    const today = new Date('2026-03-31T23:30:00Z');
+    expect(resolveRange({}, today)).toEqual({ from: '2026-01-01', to: '2026-03-31' });
+    expect(resolveRange({ range: '30d' }, today)).toEqual({ from: '2026-03-02', to: '2026-03-31' });
+    expect(resolveRange({ range: '12m' }, today)).toEqual({ from: '2025-04-01', to: '2026-03-31' });
+    expect(resolveRange({ range: 'all' }, today)).toEqual({});
+    expect(resolveRange({ range: '30d', from: '2026-01-01' }, today)).toEqual({ from: '2026-01-01', to: undefined });
+  });
+});
