@@ -89,6 +89,21 @@ pub fn config_summary(config: &Config) -> String {
         },
         config.github.allow_sha1,
     );
+    out.push_str(&format!(
+        "  dashboard       {}\n  cors origins    {}\n",
+        if !config.dashboard.enabled {
+            "off"
+        } else if crate::http::dashboard::is_built() {
+            "on"
+        } else {
+            "on, but not built into this binary (needs npm at build time)"
+        },
+        if config.api.cors_origins.is_empty() {
+            "none (same origin only)".to_owned()
+        } else {
+            config.api.cors_origins.join(", ")
+        },
+    ));
     for (name, source) in &config.sources {
         out.push_str(&format!(
             "  source {name:<8} {:?}, {} secret(s)\n",

@@ -28,6 +28,7 @@ fn every_subcommand_has_help() {
         vec!["config", "--help"],
         vec!["config", "check", "--help"],
         vec!["config", "defaults", "--help"],
+        vec!["openapi", "--help"],
     ] {
         let out = reckon(&args, &[]);
         let text = String::from_utf8_lossy(&out.stdout);
@@ -87,4 +88,12 @@ fn printed_defaults_are_a_valid_config_file() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn openapi_prints_the_document() {
+    let out = reckon(&["openapi"], &[]);
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["paths"]["/api/v1/github/orgs/{org}/pulls/stats"].is_object());
 }

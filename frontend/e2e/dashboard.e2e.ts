@@ -143,7 +143,8 @@ describe('dashboard', () => {
     await dayRows.first().waitFor();
     expect(await dayRows.count()).toBe(100);
     await dayRows.first().locator('summary').click();
-    expect(await dayRows.first().locator('pre').textContent()).toContain('{');
+    // The payload is rendered when the <details> toggle event fires, just after the click.
+    await expect.poll(() => dayRows.first().locator('pre').textContent()).toMatch(/^\{\n {2}"/);
     await shot(page, 'events', false);
     await page.getByRole('button', { name: 'Load more' }).click();
     await expect.poll(() => dayRows.count()).toBe(200);

@@ -15,7 +15,8 @@ function fixture(path: string): any {
 /** Replays every fixture payload as received, signed; returns how many. */
 export async function replayFixtures(reckon: Reckon): Promise<number> {
   let n = 0;
-  for (const event of readdirSync(FIXTURES, { withFileTypes: true })) {
+  const events = readdirSync(FIXTURES, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
+  for (const event of events) {
     if (!event.isDirectory()) continue;
     for (const file of readdirSync(join(FIXTURES, event.name)).sort()) {
       if (!file.endsWith('.json')) continue;

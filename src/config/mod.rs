@@ -554,4 +554,39 @@ mod tests {
             Ok(())
         });
     }
+
+    #[test]
+    fn cors_origins_come_as_a_list_or_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            let config = Config::load(None, Overrides::default()).unwrap();
+            assert!(config.api.cors_origins.is_empty() && config.dashboard.enabled);
+
+            jail.set_env(
+                "RECKON_API_CORS_ORIGINS",
+                "https://stats.example.com, http://localhost:5173",
+            );
+            jail.set_env("RECKON_DASHBOARD_ENABLED", "false");
+            let config = Config::load(None, Overrides::default()).unwrap();
+            assert_eq!(
+                config.api.cors_origins,
+                ["https://stats.example.com", "http://localhost:5173"]
+            );
+            assert!(!config.dashboard.enabled);
+
+            for bad in [
+                "https://stats.example.com/",
+                "stats.example.com",
+                "https://",
+            ] {
+                jail.set_env("RECKON_API_CORS_ORIGINS", bad);
+                let err = Config::load(None, Overrides::default()).unwrap_err();
+                assert!(err.to_string().contains("api.cors_origins"), "{bad}: {err}");
+            }
+            jail.create_file("reckon.toml", "[api]\ncors_origins = [\"*\"]\n")?;
+            jail.set_env("RECKON_API_CORS_ORIGINS", "");
+            let config = Config::load(None, Overrides::default()).unwrap();
+            assert!(config.api.cors_origins.is_empty(), "the environment wins");
+            Ok(())
+        });
+    }
 }
