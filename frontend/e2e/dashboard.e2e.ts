@@ -2,6 +2,7 @@
 // driven in Debian's headless Chromium. Every page is screenshotted into e2e/artifacts/.
 
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -24,6 +25,22 @@ async function newPage(): Promise<Page> {
 
 async function shot(page: Page, name: string, fullPage = true): Promise<void> {
   await page.screenshot({ path: resolve(ARTIFACTS, `${name}.png`), fullPage });
+  await accessible(page, name);
+}
+
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/** Every screenshotted page also passes axe-core's WCAG A and AA rules without a serious finding. */
+async function accessible(page: Page, name: string): Promise<void> {
+  await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } });
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+  });
+  expect(violations, `accessibility of ${name}`).toEqual([]);
 }
 
 const text = async (page: Page, testId: string) =>
@@ -65,6 +82,11 @@ describe('dashboard', () => {
     const authors = await page.locator('[data-testid="top-authors"] tbody tr td:first-child').allTextContents();
     expect(authors[0]).toBe('ann');
     await shot(page, 'overview');
+    // On a phone the same page reflows into one column, chart included.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect.poll(() => chart.locator('canvas').evaluate((c: HTMLCanvasElement) => c.getBoundingClientRect().width)).toBeLessThan(390);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await shot(page, 'overview-phone');
     await page.close();
   });
 

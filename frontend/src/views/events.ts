@@ -118,7 +118,7 @@ async function dayTable(ctx: ViewContext, header: TemplateResult, source: string
                         if (d.open && !pre.textContent) pre.textContent = JSON.stringify(e.payload, null, 2);
                       }}>
                         <summary>Show</summary>
-                        <pre class="payload"></pre>
+                        <pre class="payload" tabindex="0" aria-label="Payload"></pre>
                       </details>
                     </td>
                   </tr>`,
