@@ -177,8 +177,8 @@ pub fn pr_stats(conn: &Connection, filter: &PrFilter, top: usize) -> Result<PrSt
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(params_from_iter(args))?;
     while let Some(row) = rows.next()? {
-        let (repo, author, state): (String, String, String) =
-            (row.get(0)?, row.get(1)?, row.get(2)?);
+        let (repo, author) = (text(row, 0)?, text(row, 1)?);
+        let closed_unmerged = text(row, 2)? == "closed";
         let (created, merged, closed): (i64, Option<i64>, Option<i64>) =
             (row.get(3)?, row.get(4)?, row.get(5)?);
         let opened_here = u64::from(filter.range.contains(created));
@@ -187,13 +187,17 @@ pub fn pr_stats(conn: &Connection, filter: &PrFilter, top: usize) -> Result<PrSt
         if let Some(m) = merged_at {
             durations.push((m - created) / 1000);
         }
-        if state == "closed" && closed.is_some_and(|c| filter.range.contains(c)) {
+        if closed_unmerged && closed.is_some_and(|c| filter.range.contains(c)) {
             stats.closed += 1;
         }
         stats.opened += opened_here;
         stats.merged += merged_here;
+        // Borrowed keys: allocate a name only the first time it is seen.
         for (map, key) in [(&mut repos, repo), (&mut authors, author)] {
-            let tally = map.entry(key).or_default();
+            let tally = match map.get_mut(key) {
+                Some(tally) => tally,
+                None => map.entry(key.to_owned()).or_default(),
+            };
             tally.0 += opened_here;
             tally.1 += merged_here;
         }
@@ -225,6 +229,13 @@ fn touched_in(org: &str, range: TimeRange) -> (String, Vec<Value>) {
         })
         .collect();
     (sql.into(), args)
+}
+
+/// A text column borrowed from the row, without allocating.
+fn text<'r>(row: &'r rusqlite::Row<'_>, index: usize) -> rusqlite::Result<&'r str> {
+    row.get_ref(index)?.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 /// The `top` busiest keys: most opened, then most merged, then by name.
