@@ -1,5 +1,6 @@
-//! Administrative subcommands that act on the store directly: API key management and
-//! configuration checks. They print for people and return library errors.
+//! Administrative subcommands that act on the store directly: API key management,
+//! rebuilding projections, and configuration checks. They print for people and return
+//! library errors.
 
 use crate::config::{Config, SourceAuth};
 use crate::store::{ApiKeyRecord, StoreError};
@@ -39,6 +40,31 @@ pub async fn keys_add(
         "created key {id} for source `{source}`\n\n    {token}\n\nSend it as `Authorization: Bearer <key>` to POST /hooks/{source}. It is shown only now.",
         id = key.id,
         token = key.token
+    ))
+}
+
+/// `reckon reindex`: rebuilds every projection from the stored raw events, logging
+/// progress as it goes. Safe while `reckon serve` runs on the same store.
+pub async fn reindex(config: &Config) -> Result<String, AdminError> {
+    let store = crate::open_store(config)?;
+    let started = std::time::Instant::now();
+    let last_report = std::sync::Mutex::new(std::time::Instant::now());
+    let progress: crate::store::Progress = std::sync::Arc::new(move |done, total| {
+        let mut last = last_report.lock().unwrap_or_else(|p| p.into_inner());
+        if last.elapsed() >= std::time::Duration::from_secs(2) || done == total {
+            *last = std::time::Instant::now();
+            let percent = (done * 100).checked_div(total).unwrap_or(100);
+            tracing::info!(done, total, percent, "replaying stored events");
+        }
+    });
+    let projector: crate::store::Projector = std::sync::Arc::new(crate::github::project_stored);
+    let report = store.rebuild_projections(projector, progress).await?;
+    Ok(format!(
+        "rebuilt the projections from {} stored events ({} entity writes; {} arrived during the rebuild) in {:.1} s",
+        report.events,
+        report.writes,
+        report.caught_up,
+        started.elapsed().as_secs_f64()
     ))
 }
 

@@ -35,6 +35,9 @@ pub enum Command {
     /// Inspect configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Rebuild every projection (orgs, repos, teams, members, PRs) from the stored raw
+    /// events, e.g. after an upgrade that projects more. Safe while `reckon serve` runs.
+    Reindex,
     /// Print the HTTP API's OpenAPI 3.1 document (JSON), e.g. to generate a client.
     Openapi,
 }

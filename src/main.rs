@@ -50,6 +50,10 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", reckon::admin::keys_revoke(&config, &id).await?);
             Ok(())
         }
+        Command::Reindex => {
+            println!("{}", reckon::admin::reindex(&config).await?);
+            Ok(())
+        }
         Command::Config(ConfigCommand::Check) => {
             println!("{}", reckon::admin::config_summary(&config));
             Ok(())

@@ -29,6 +29,7 @@ fn every_subcommand_has_help() {
         vec!["config", "check", "--help"],
         vec!["config", "defaults", "--help"],
         vec!["openapi", "--help"],
+        vec!["reindex", "--help"],
     ] {
         let out = reckon(&args, &[]);
         let text = String::from_utf8_lossy(&out.stdout);

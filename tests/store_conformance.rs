@@ -2,21 +2,33 @@
 //! `Store` implementation. It runs against SQLite always; later backends add one
 //! `#[tokio::test]` that hands their store to `conformance`.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 
 use reckon::model::{
     version, EntityWrite, Envelope, Membership, Org, PrState, PullRequest, Repo, Team, WriteOutcome,
 };
 use reckon::stats::{DeliveryQuery, EventsQuery, Interval, PrFilter, TimeRange};
 use reckon::store::sqlite::{SqliteOptions, SqliteStore};
-use reckon::store::{ApiKeyRecord, Store};
+use reckon::store::{ApiKeyRecord, Projector, RawEvent, Store};
 use serde_json::json;
 
 const DAY: i64 = 86_400_000;
 /// 2026-03-02T00:00:00Z, a Monday.
 const T0: i64 = 1_772_409_600_000;
 
+/// The writes each (source, delivery) was first stored with: what a projector must derive
+/// from its payload again when the projections are rebuilt.
+static FIRST_WRITES: Mutex<BTreeMap<(String, String), Vec<EntityWrite>>> =
+    Mutex::new(BTreeMap::new());
+
 fn envelope(source: &str, delivery: &str, received_at: i64, writes: Vec<EntityWrite>) -> Envelope {
+    FIRST_WRITES
+        .lock()
+        .unwrap()
+        .entry((source.into(), delivery.into()))
+        .or_insert_with(|| writes.clone());
     let payload = serde_json::to_vec(&json!({ "delivery": delivery })).unwrap();
     Envelope {
         source: source.into(),
@@ -475,6 +487,10 @@ pub async fn conformance(store: Arc<dyn Store>) {
         .sum();
     assert_eq!(opened, 3);
 
+    // Rebuilding the projections from the journal (the rename included) gives the same
+    // answers, and an event stored while the rebuild runs is applied when it swaps in.
+    rebuild_catches_up(&store, "acme-corp").await;
+
     store.ping().await.unwrap();
     assert!(store.size_bytes().await.unwrap() > 0);
 }
@@ -488,4 +504,97 @@ async fn sqlite_store_conforms() {
     )
     .unwrap();
     conformance(Arc::new(store)).await;
+}
+
+/// Everything the stats say about the org, for before/after comparisons.
+async fn org_answers(store: &dyn Store, org: &str) -> serde_json::Value {
+    let all = PrFilter {
+        org: org.into(),
+        ..Default::default()
+    };
+    json!({
+        "orgs": store.orgs().await.unwrap(),
+        "summary": store.org_summary(org).await.unwrap(),
+        "series": store.pr_series(&all, Interval::Day).await.unwrap(),
+        "stats": store.pr_stats(&all, 10).await.unwrap(),
+        "teams": store.team_stats(org, TimeRange::default()).await.unwrap(),
+        "members": store.team_members(org, "core").await.unwrap(),
+        "repos": store.repos(org).await.unwrap(),
+    })
+}
+
+async fn rebuild_catches_up(store: &Arc<dyn Store>, org: &str) {
+    let before = org_answers(&**store, org).await;
+    let (started_tx, started_rx) = mpsc::channel::<()>();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let (started_tx, go_rx) = (Mutex::new(started_tx), Mutex::new(go_rx));
+    let first = AtomicBool::new(true);
+    // The first replayed event pauses the rebuild until a new event has been stored.
+    let projector: Projector = Arc::new(move |event: &RawEvent| {
+        if first.swap(false, Ordering::SeqCst) {
+            started_tx.lock().unwrap().send(()).unwrap();
+            go_rx.lock().unwrap().recv().unwrap();
+        }
+        let payload: serde_json::Value = serde_json::from_slice(&event.payload).unwrap();
+        let delivery = payload["delivery"].as_str().unwrap().to_owned();
+        FIRST_WRITES
+            .lock()
+            .unwrap()
+            .get(&(event.source.clone(), delivery))
+            .cloned()
+            .unwrap_or_default()
+    });
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let progress_seen = seen.clone();
+    let rebuild = tokio::spawn({
+        let store = store.clone();
+        async move {
+            store
+                .rebuild_projections(
+                    projector,
+                    Arc::new(move |done, total| progress_seen.lock().unwrap().push((done, total))),
+                )
+                .await
+        }
+    });
+    tokio::task::spawn_blocking(move || started_rx.recv().unwrap())
+        .await
+        .unwrap();
+    let late = envelope(
+        "github",
+        "late-1",
+        T0 + 20 * DAY,
+        vec![EntityWrite::PullRequest(PullRequest {
+            org: org.into(),
+            ..pr(4, ("cy", 3), PrState::Open, T0 + 20 * DAY, T0 + 20 * DAY)
+        })],
+    );
+    assert_eq!(
+        store.write_batch(vec![late]).await.unwrap(),
+        [WriteOutcome::Accepted]
+    );
+    go_tx.send(()).unwrap();
+    let report = rebuild.await.unwrap().unwrap();
+    assert_eq!(report.caught_up, 1);
+    assert!(report.events >= 10, "{report:?}");
+    let (done, total) = *seen.lock().unwrap().last().unwrap();
+    assert_eq!(done, total);
+
+    let after = org_answers(&**store, org).await;
+    let count = |v: &serde_json::Value| v.as_u64().unwrap();
+    assert_eq!(
+        count(&after["summary"]["pull_requests"]["open"]),
+        count(&before["summary"]["pull_requests"]["open"]) + 1
+    );
+    assert_eq!(
+        count(&after["stats"]["opened"]),
+        count(&before["stats"]["opened"]) + 1
+    );
+    assert_eq!(
+        count(&after["repos"][0]["open_pull_requests"]),
+        count(&before["repos"][0]["open_pull_requests"]) + 1
+    );
+    for key in ["orgs", "teams", "members"] {
+        assert_eq!(after[key], before[key], "{key}");
+    }
 }

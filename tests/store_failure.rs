@@ -11,7 +11,7 @@ use common::SECRET;
 use reckon::model::{Envelope, WriteOutcome};
 use reckon::stats::*;
 use reckon::store::sqlite::{SqliteOptions, SqliteStore};
-use reckon::store::{ApiKeyRecord, Store, StoreError};
+use reckon::store::{ApiKeyRecord, Progress, Projector, RebuildReport, Store, StoreError};
 
 /// The SQLite store, with writes failing while `broken` is set.
 struct Flaky {
@@ -41,6 +41,13 @@ impl Store for Flaky {
     }
     async fn pr_series(&self, f: &PrFilter, i: Interval) -> Result<Vec<SeriesPoint>, StoreError> {
         self.inner.pr_series(f, i).await
+    }
+    async fn rebuild_projections(
+        &self,
+        projector: Projector,
+        progress: Progress,
+    ) -> Result<RebuildReport, StoreError> {
+        self.inner.rebuild_projections(projector, progress).await
     }
     async fn pr_stats(&self, f: &PrFilter, top: usize) -> Result<PrStats, StoreError> {
         self.inner.pr_stats(f, top).await

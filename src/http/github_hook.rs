@@ -17,7 +17,7 @@ use crate::github::payload::Payload;
 use crate::model::Envelope;
 use crate::verify::github::{self as signature, SignatureHeaders};
 
-pub const SOURCE: &str = "github";
+pub use crate::github::SOURCE;
 
 /// Receives one GitHub webhook delivery (JSON or `payload=` form body).
 #[utoipa::path(post, path = "/hooks/github", tag = "hooks", operation_id = "receive_github",

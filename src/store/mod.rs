@@ -4,10 +4,12 @@
 
 pub mod sqlite;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use serde::Serialize;
 
-use crate::model::{Envelope, WriteOutcome};
+use crate::model::{EntityWrite, Envelope, WriteOutcome};
 use crate::stats::{
     DayCount, DeliveryQuery, DeliveryRecord, EventsQuery, Interval, OrgListItem, OrgSummary,
     PrFilter, PrStats, RepoItem, SeriesPoint, StoredEvent, TeamMember, TeamStats, TimeRange,
@@ -31,6 +33,33 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the store was written by a newer Reckon (schema version {found}, this build knows {known})")]
     SchemaTooNew { found: i64, known: i64 },
+}
+
+/// One stored event as a rebuild reads it: enough to project it again.
+#[derive(Debug, Clone)]
+pub struct RawEvent {
+    pub seq: i64,
+    pub source: String,
+    pub kind: String,
+    pub received_at: i64,
+    pub payload: Vec<u8>,
+}
+
+/// Derives an event's entity writes again, as intake did when it arrived.
+pub type Projector = Arc<dyn Fn(&RawEvent) -> Vec<EntityWrite> + Send + Sync>;
+
+/// Told `(events done, events in all)` as a rebuild goes.
+pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
+
+/// What a rebuild did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RebuildReport {
+    /// Events replayed into the new projections.
+    pub events: u64,
+    /// Entity writes those events produced.
+    pub writes: u64,
+    /// Events that arrived during the rebuild and were applied when it swapped in.
+    pub caught_up: u64,
 }
 
 /// An API key as stored: never the key itself, only the hash of its secret part.
@@ -90,6 +119,15 @@ pub trait Store: Send + Sync + 'static {
     async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
     /// Marks a key revoked; `false` if no such live key.
     async fn revoke_api_key(&self, id: &str) -> Result<bool, StoreError>;
+
+    /// Rebuilds every projection (orgs, repos, teams, members, PRs) from the stored raw
+    /// events in arrival order, while the store keeps serving: the new projections are
+    /// built aside and swapped in together with the events that arrived meanwhile.
+    async fn rebuild_projections(
+        &self,
+        projector: Projector,
+        progress: Progress,
+    ) -> Result<RebuildReport, StoreError>;
 
     /// Cheap liveness check for `/readyz`.
     async fn ping(&self) -> Result<(), StoreError>;

@@ -5,6 +5,7 @@
 mod checkpoint;
 mod payload;
 mod read;
+mod rebuild;
 mod schema;
 mod write;
 
@@ -16,7 +17,7 @@ use async_trait::async_trait;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
-use super::{ApiKeyRecord, Store, StoreError};
+use super::{ApiKeyRecord, Progress, Projector, RebuildReport, Store, StoreError};
 use crate::config::Synchronous;
 use crate::model::{Envelope, WriteOutcome};
 use crate::stats::{
@@ -279,6 +280,44 @@ impl Store for SqliteStore {
             Ok(n == 1)
         })
         .await
+    }
+
+    async fn rebuild_projections(
+        &self,
+        projector: Projector,
+        progress: Progress,
+    ) -> Result<RebuildReport, StoreError> {
+        let scratch = rebuild::scratch_path(&self.path);
+        let upto: i64 = self
+            .with_reader(|c| {
+                Ok(c.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?)
+            })
+            .await?;
+        let (pool, path, build_projector) =
+            (self.readers.clone(), scratch.clone(), projector.clone());
+        let built = tokio::task::spawn_blocking(move || {
+            let conn = pool.get()?;
+            rebuild::build_scratch(&conn, &path, upto, &build_projector, &progress)
+        })
+        .await??;
+        let path = scratch.clone();
+        let caught_up = self
+            .with_writer(move |writer| {
+                let conn = &mut writer.conn;
+                conn.execute("ATTACH DATABASE ?1 AS rebuild", [path.to_string_lossy()])?;
+                let swapped = (|| {
+                    let tx =
+                        conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                    let caught_up = rebuild::swap_in(&tx, upto, &projector)?;
+                    tx.commit()?;
+                    Ok::<_, StoreError>(caught_up)
+                })();
+                conn.execute("DETACH DATABASE rebuild", [])?;
+                swapped
+            })
+            .await;
+        rebuild::finish(&scratch);
+        Ok(rebuild::report(built, caught_up?))
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

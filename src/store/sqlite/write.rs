@@ -66,7 +66,7 @@ pub fn write_batch(
     Ok(outcomes)
 }
 
-fn apply(tx: &Transaction<'_>, write: &EntityWrite) -> Result<(), StoreError> {
+pub(super) fn apply(tx: &Transaction<'_>, write: &EntityWrite) -> Result<(), StoreError> {
     match write {
         EntityWrite::Org(o) => {
             tx.prepare_cached(
