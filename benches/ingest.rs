@@ -5,6 +5,9 @@
 //!
 //!     cargo bench --bench ingest -- --requests 20000 --concurrency 64 --rounds 3
 
+#[path = "common/args.rs"]
+mod args;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Stdio;
@@ -30,22 +33,11 @@ struct Options {
 }
 
 fn options() -> Options {
-    let args: Vec<String> = std::env::args().collect();
-    let get = |name: &str, default: usize| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .map(|v| {
-                v.parse()
-                    .unwrap_or_else(|_| panic!("{name} takes a number"))
-            })
-            .unwrap_or(default)
-    };
     Options {
-        requests: get("--requests", 20_000),
-        concurrency: get("--concurrency", 64),
-        rounds: get("--rounds", 3),
-        warmup: get("--warmup", 1_000),
+        requests: args::number("--requests", 20_000),
+        concurrency: args::number("--concurrency", 64),
+        rounds: args::number("--rounds", 3),
+        warmup: args::number("--warmup", 1_000),
     }
 }
 

@@ -5,6 +5,9 @@
 //!
 //!     cargo bench --bench stats -- --prs 100000 --repos 1000 --teams 100 --iterations 30
 
+#[path = "common/args.rs"]
+mod args;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,23 +32,12 @@ struct Options {
 }
 
 fn options() -> Options {
-    let args: Vec<String> = std::env::args().collect();
-    let get = |name: &str, default: usize| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .map(|v| {
-                v.parse()
-                    .unwrap_or_else(|_| panic!("{name} takes a number"))
-            })
-            .unwrap_or(default)
-    };
     Options {
-        prs: get("--prs", 100_000),
-        repos: get("--repos", 1_000),
-        teams: get("--teams", 100),
-        members: get("--members", 10),
-        iterations: get("--iterations", 30),
+        prs: args::number("--prs", 100_000),
+        repos: args::number("--repos", 1_000),
+        teams: args::number("--teams", 100),
+        members: args::number("--members", 10),
+        iterations: args::number("--iterations", 30),
     }
 }
 
