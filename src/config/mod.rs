@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 pub use secret_list::SecretList;
@@ -29,6 +30,7 @@ const ENV_SECTIONS: &[&str] = &[
     "github",
     "dashboard",
     "api",
+    "elasticsearch",
 ];
 /// Top-level keys that `RECKON_<KEY>` environment variables map onto.
 const ENV_TOP_LEVEL: &[&str] = &["listen", "data_dir", "store", "public_url"];
@@ -69,8 +71,94 @@ pub struct Config {
     pub github: GithubConfig,
     pub dashboard: DashboardConfig,
     pub api: ApiConfig,
+    pub elasticsearch: ElasticsearchConfig,
     #[serde(default)]
     pub sources: BTreeMap<String, SourceConfig>,
+}
+
+/// The Elasticsearch (or OpenSearch) cluster used when `store = "elasticsearch"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElasticsearchConfig {
+    /// Node URLs; requests go round-robin between them.
+    #[serde(deserialize_with = "list_or_csv")]
+    pub url: Vec<String>,
+    #[serde(default, deserialize_with = "non_empty")]
+    pub username: Option<String>,
+    #[serde(default, deserialize_with = "non_empty_secret")]
+    pub password: Option<SecretString>,
+    /// `id:key`, or the base64 `encoded` form Elasticsearch prints.
+    #[serde(default, deserialize_with = "non_empty_secret")]
+    pub api_key: Option<SecretString>,
+    /// A PEM file with the CA that signed the cluster's certificate.
+    #[serde(default)]
+    pub ca_cert: Option<PathBuf>,
+    /// Every index, alias and template name starts with this.
+    pub index_prefix: String,
+    pub request_timeout_seconds: u64,
+    /// Attempts for bulk items rejected with 429 or 5xx, after the first.
+    pub max_retries: u32,
+}
+
+impl ElasticsearchConfig {
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.url.is_empty() {
+            return Err(ConfigError::invalid(
+                "elasticsearch.url",
+                "needs at least one node URL",
+            ));
+        }
+        for url in &self.url {
+            let ok = elasticsearch::http::Url::parse(url)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
+            if !ok {
+                return Err(ConfigError::invalid(
+                    "elasticsearch.url",
+                    format!("`{url}` is not an http:// or https:// URL"),
+                ));
+            }
+        }
+        match (&self.username, &self.password, &self.api_key) {
+            (Some(_), None, _) => {
+                return Err(ConfigError::invalid(
+                    "elasticsearch.password",
+                    "is required with elasticsearch.username",
+                ))
+            }
+            (None, Some(_), _) => {
+                return Err(ConfigError::invalid(
+                    "elasticsearch.username",
+                    "is required with elasticsearch.password",
+                ))
+            }
+            (Some(_), Some(_), Some(_)) => {
+                return Err(ConfigError::invalid(
+                    "elasticsearch.api_key",
+                    "give either an API key or a username and password, not both",
+                ))
+            }
+            _ => {}
+        }
+        let prefix_ok = !self.index_prefix.is_empty()
+            && self
+                .index_prefix
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+            && !self.index_prefix.starts_with(['-', '_']);
+        if !prefix_ok {
+            return Err(ConfigError::invalid(
+                "elasticsearch.index_prefix",
+                "must be lowercase letters, digits, `-` or `_`, not starting with `-` or `_`",
+            ));
+        }
+        if self.request_timeout_seconds == 0 {
+            return Err(ConfigError::invalid(
+                "elasticsearch.request_timeout_seconds",
+                "must be greater than 0",
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -85,6 +173,17 @@ pub struct ApiConfig {
     /// Browser origins allowed to read the API (CORS); `*` allows any.
     #[serde(deserialize_with = "list_or_csv")]
     pub cors_origins: Vec<String>,
+}
+
+/// An optional string where an empty one (`RECKON_X=`) means unset.
+fn non_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.filter(|s| !s.is_empty()))
+}
+
+fn non_empty_secret<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<SecretString>, D::Error> {
+    Ok(non_empty(d)?.map(SecretString::from))
 }
 
 /// A list written as a TOML array or as one comma-separated string (from the environment).
@@ -320,6 +419,7 @@ impl Config {
                 format!("`{}` is not a valid log filter", self.log.level),
             ));
         }
+        self.elasticsearch.check()?;
         for origin in &self.api.cors_origins {
             check_origin(origin)?;
         }
@@ -586,6 +686,45 @@ mod tests {
             jail.set_env("RECKON_API_CORS_ORIGINS", "");
             let config = Config::load(None, Overrides::default()).unwrap();
             assert!(config.api.cors_origins.is_empty(), "the environment wins");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn elasticsearch_settings_come_from_the_fixed_env_names() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env(
+                "RECKON_ELASTICSEARCH_URL",
+                "https://es-1.example.com:9200,https://es-2.example.com:9200",
+            );
+            jail.set_env("RECKON_ELASTICSEARCH_USERNAME", "reckon");
+            jail.set_env("RECKON_ELASTICSEARCH_PASSWORD", "s3cret");
+            let config = Config::load(None, Overrides::default()).unwrap();
+            assert_eq!(config.elasticsearch.url.len(), 2);
+            assert!(config.elasticsearch.password.is_some());
+
+            jail.set_env("RECKON_ELASTICSEARCH_API_KEY", "id:key");
+            let err = Config::load(None, Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("elasticsearch.api_key"), "{err}");
+
+            jail.set_env("RECKON_ELASTICSEARCH_API_KEY", "");
+            jail.set_env("RECKON_ELASTICSEARCH_PASSWORD", "");
+            for (key, value, named) in [
+                ("RECKON_ELASTICSEARCH_URL", "es-1:9200", "elasticsearch.url"),
+                ("RECKON_ELASTICSEARCH_URL", "", "elasticsearch.url"),
+                (
+                    "RECKON_ELASTICSEARCH_INDEX_PREFIX",
+                    "Reckon",
+                    "elasticsearch.index_prefix",
+                ),
+            ] {
+                jail.set_env("RECKON_ELASTICSEARCH_USERNAME", "");
+                jail.set_env(key, value);
+                let err = Config::load(None, Overrides::default()).unwrap_err();
+                assert!(err.to_string().contains(named), "{value}: {err}");
+                jail.set_env("RECKON_ELASTICSEARCH_URL", "http://127.0.0.1:9200");
+                jail.set_env("RECKON_ELASTICSEARCH_INDEX_PREFIX", "reckon");
+            }
             Ok(())
         });
     }

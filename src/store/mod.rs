@@ -2,6 +2,7 @@
 //! the stats queries, the delivery log and API keys. SQLite is the embedded default;
 //! every backend must pass the shared conformance suite in `tests/store_conformance.rs`.
 
+pub mod elasticsearch;
 pub mod sqlite;
 
 use std::sync::Arc;
