@@ -24,7 +24,7 @@ pub async fn keys_add(
     if config.sources.get(source).map(|s| s.auth) != Some(SourceAuth::ApiKey) {
         return Err(AdminError::NotAnApiKeySource(source.to_owned()));
     }
-    let store = crate::open_store(config)?;
+    let store = crate::open_store(config).await?;
     let key = api_key::generate();
     store
         .create_api_key(ApiKeyRecord {
@@ -46,7 +46,7 @@ pub async fn keys_add(
 /// `reckon reindex`: rebuilds every projection from the stored raw events, logging
 /// progress as it goes. Safe while `reckon serve` runs on the same store.
 pub async fn reindex(config: &Config) -> Result<String, AdminError> {
-    let store = crate::open_store(config)?;
+    let store = crate::open_store(config).await?;
     let started = std::time::Instant::now();
     let last_report = std::sync::Mutex::new(std::time::Instant::now());
     let progress: crate::store::Progress = std::sync::Arc::new(move |done, total| {
@@ -69,7 +69,7 @@ pub async fn reindex(config: &Config) -> Result<String, AdminError> {
 }
 
 pub async fn keys_list(config: &Config) -> Result<String, AdminError> {
-    let store = crate::open_store(config)?;
+    let store = crate::open_store(config).await?;
     let keys = store.api_keys().await?;
     if keys.is_empty() {
         return Ok("no keys yet; create one with `reckon keys add --source NAME`".into());
@@ -92,12 +92,54 @@ pub async fn keys_list(config: &Config) -> Result<String, AdminError> {
 }
 
 pub async fn keys_revoke(config: &Config, id: &str) -> Result<String, AdminError> {
-    let store = crate::open_store(config)?;
+    let store = crate::open_store(config).await?;
     if store.revoke_api_key(id).await? {
         Ok(format!("revoked key {id}"))
     } else {
         Err(AdminError::NoSuchKey(id.to_owned()))
     }
+}
+
+/// `reckon setup`: creates or migrates the Elasticsearch templates, indices and
+/// aliases. Idempotent; `serve` does the same at start.
+pub async fn setup(config: &Config) -> Result<String, AdminError> {
+    if config.store != crate::config::StoreKind::Elasticsearch {
+        return Ok(format!(
+            "nothing to set up: store = {:?} creates its tables itself (set store = \"elasticsearch\" or RECKON_STORE=elasticsearch for a cluster)",
+            config.store
+        ));
+    }
+    let store = crate::store::elasticsearch::ElasticsearchStore::connect(&config.elasticsearch)?;
+    let report = store.setup().await?;
+    let mut out = String::new();
+    let list = |names: &[String]| {
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(", ")
+        }
+    };
+    out.push_str(&format!(
+        "templates written:   {}\n",
+        list(&report.templates_written)
+    ));
+    out.push_str(&format!(
+        "templates current:   {}\n",
+        list(&report.templates_current)
+    ));
+    out.push_str(&format!(
+        "indices created:     {}\n",
+        list(&report.indices_created)
+    ));
+    if report.outdated.is_empty() {
+        out.push_str("the index layout is current");
+    } else {
+        out.push_str(&format!(
+            "aliases on an older layout: {}; run `reckon reindex` to rebuild them",
+            report.outdated.join(", ")
+        ));
+    }
+    Ok(out)
 }
 
 /// A redacted summary of the effective configuration.

@@ -38,6 +38,9 @@ pub enum Command {
     /// Rebuild every projection (orgs, repos, teams, members, PRs) from the stored raw
     /// events, e.g. after an upgrade that projects more. Safe while `reckon serve` runs.
     Reindex,
+    /// Create or migrate the Elasticsearch index templates, indices and aliases
+    /// (store = "elasticsearch"). Idempotent; `serve` also does this at start.
+    Setup,
     /// Print the HTTP API's OpenAPI 3.1 document (JSON), e.g. to generate a client.
     Openapi,
 }

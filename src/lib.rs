@@ -22,6 +22,7 @@ use tokio::net::TcpListener;
 
 use crate::config::{Config, StoreKind};
 use crate::intake::{Intake, IntakeWorker};
+use crate::store::elasticsearch::ElasticsearchStore;
 use crate::store::sqlite::{SqliteOptions, SqliteStore};
 use crate::store::{Store, StoreError};
 use crate::telemetry::metrics::Metrics;
@@ -39,9 +40,14 @@ pub enum Error {
     Serve(#[source] std::io::Error),
 }
 
-/// Opens the configured store backend.
-pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
+/// Opens the configured store backend. On Elasticsearch this also creates any missing
+/// templates, indices and aliases, so a first start needs no separate setup step.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
     match config.store {
+        StoreKind::Elasticsearch => {
+            let (store, _) = ElasticsearchStore::open(&config.elasticsearch).await?;
+            Ok(Arc::new(store))
+        }
         StoreKind::Sqlite => {
             let options = SqliteOptions {
                 synchronous: config.sqlite.synchronous,
@@ -65,7 +71,7 @@ pub struct App {
 impl App {
     pub async fn build(config: Config) -> Result<App, Error> {
         config.validate()?;
-        let store = open_store(&config)?;
+        let store = open_store(&config).await?;
         Self::with_store(config, store).await
     }
 

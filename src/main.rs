@@ -50,6 +50,10 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", reckon::admin::keys_revoke(&config, &id).await?);
             Ok(())
         }
+        Command::Setup => {
+            println!("{}", reckon::admin::setup(&config).await?);
+            Ok(())
+        }
         Command::Reindex => {
             println!("{}", reckon::admin::reindex(&config).await?);
             Ok(())

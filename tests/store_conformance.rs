@@ -10,9 +10,12 @@ use reckon::model::{
     version, EntityWrite, Envelope, Membership, Org, PrState, PullRequest, Repo, Team, WriteOutcome,
 };
 use reckon::stats::{DeliveryQuery, EventsQuery, Interval, PrFilter, TimeRange};
+use reckon::store::elasticsearch::ElasticsearchStore;
 use reckon::store::sqlite::{SqliteOptions, SqliteStore};
 use reckon::store::{ApiKeyRecord, Projector, RawEvent, Store};
 use serde_json::json;
+
+mod es_standin;
 
 const DAY: i64 = 86_400_000;
 /// 2026-03-02T00:00:00Z, a Monday.
@@ -493,6 +496,16 @@ pub async fn conformance(store: Arc<dyn Store>) {
 
     store.ping().await.unwrap();
     assert!(store.size_bytes().await.unwrap() > 0);
+}
+
+/// Against a real cluster when `RECKON_TEST_ELASTICSEARCH_URL` is set; otherwise
+/// against the in-process stand-in (see `tests/es_standin`).
+#[tokio::test]
+async fn elasticsearch_store_conforms() {
+    let (_standin, config) = es_standin::test_cluster().await;
+    let (store, report) = ElasticsearchStore::open(&config).await.unwrap();
+    assert!(!report.indices_created.is_empty());
+    conformance(Arc::new(store)).await;
 }
 
 #[tokio::test]

@@ -98,6 +98,36 @@ pub struct ElasticsearchConfig {
     pub request_timeout_seconds: u64,
     /// Attempts for bulk items rejected with 429 or 5xx, after the first.
     pub max_retries: u32,
+    /// Whether entity writes wait for the next refresh before the delivery is acked.
+    pub refresh: Refresh,
+}
+
+/// `refresh` on entity writes: `false` makes them searchable within the index refresh
+/// interval (1 s by default); `wait_for` holds the ack until they are searchable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refresh {
+    False,
+    WaitFor,
+}
+
+impl<'de> Deserialize<'de> for Refresh {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // The environment provider reads `false` as a boolean.
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Bool(bool),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Bool(false) => Ok(Refresh::False),
+            Raw::Text(t) if t == "false" => Ok(Refresh::False),
+            Raw::Text(t) if t == "wait_for" => Ok(Refresh::WaitFor),
+            _ => Err(serde::de::Error::custom(
+                "expected \"false\" or \"wait_for\"",
+            )),
+        }
+    }
 }
 
 impl ElasticsearchConfig {
@@ -208,6 +238,7 @@ fn list_or_csv<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
 #[serde(rename_all = "lowercase")]
 pub enum StoreKind {
     Sqlite,
+    Elasticsearch,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -32,6 +32,10 @@ pub enum StoreError {
     Task(#[from] tokio::task::JoinError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("cannot configure the Elasticsearch client")]
+    EsClient(#[source] elasticsearch::client::ClientError),
+    #[error("elasticsearch request failed")]
+    Elasticsearch(#[from] elasticsearch::cluster::EsError),
     #[error("the store was written by a newer Reckon (schema version {found}, this build knows {known})")]
     SchemaTooNew { found: i64, known: i64 },
 }

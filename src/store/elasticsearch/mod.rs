@@ -1,4 +1,360 @@
 //! The scale-out store on Elasticsearch or OpenSearch, through the official client and
-//! only APIs both share: versioned index templates, aliases, `_bulk` and aggregations.
+//! only APIs both share: composable index templates, aliases, `_bulk`, `_mget` and
+//! search aggregations. Answers the same questions as the SQLite store, the same way.
 
+mod cascade;
 pub mod client;
+pub mod cluster;
+mod entities;
+pub mod layout;
+pub mod read;
+mod rebuild;
+pub mod write;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use elasticsearch::http::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use self::cluster::{Action, BulkOp, Cluster, EsError, ItemResult};
+use self::layout::{Names, SetupReport, ENTITIES};
+use super::{ApiKeyRecord, Progress, Projector, RebuildReport, Store, StoreError};
+use crate::config::{ElasticsearchConfig, Refresh};
+use crate::model::{Envelope, WriteOutcome};
+use crate::stats::{
+    rfc3339, DayCount, DeliveryQuery, DeliveryRecord, EventsQuery, Interval, OrgListItem,
+    OrgSummary, PrFilter, PrStats, RepoItem, SeriesPoint, StoredEvent, TeamMember, TeamStats,
+    TimeRange,
+};
+
+pub struct ElasticsearchStore {
+    cluster: Cluster,
+    names: Names,
+    /// `refresh` for entity writes: `false` (visible within the refresh interval) or
+    /// `wait_for` (visible before the delivery is acknowledged).
+    refresh: &'static str,
+    /// Identifies this process in dedup claims, so it can retake its own stale ones.
+    owner: String,
+    last_seq: AtomicI64,
+    /// Journal indices known to exist, so each month's index is created once.
+    known: Mutex<HashSet<String>>,
+}
+
+impl ElasticsearchStore {
+    /// Connects and runs `setup`, so a first start needs no separate step.
+    pub async fn open(
+        config: &ElasticsearchConfig,
+    ) -> Result<(ElasticsearchStore, SetupReport), StoreError> {
+        let store = ElasticsearchStore::connect(config)?;
+        let report = store.setup().await?;
+        Ok((store, report))
+    }
+
+    /// A store for `config` without touching the cluster.
+    pub fn connect(config: &ElasticsearchConfig) -> Result<ElasticsearchStore, StoreError> {
+        let client = client::build(config).map_err(StoreError::EsClient)?;
+        Ok(ElasticsearchStore {
+            cluster: Cluster::new(client, config.max_retries),
+            names: Names {
+                prefix: config.index_prefix.clone(),
+            },
+            refresh: match config.refresh {
+                Refresh::False => "false",
+                Refresh::WaitFor => "wait_for",
+            },
+            owner: format!("{:016x}", rand::random::<u64>()),
+            last_seq: AtomicI64::new(0),
+            known: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// Creates or migrates templates, indices and aliases; safe to repeat.
+    pub async fn setup(&self) -> Result<SetupReport, StoreError> {
+        let report = layout::setup(
+            &self.cluster,
+            &self.names,
+            chrono::Utc::now().timestamp_millis(),
+        )
+        .await?;
+        for index in &report.indices_created {
+            tracing::info!(%index, "created elasticsearch index");
+        }
+        for alias in &report.outdated {
+            tracing::warn!(%alias, "alias points at an older index layout; run `reckon reindex`");
+        }
+        Ok(report)
+    }
+
+    /// A sequence number for cursors: milliseconds × 2048 plus a counter, so it grows
+    /// with time, stays unique within a process, and fits a JavaScript number.
+    fn next_seq(&self, received_at: i64) -> i64 {
+        let floor = received_at.max(0).saturating_mul(2048);
+        let prev = self
+            .last_seq
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
+                Some(floor.max(last + 1))
+            })
+            .expect("the closure always returns Some");
+        floor.max(prev + 1)
+    }
+
+    fn entity_aliases(&self) -> HashMap<&'static str, String> {
+        ENTITIES.iter().map(|e| (*e, self.names.alias(e))).collect()
+    }
+
+    async fn ensure_indices(&self, indices: &[String]) -> Result<(), StoreError> {
+        let missing: Vec<String> = {
+            let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+            indices
+                .iter()
+                .filter(|i| !known.contains(*i))
+                .cloned()
+                .collect()
+        };
+        for index in missing {
+            layout::create_index(&self.cluster, &index, None).await?;
+            self.known
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(index);
+        }
+        Ok(())
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct ApiKeyDoc {
+    id: String,
+    source: String,
+    name: Option<String>,
+    hash: String,
+    created_at: i64,
+    revoked_at: Option<i64>,
+}
+
+impl ApiKeyDoc {
+    fn record(self) -> Result<ApiKeyRecord, StoreError> {
+        Ok(ApiKeyRecord {
+            hash: hex::decode(&self.hash)
+                .map_err(|e| StoreError::Corrupt(format!("api key {}: {e}", self.id)))?,
+            id: self.id,
+            source: self.source,
+            name: self.name,
+            created_at: rfc3339(self.created_at),
+            revoked_at: self.revoked_at.map(rfc3339),
+        })
+    }
+}
+
+#[async_trait]
+impl Store for ElasticsearchStore {
+    async fn write_batch(&self, batch: Vec<Envelope>) -> Result<Vec<WriteOutcome>, StoreError> {
+        self.write(batch).await
+    }
+
+    async fn orgs(&self) -> Result<Vec<OrgListItem>, StoreError> {
+        self.read_orgs().await
+    }
+
+    async fn org_known(&self, org: &str) -> Result<bool, StoreError> {
+        Ok(self.org_login(org).await?.is_some())
+    }
+
+    async fn org_summary(&self, org: &str) -> Result<Option<OrgSummary>, StoreError> {
+        self.read_summary(org).await
+    }
+
+    async fn pr_series(
+        &self,
+        filter: &PrFilter,
+        interval: Interval,
+    ) -> Result<Vec<SeriesPoint>, StoreError> {
+        self.read_series(filter, interval).await
+    }
+
+    async fn pr_stats(&self, filter: &PrFilter, top: usize) -> Result<PrStats, StoreError> {
+        self.read_stats(filter, top).await
+    }
+
+    async fn repos(&self, org: &str) -> Result<Vec<RepoItem>, StoreError> {
+        self.read_repos(org).await
+    }
+
+    async fn team_stats(&self, org: &str, range: TimeRange) -> Result<Vec<TeamStats>, StoreError> {
+        self.read_team_stats(org, range).await
+    }
+
+    async fn team_members(
+        &self,
+        org: &str,
+        team: &str,
+    ) -> Result<Option<Vec<TeamMember>>, StoreError> {
+        self.read_team_members(org, team).await
+    }
+
+    async fn events(&self, query: &EventsQuery) -> Result<Vec<StoredEvent>, StoreError> {
+        self.read_events(query).await
+    }
+
+    async fn event_days(
+        &self,
+        source: Option<&str>,
+        range: TimeRange,
+    ) -> Result<Vec<DayCount>, StoreError> {
+        self.read_event_days(source, range).await
+    }
+
+    async fn deliveries(&self, query: &DeliveryQuery) -> Result<Vec<DeliveryRecord>, StoreError> {
+        self.read_deliveries(query).await
+    }
+
+    async fn create_api_key(&self, key: ApiKeyRecord) -> Result<(), StoreError> {
+        let doc = ApiKeyDoc {
+            id: key.id.clone(),
+            source: key.source,
+            name: key.name,
+            hash: hex::encode(&key.hash),
+            created_at: chrono::Utc::now().timestamp_millis(),
+            revoked_at: None,
+        };
+        let op = BulkOp::new(
+            Action::Create,
+            &self.names.alias("api-keys"),
+            key.id.clone(),
+            Some(serde_json::to_vec(&doc).expect("api keys serialize")),
+        );
+        match self.cluster.bulk(&[op], "wait_for").await?.remove(0) {
+            ItemResult::Done { .. } => Ok(()),
+            ItemResult::Conflict => Err(StoreError::Corrupt(format!(
+                "api key id {} already exists",
+                key.id
+            ))),
+            ItemResult::Failed {
+                status,
+                kind,
+                reason,
+            } => Err(EsError::Status {
+                method: "POST",
+                path: "/_bulk (api key)".into(),
+                status,
+                kind,
+                reason,
+            }
+            .into()),
+        }
+    }
+
+    async fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let body = json!({"size": 10_000, "query": {"match_all": {}}, "sort": [{"created_at": "asc"}, {"id": "asc"}]});
+        let reply = self
+            .cluster
+            .search(&self.names.alias("api-keys"), &body)
+            .await?;
+        reply
+            .hits
+            .hits
+            .iter()
+            .map(|h| {
+                serde_json::from_str::<ApiKeyDoc>(h.source.get())
+                    .map_err(|e| StoreError::Corrupt(format!("api key {}: {e}", h.id)))?
+                    .record()
+            })
+            .collect()
+    }
+
+    async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let doc = self
+            .cluster
+            .mget(&[(self.names.alias("api-keys"), id.to_owned())])
+            .await?
+            .pop()
+            .flatten();
+        match doc.and_then(|d| d.source) {
+            Some(source) => serde_json::from_value::<ApiKeyDoc>(source)
+                .map_err(|e| StoreError::Corrupt(format!("api key {id}: {e}")))?
+                .record()
+                .map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn revoke_api_key(&self, id: &str) -> Result<bool, StoreError> {
+        let index = self.names.alias("api-keys");
+        loop {
+            let Some(doc) = self
+                .cluster
+                .mget(&[(index.clone(), id.to_owned())])
+                .await?
+                .pop()
+                .flatten()
+            else {
+                return Ok(false);
+            };
+            let mut key: ApiKeyDoc = serde_json::from_value(doc.source.unwrap_or_default())
+                .map_err(|e| StoreError::Corrupt(format!("api key {id}: {e}")))?;
+            if key.revoked_at.is_some() {
+                return Ok(false);
+            }
+            key.revoked_at = Some(chrono::Utc::now().timestamp_millis());
+            let mut op = BulkOp::new(
+                Action::Index,
+                &index,
+                id.to_owned(),
+                Some(serde_json::to_vec(&key).expect("api keys serialize")),
+            );
+            op.if_seq_no = doc.seq_no;
+            op.if_primary_term = doc.primary_term;
+            match self.cluster.bulk(&[op], "wait_for").await?.remove(0) {
+                ItemResult::Done { .. } => return Ok(true),
+                // Changed since it was read: read it again.
+                ItemResult::Conflict => continue,
+                ItemResult::Failed {
+                    status,
+                    kind,
+                    reason,
+                } => {
+                    return Err(EsError::Status {
+                        method: "POST",
+                        path: "/_bulk (api key)".into(),
+                        status,
+                        kind,
+                        reason,
+                    }
+                    .into())
+                }
+            }
+        }
+    }
+
+    async fn rebuild_projections(
+        &self,
+        projector: Projector,
+        progress: Progress,
+    ) -> Result<RebuildReport, StoreError> {
+        self.rebuild(projector, progress).await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.cluster.json(Method::Get, "/", &[], None).await?;
+        Ok(())
+    }
+
+    async fn size_bytes(&self) -> Result<u64, StoreError> {
+        let reply = self
+            .cluster
+            .json(
+                Method::Get,
+                &format!("/{}/_stats/store", self.names.all()),
+                &[],
+                None,
+            )
+            .await?;
+        Ok(reply["_all"]["total"]["store"]["size_in_bytes"]
+            .as_u64()
+            .unwrap_or(0))
+    }
+}

@@ -1,0 +1,265 @@
+//! The index layout: versioned index templates with strict mappings, monthly journal
+//! indices behind read aliases, one index per entity behind a write alias, and the
+//! idempotent `setup` that creates or migrates all of it.
+
+use elasticsearch::http::Method;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::cluster::{Cluster, EsError};
+
+/// Bumped whenever a mapping changes; part of every index name and template.
+pub const LAYOUT_VERSION: u32 = 1;
+
+/// The projected entities: each lives in `{prefix}-{name}-v1-{generation}` behind the
+/// alias `{prefix}-{name}`. A rebuild fills a new generation and swaps the alias.
+pub const ENTITIES: [&str; 6] = [
+    "orgs",
+    "repos",
+    "teams",
+    "org-members",
+    "team-members",
+    "pull-requests",
+];
+
+/// Journal indices, one per month of `received_at`, read through `{prefix}-{name}`.
+pub const JOURNALS: [&str; 2] = ["events", "deliveries"];
+
+/// Single indices that are neither journal nor projection.
+pub const SINGLES: [&str; 3] = ["dedup", "api-keys", "dead-letters"];
+
+#[derive(Debug, Clone)]
+pub struct Names {
+    pub prefix: String,
+}
+
+impl Names {
+    pub fn alias(&self, name: &str) -> String {
+        format!("{}-{name}", self.prefix)
+    }
+
+    pub fn template(&self, name: &str) -> String {
+        format!("{}-{name}-v{LAYOUT_VERSION}", self.prefix)
+    }
+
+    /// The concrete index of a single (non-journal, non-entity) kind.
+    pub fn single(&self, name: &str) -> String {
+        format!("{}-{name}-v{LAYOUT_VERSION}", self.prefix)
+    }
+
+    /// The journal index for the month of `ms`, e.g. `reckon-events-v1-2026.11`.
+    pub fn journal(&self, name: &str, ms: i64) -> String {
+        let month = chrono::DateTime::from_timestamp_millis(ms)
+            .unwrap_or_default()
+            .format("%Y.%m");
+        format!("{}-{name}-v{LAYOUT_VERSION}-{month}", self.prefix)
+    }
+
+    /// A fresh generation of an entity index.
+    pub fn generation(&self, name: &str, generation: i64) -> String {
+        format!("{}-{name}-v{LAYOUT_VERSION}-{generation}", self.prefix)
+    }
+
+    /// Everything Reckon owns, for size and refresh.
+    pub fn all(&self) -> String {
+        format!("{}-*", self.prefix)
+    }
+}
+
+fn keyword() -> Value {
+    json!({"type": "keyword"})
+}
+fn long() -> Value {
+    json!({"type": "long"})
+}
+fn boolean() -> Value {
+    json!({"type": "boolean"})
+}
+fn date() -> Value {
+    json!({"type": "date", "format": "epoch_millis"})
+}
+/// Kept in `_source` only: never searched, never aggregated.
+fn stored_only() -> Value {
+    json!({"type": "keyword", "index": false, "doc_values": false})
+}
+
+/// The mapping of each kind of index. `dynamic: strict` everywhere: a field Reckon
+/// does not know is a bug to surface, not a mapping to grow.
+pub fn mapping(name: &str) -> Value {
+    let properties = match name {
+        "events" => json!({
+            "seq": long(), "source": keyword(), "dedup_key": keyword(), "kind": keyword(),
+            "action": keyword(), "delivery_id": keyword(), "hook_id": keyword(),
+            "received_at": date(), "day": keyword(),
+            // The raw payload: returned as received, never parsed into fields.
+            "payload": {"type": "object", "enabled": false},
+        }),
+        "deliveries" => json!({
+            "seq": long(), "source": keyword(), "kind": keyword(), "action": keyword(),
+            "delivery_id": keyword(), "hook_id": keyword(), "status": keyword(),
+            "reason": {"type": "keyword", "ignore_above": 1024}, "received_at": date(), "size": long(),
+        }),
+        "dedup" => json!({
+            "source": keyword(), "dedup_key": keyword(), "state": keyword(), "owner": keyword(),
+            "claimed_at": date(), "seq": long(), "event_index": keyword(),
+        }),
+        "dead-letters" => json!({
+            "seq": long(), "source": keyword(), "kind": keyword(), "delivery_id": keyword(),
+            "target": keyword(), "error": keyword(), "reason": stored_only(),
+            "received_at": date(), "document": stored_only(),
+        }),
+        "api-keys" => json!({
+            "id": keyword(), "source": keyword(), "name": keyword(), "hash": stored_only(),
+            "created_at": date(), "revoked_at": date(),
+        }),
+        "orgs" => json!({"key": keyword(), "login": keyword(), "id": long()}),
+        "repos" => json!({
+            "id": long(), "org": keyword(), "name": keyword(), "name_sort": keyword(),
+            "full_name": keyword(), "private": boolean(), "archived": boolean(),
+            "deleted": boolean(), "version": long(),
+        }),
+        "teams" => json!({
+            "id": long(), "org": keyword(), "slug": keyword(), "slug_lower": keyword(),
+            "name": keyword(), "sort_key": keyword(), "deleted": boolean(), "version": long(),
+        }),
+        "org-members" => json!({
+            "org": keyword(), "user_id": long(), "login": keyword(), "present": boolean(),
+            "version": long(),
+        }),
+        "team-members" => json!({
+            "team_id": long(), "org": keyword(), "user_id": long(), "login": keyword(),
+            "login_sort": keyword(), "present": boolean(), "version": long(),
+        }),
+        "pull-requests" => json!({
+            "id": long(), "org": keyword(), "repo_id": long(), "repo": keyword(),
+            "repo_lower": keyword(), "number": long(),
+            "title": {"type": "text", "fields": {"raw": {"type": "keyword", "ignore_above": 512}}},
+            "state": keyword(), "draft": boolean(), "author": keyword(), "author_lower": keyword(),
+            "author_id": long(), "base_ref": keyword(), "labels": keyword(),
+            "requested_reviewers": keyword(), "additions": long(), "deletions": long(),
+            "created_at": date(), "updated_at": date(), "closed_at": date(), "merged_at": date(),
+            "time_to_merge_seconds": long(), "version": long(),
+        }),
+        other => unreachable!("no mapping for `{other}`"),
+    };
+    json!({
+        "dynamic": "strict",
+        "_meta": {"reckon_layout": LAYOUT_VERSION},
+        "properties": properties,
+    })
+}
+
+/// The composable index template for one kind. Journal templates add the read alias so
+/// every new month joins it; entity templates do not, since a rebuilt generation must
+/// only join its alias when it is swapped in.
+pub fn template(names: &Names, name: &str) -> Value {
+    let journal = JOURNALS.contains(&name);
+    let mut settings = json!({"number_of_shards": 1});
+    if name == "events" || name == "dead-letters" {
+        settings["codec"] = json!("best_compression");
+    }
+    let mut body = json!({
+        "index_patterns": [format!("{}-{name}-v{LAYOUT_VERSION}*", names.prefix)],
+        "version": LAYOUT_VERSION,
+        "priority": 200,
+        "_meta": {"managed_by": "reckon"},
+        "template": {"settings": settings, "mappings": mapping(name)},
+    });
+    if journal {
+        body["template"]["aliases"] = json!({ names.alias(name): {} });
+    }
+    body
+}
+
+/// What `setup` did, for the command's report and the start-up log.
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+pub struct SetupReport {
+    pub templates_written: Vec<String>,
+    pub templates_current: Vec<String>,
+    pub indices_created: Vec<String>,
+    /// Entity aliases that point at an older layout: `reckon reindex` moves them.
+    pub outdated: Vec<String>,
+}
+
+/// Creates or updates every template, and every index and alias that is missing.
+/// Safe to run any number of times, from any number of replicas at once.
+pub async fn setup(cluster: &Cluster, names: &Names, now_ms: i64) -> Result<SetupReport, EsError> {
+    let mut report = SetupReport::default();
+    let kinds = JOURNALS.iter().chain(&SINGLES).chain(&ENTITIES);
+    for &name in kinds {
+        let template_name = names.template(name);
+        let path = format!("/_index_template/{template_name}");
+        let current = cluster.call(Method::Get, &path, &[], None, true).await?;
+        let installed = current
+            .as_ref()
+            .and_then(|c| c["index_templates"][0]["index_template"]["version"].as_u64());
+        if installed == Some(u64::from(LAYOUT_VERSION)) {
+            report.templates_current.push(template_name);
+        } else {
+            cluster
+                .json(Method::Put, &path, &[], Some(&template(names, name)))
+                .await?;
+            report.templates_written.push(template_name);
+        }
+    }
+    for name in JOURNALS {
+        let index = names.journal(name, now_ms);
+        if create_index(cluster, &index, None).await? {
+            report.indices_created.push(index);
+        }
+    }
+    for name in SINGLES {
+        let index = names.single(name);
+        if create_index(cluster, &index, Some(&names.alias(name))).await? {
+            report.indices_created.push(index);
+        }
+    }
+    for name in ENTITIES {
+        let alias = names.alias(name);
+        match alias_targets(cluster, &alias).await? {
+            targets if targets.is_empty() => {
+                let index = names.generation(name, now_ms);
+                create_index(cluster, &index, Some(&alias)).await?;
+                report.indices_created.push(index);
+            }
+            targets => {
+                let current = format!("{}-{name}-v{LAYOUT_VERSION}-", names.prefix);
+                if !targets.iter().any(|t| t.starts_with(&current)) {
+                    report.outdated.push(alias);
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Creates `index` (its template supplies settings and mappings), optionally as the
+/// write index of `alias`. `false` if it already existed.
+pub async fn create_index(
+    cluster: &Cluster,
+    index: &str,
+    alias: Option<&str>,
+) -> Result<bool, EsError> {
+    let body = match alias {
+        Some(alias) => json!({"aliases": {alias: {"is_write_index": true}}}),
+        None => json!({}),
+    };
+    match cluster
+        .json(Method::Put, &format!("/{index}"), &[], Some(&body))
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == Some("resource_already_exists_exception") => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// The indices an alias points at; empty if there is no such alias.
+pub async fn alias_targets(cluster: &Cluster, alias: &str) -> Result<Vec<String>, EsError> {
+    let reply = cluster
+        .call(Method::Get, &format!("/_alias/{alias}"), &[], None, true)
+        .await?;
+    Ok(reply
+        .and_then(|r| r.as_object().map(|o| o.keys().cloned().collect()))
+        .unwrap_or_default())
+}

@@ -1,0 +1,655 @@
+//! The read path: every stat is one search with aggregations (`filter`, `filters`,
+//! `terms`, `date_histogram`, `percentiles`), plus searches for the delivery log and
+//! raw events. The query bodies are pure functions so their shape can be snapshotted.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::cluster::Hit;
+use super::write::DeliveryDoc;
+use super::ElasticsearchStore;
+use crate::stats::{
+    rfc3339, DayCount, DeliveryQuery, DeliveryRecord, EventsQuery, Interval, OrgListItem,
+    OrgSummary, PrCounts, PrFilter, PrStats, PrTally, RepoItem, SeriesPoint, StoredEvent,
+    TeamMember, TeamStats, TimeRange,
+};
+use crate::store::StoreError;
+
+fn term(field: &str, value: impl Into<Value>) -> Value {
+    json!({"term": {field: value.into()}})
+}
+
+/// `[from, to)` on `field`, or just "has a value" when the range is open both ways.
+pub fn within(field: &str, range: TimeRange) -> Value {
+    let mut bounds = serde_json::Map::new();
+    if let Some(from) = range.from {
+        bounds.insert("gte".into(), json!(from));
+    }
+    if let Some(to) = range.to {
+        bounds.insert("lt".into(), json!(to));
+    }
+    if bounds.is_empty() {
+        json!({"exists": {"field": field}})
+    } else {
+        json!({"range": {field: bounds}})
+    }
+}
+
+fn all_of(filters: Vec<Value>) -> Value {
+    json!({"bool": {"filter": filters}})
+}
+
+/// PRs created, merged or closed in the range: the ones a range's stats can count.
+fn touched(range: TimeRange) -> Option<Value> {
+    (range != TimeRange::default()).then(|| {
+        json!({"bool": {"should": [
+            within("created_at", range), within("merged_at", range), within("closed_at", range),
+        ], "minimum_should_match": 1}})
+    })
+}
+
+/// The filters of `filter`; `team_authors` are the user ids of the team's members.
+pub fn pr_filters(filter: &PrFilter, team_authors: Option<&[i64]>) -> Vec<Value> {
+    let mut out = vec![term("org", filter.org.clone())];
+    if let Some(repo) = &filter.repo {
+        let full = if repo.contains('/') {
+            repo.clone()
+        } else {
+            format!("{}/{repo}", filter.org)
+        };
+        out.push(term("repo_lower", full.to_lowercase()));
+    }
+    if let Some(author) = &filter.author {
+        out.push(term("author_lower", author.to_lowercase()));
+    }
+    if let Some(ids) = team_authors {
+        out.push(json!({"terms": {"author_id": ids}}));
+    }
+    out
+}
+
+fn closed_within(range: TimeRange) -> Value {
+    all_of(vec![term("state", "closed"), within("closed_at", range)])
+}
+
+fn histogram(field: &str, interval: Interval) -> Value {
+    let unit = match interval {
+        Interval::Day => "day",
+        Interval::Week => "week",
+        Interval::Month => "month",
+    };
+    json!({"date_histogram": {"field": field, "calendar_interval": unit, "min_doc_count": 1}})
+}
+
+pub fn series_body(filter: &PrFilter, team_authors: Option<&[i64]>, interval: Interval) -> Value {
+    let r = filter.range;
+    let by = |f: &str, field: &str| json!({"filter": f_of(f, field, r), "aggs": {"buckets": histogram(field, interval)}});
+    fn f_of(kind: &str, field: &str, r: TimeRange) -> Value {
+        match kind {
+            "closed" => closed_within(r),
+            _ => within(field, r),
+        }
+    }
+    json!({
+        "size": 0,
+        "query": all_of(pr_filters(filter, team_authors)),
+        "aggs": {
+            "opened": by("opened", "created_at"),
+            "merged": by("merged", "merged_at"),
+            "closed": by("closed", "closed_at"),
+        },
+    })
+}
+
+fn median_of(field: &str) -> Value {
+    json!({"percentiles": {"field": field, "percents": [50]}})
+}
+
+fn tallies(field: &str, range: TimeRange, top: usize) -> Value {
+    json!({
+        "terms": {"field": field, "size": top, "order": [{"opened": "desc"}, {"merged": "desc"}, {"_key": "asc"}]},
+        "aggs": {"opened": {"filter": within("created_at", range)}, "merged": {"filter": within("merged_at", range)}},
+    })
+}
+
+pub fn stats_body(filter: &PrFilter, team_authors: Option<&[i64]>, top: usize) -> Value {
+    let r = filter.range;
+    let mut filters = pr_filters(filter, team_authors);
+    filters.extend(touched(r));
+    json!({
+        "size": 0,
+        "query": all_of(filters),
+        "aggs": {
+            "opened": {"filter": within("created_at", r)},
+            "merged": {"filter": within("merged_at", r), "aggs": {"ttm": median_of("time_to_merge_seconds")}},
+            "closed": {"filter": closed_within(r)},
+            "repos": tallies("repo", r, top),
+            "authors": tallies("author", r, top),
+        },
+    })
+}
+
+pub fn team_stats_body(org: &str, range: TimeRange, teams: &BTreeMap<i64, Vec<i64>>) -> Value {
+    let mut filters = vec![term("org", org)];
+    filters.extend(touched(range));
+    let per_team: serde_json::Map<String, Value> = teams
+        .iter()
+        .map(|(id, authors)| (id.to_string(), json!({"terms": {"author_id": authors}})))
+        .collect();
+    json!({
+        "size": 0,
+        "query": all_of(filters),
+        "aggs": {"teams": {
+            "filters": {"filters": per_team},
+            "aggs": {
+                "opened": {"filter": within("created_at", range)},
+                "merged": {"filter": within("merged_at", range), "aggs": {"ttm": median_of("time_to_merge_seconds")}},
+            },
+        }},
+    })
+}
+
+fn count(v: &Value) -> u64 {
+    v["doc_count"].as_u64().unwrap_or(0)
+}
+
+fn median_in(v: &Value) -> Option<f64> {
+    let values = &v["ttm"]["values"];
+    values["50.0"]
+        .as_f64()
+        .or_else(|| values.as_array()?.first()?["value"].as_f64())
+}
+
+fn buckets(v: &Value) -> &[Value] {
+    v["buckets"].as_array().map_or(&[], Vec::as_slice)
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(hit: &Hit) -> Result<T, StoreError> {
+    serde_json::from_str(hit.source.get()).map_err(|e| corrupt(&format!("document {}", hit.id), e))
+}
+
+#[derive(Deserialize)]
+struct TeamRow {
+    id: i64,
+    sort_key: String,
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct MemberRow {
+    team_id: i64,
+    org: String,
+    user_id: i64,
+    login: String,
+}
+
+#[derive(Deserialize)]
+struct RepoRow {
+    id: i64,
+    name: String,
+    full_name: String,
+    private: bool,
+    archived: bool,
+}
+
+#[derive(Deserialize)]
+struct EventRow {
+    seq: i64,
+    source: String,
+    kind: String,
+    action: Option<String>,
+    delivery_id: String,
+    hook_id: Option<String>,
+    received_at: i64,
+    payload: Box<serde_json::value::RawValue>,
+}
+
+impl ElasticsearchStore {
+    async fn total(&self, entity: &str, filters: Vec<Value>) -> Result<u64, StoreError> {
+        let body = json!({"size": 0, "track_total_hits": true, "query": all_of(filters)});
+        Ok(self
+            .cluster
+            .search(&self.names.alias(entity), &body)
+            .await?
+            .total())
+    }
+
+    pub(super) async fn org_login(&self, org: &str) -> Result<Option<String>, StoreError> {
+        let doc = self
+            .cluster
+            .mget(&[(self.names.alias("orgs"), org.to_owned())])
+            .await?
+            .pop()
+            .flatten();
+        if let Some(login) = doc.and_then(|d| d.source?["login"].as_str().map(str::to_owned)) {
+            return Ok(Some(login));
+        }
+        Ok((self.total("repos", vec![term("org", org)]).await? > 0).then(|| org.to_owned()))
+    }
+
+    pub(super) async fn read_orgs(&self) -> Result<Vec<OrgListItem>, StoreError> {
+        let mut out: BTreeSet<(String, String)> = BTreeSet::new();
+        for hit in self
+            .scan(&self.names.alias("orgs"), "orgs", json!({"match_all": {}}))
+            .await?
+        {
+            let org: super::entities::OrgDoc = parse(&hit)?;
+            out.insert((org.key, org.login));
+        }
+        let known: BTreeSet<String> = out.iter().map(|(k, _)| k.clone()).collect();
+        let body =
+            json!({"size": 0, "aggs": {"orgs": {"terms": {"field": "org", "size": 10_000}}}});
+        let reply = self
+            .cluster
+            .search(&self.names.alias("repos"), &body)
+            .await?;
+        for b in buckets(&reply.aggregations["orgs"]) {
+            if let Some(key) = b["key"].as_str() {
+                if !known.contains(key) {
+                    out.insert((key.to_owned(), key.to_owned()));
+                }
+            }
+        }
+        Ok(out
+            .into_iter()
+            .map(|(org, login)| OrgListItem { org, login })
+            .collect())
+    }
+
+    pub(super) async fn read_summary(&self, org: &str) -> Result<Option<OrgSummary>, StoreError> {
+        let Some(login) = self.org_login(org).await? else {
+            return Ok(None);
+        };
+        let states = json!({"size": 0, "query": term("org", org), "aggs": {"states": {"terms": {"field": "state", "size": 10}}}});
+        let (repos, teams, members, prs) = tokio::try_join!(
+            self.total("repos", vec![term("org", org), term("deleted", false)]),
+            self.total("teams", vec![term("org", org), term("deleted", false)]),
+            self.total("org-members", vec![term("org", org), term("present", true)]),
+            async {
+                Ok::<_, StoreError>(
+                    self.cluster
+                        .search(&self.names.alias("pull-requests"), &states)
+                        .await?,
+                )
+            },
+        )?;
+        let mut pull_requests = PrCounts::default();
+        for b in buckets(&prs.aggregations["states"]) {
+            let n = count(b);
+            match b["key"].as_str() {
+                Some("open") => pull_requests.open = n,
+                Some("closed") => pull_requests.closed = n,
+                Some("merged") => pull_requests.merged = n,
+                other => return Err(corrupt("PR state", format!("{other:?}"))),
+            }
+        }
+        Ok(Some(OrgSummary {
+            org: login,
+            repos,
+            teams,
+            members,
+            pull_requests,
+        }))
+    }
+
+    /// The team's live team id, if the org has a team with this slug.
+    async fn team_id(&self, org: &str, slug: &str) -> Result<Option<i64>, StoreError> {
+        let body = json!({"size": 1, "query": all_of(vec![
+            term("org", org), term("slug_lower", slug.to_lowercase()), term("deleted", false),
+        ])});
+        let reply = self
+            .cluster
+            .search(&self.names.alias("teams"), &body)
+            .await?;
+        match reply.hits.hits.first() {
+            Some(hit) => Ok(Some(parse::<TeamRow>(hit)?.id)),
+            None => Ok(None),
+        }
+    }
+
+    async fn members_of(&self, filters: Vec<Value>) -> Result<Vec<MemberRow>, StoreError> {
+        self.scan(
+            &self.names.alias("team-members"),
+            "team-members",
+            all_of(filters),
+        )
+        .await?
+        .iter()
+        .map(parse)
+        .collect()
+    }
+
+    /// The author ids a team filter stands for: its present members (none if unknown).
+    async fn team_authors(&self, filter: &PrFilter) -> Result<Option<Vec<i64>>, StoreError> {
+        let Some(team) = &filter.team else {
+            return Ok(None);
+        };
+        let Some(id) = self.team_id(&filter.org, team).await? else {
+            return Ok(Some(Vec::new()));
+        };
+        let members = self
+            .members_of(vec![term("team_id", id), term("present", true)])
+            .await?;
+        Ok(Some(
+            members
+                .into_iter()
+                .filter(|m| m.org == filter.org)
+                .map(|m| m.user_id)
+                .collect(),
+        ))
+    }
+
+    pub(super) async fn read_series(
+        &self,
+        filter: &PrFilter,
+        interval: Interval,
+    ) -> Result<Vec<SeriesPoint>, StoreError> {
+        let authors = self.team_authors(filter).await?;
+        let body = series_body(filter, authors.as_deref(), interval);
+        let reply = self
+            .cluster
+            .search(&self.names.alias("pull-requests"), &body)
+            .await?;
+        let mut points: BTreeMap<String, SeriesPoint> = BTreeMap::new();
+        for (i, name) in ["opened", "merged", "closed"].into_iter().enumerate() {
+            for b in buckets(&reply.aggregations[name]["buckets"]) {
+                let key = b["key"].as_i64().ok_or_else(|| corrupt("bucket key", b))?;
+                let bucket = interval.bucket_start(key).to_string();
+                let point = points.entry(bucket.clone()).or_insert(SeriesPoint {
+                    bucket,
+                    opened: 0,
+                    merged: 0,
+                    closed: 0,
+                });
+                let n = count(b);
+                match i {
+                    0 => point.opened += n,
+                    1 => point.merged += n,
+                    _ => point.closed += n,
+                }
+            }
+        }
+        Ok(points
+            .into_values()
+            .filter(|p| p.opened + p.merged + p.closed > 0)
+            .collect())
+    }
+
+    pub(super) async fn read_stats(
+        &self,
+        filter: &PrFilter,
+        top: usize,
+    ) -> Result<PrStats, StoreError> {
+        let authors = self.team_authors(filter).await?;
+        let body = stats_body(filter, authors.as_deref(), top);
+        let reply = self
+            .cluster
+            .search(&self.names.alias("pull-requests"), &body)
+            .await?;
+        let a = &reply.aggregations;
+        let top_of = |name: &str| -> Vec<PrTally> {
+            buckets(&a[name])
+                .iter()
+                .map(|b| PrTally {
+                    key: b["key"].as_str().unwrap_or_default().to_owned(),
+                    opened: count(&b["opened"]),
+                    merged: count(&b["merged"]),
+                })
+                .filter(|t| t.opened + t.merged > 0)
+                .collect()
+        };
+        Ok(PrStats {
+            opened: count(&a["opened"]),
+            merged: count(&a["merged"]),
+            closed: count(&a["closed"]),
+            median_time_to_merge_seconds: median_in(&a["merged"]),
+            top_repos: top_of("repos"),
+            top_authors: top_of("authors"),
+        })
+    }
+
+    pub(super) async fn read_repos(&self, org: &str) -> Result<Vec<RepoItem>, StoreError> {
+        let repos: Vec<RepoRow> = self
+            .scan(
+                &self.names.alias("repos"),
+                "repos",
+                all_of(vec![term("org", org), term("deleted", false)]),
+            )
+            .await?
+            .iter()
+            .map(parse)
+            .collect::<Result<_, _>>()?;
+        if repos.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = repos.iter().map(|r| r.id).collect();
+        let body = json!({
+            "size": 0,
+            "query": all_of(vec![json!({"terms": {"repo_id": ids}}), term("state", "open")]),
+            "aggs": {"open": {"terms": {"field": "repo_id", "size": ids.len()}}},
+        });
+        let reply = self
+            .cluster
+            .search(&self.names.alias("pull-requests"), &body)
+            .await?;
+        let open: HashMap<i64, u64> = buckets(&reply.aggregations["open"])
+            .iter()
+            .filter_map(|b| Some((b["key"].as_i64()?, count(b))))
+            .collect();
+        let mut out: Vec<RepoItem> = repos
+            .into_iter()
+            .map(|r| RepoItem {
+                open_pull_requests: open.get(&r.id).copied().unwrap_or(0),
+                name: r.name,
+                full_name: r.full_name,
+                private: r.private,
+                archived: r.archived,
+            })
+            .collect();
+        out.sort_by_key(|r| r.name.to_lowercase());
+        Ok(out)
+    }
+
+    pub(super) async fn read_team_stats(
+        &self,
+        org: &str,
+        range: TimeRange,
+    ) -> Result<Vec<TeamStats>, StoreError> {
+        let mut teams: Vec<TeamRow> = self
+            .scan(
+                &self.names.alias("teams"),
+                "teams",
+                all_of(vec![term("org", org), term("deleted", false)]),
+            )
+            .await?
+            .iter()
+            .map(parse)
+            .collect::<Result<_, _>>()?;
+        if teams.is_empty() {
+            return Ok(Vec::new());
+        }
+        teams.sort_by(|a, b| a.sort_key.cmp(&b.sort_key));
+        let ids: Vec<i64> = teams.iter().map(|t| t.id).collect();
+        let members = self
+            .members_of(vec![
+                json!({"terms": {"team_id": ids}}),
+                term("present", true),
+            ])
+            .await?;
+        let mut sizes: HashMap<i64, u64> = HashMap::new();
+        let mut authors: BTreeMap<i64, Vec<i64>> = ids.iter().map(|id| (*id, Vec::new())).collect();
+        for m in members {
+            *sizes.entry(m.team_id).or_default() += 1;
+            if m.org == org {
+                authors.entry(m.team_id).or_default().push(m.user_id);
+            }
+        }
+        let reply = self
+            .cluster
+            .search(
+                &self.names.alias("pull-requests"),
+                &team_stats_body(org, range, &authors),
+            )
+            .await?;
+        let per_team = &reply.aggregations["teams"]["buckets"];
+        Ok(teams
+            .into_iter()
+            .map(|t| {
+                let b = &per_team[t.id.to_string()];
+                TeamStats {
+                    members: sizes.get(&t.id).copied().unwrap_or(0),
+                    opened: count(&b["opened"]),
+                    merged: count(&b["merged"]),
+                    median_time_to_merge_seconds: median_in(&b["merged"]),
+                    team: t.sort_key,
+                    name: t.name,
+                }
+            })
+            .collect())
+    }
+
+    pub(super) async fn read_team_members(
+        &self,
+        org: &str,
+        team: &str,
+    ) -> Result<Option<Vec<TeamMember>>, StoreError> {
+        let Some(id) = self.team_id(org, team).await? else {
+            return Ok(None);
+        };
+        let mut members: Vec<TeamMember> = self
+            .members_of(vec![term("team_id", id), term("present", true)])
+            .await?
+            .into_iter()
+            .map(|m| TeamMember {
+                login: m.login,
+                user_id: m.user_id,
+            })
+            .collect();
+        members.sort_by_key(|m| m.login.to_lowercase());
+        Ok(Some(members))
+    }
+
+    pub(super) async fn read_events(
+        &self,
+        query: &EventsQuery,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut filters = vec![
+            term("source", query.source.clone()),
+            term("day", query.day.to_string()),
+        ];
+        if let Some(after) = query.after {
+            filters.push(json!({"range": {"seq": {"gt": after}}}));
+        }
+        let body = json!({"size": query.limit, "query": all_of(filters), "sort": [{"seq": "asc"}]});
+        let reply = self
+            .cluster
+            .search(&self.names.alias("events"), &body)
+            .await?;
+        reply
+            .hits
+            .hits
+            .iter()
+            .map(|hit| {
+                let e: EventRow = parse(hit)?;
+                Ok(StoredEvent {
+                    seq: e.seq,
+                    source: e.source,
+                    kind: e.kind,
+                    action: e.action,
+                    delivery_id: e.delivery_id,
+                    hook_id: e.hook_id,
+                    received_at: rfc3339(e.received_at),
+                    payload: e.payload,
+                })
+            })
+            .collect()
+    }
+
+    pub(super) async fn read_event_days(
+        &self,
+        source: Option<&str>,
+        range: TimeRange,
+    ) -> Result<Vec<DayCount>, StoreError> {
+        let mut filters = vec![within("received_at", range)];
+        if let Some(source) = source {
+            filters.push(term("source", source));
+        }
+        let body = json!({
+            "size": 0,
+            "query": all_of(filters),
+            "aggs": {"sources": {
+                "terms": {"field": "source", "size": 1_000},
+                "aggs": {"days": histogram("received_at", Interval::Day)},
+            }},
+        });
+        let reply = self
+            .cluster
+            .search(&self.names.alias("events"), &body)
+            .await?;
+        let mut out = Vec::new();
+        for s in buckets(&reply.aggregations["sources"]) {
+            let source = s["key"].as_str().unwrap_or_default();
+            for d in buckets(&s["days"]) {
+                let key = d["key"].as_i64().ok_or_else(|| corrupt("bucket key", d))?;
+                out.push(DayCount {
+                    source: source.to_owned(),
+                    day: Interval::Day.bucket_start(key).to_string(),
+                    events: count(d),
+                });
+            }
+        }
+        out.sort_by(|a, b| (&a.day, &a.source).cmp(&(&b.day, &b.source)));
+        Ok(out)
+    }
+
+    pub(super) async fn read_deliveries(
+        &self,
+        query: &DeliveryQuery,
+    ) -> Result<Vec<DeliveryRecord>, StoreError> {
+        let mut filters = Vec::new();
+        for (field, value) in [
+            ("source", &query.source),
+            ("kind", &query.kind),
+            ("status", &query.status),
+        ] {
+            if let Some(value) = value {
+                filters.push(term(field, value.clone()));
+            }
+        }
+        if let Some(before) = query.before {
+            filters.push(json!({"range": {"seq": {"lt": before}}}));
+        }
+        let body =
+            json!({"size": query.limit, "query": all_of(filters), "sort": [{"seq": "desc"}]});
+        let reply = self
+            .cluster
+            .search(&self.names.alias("deliveries"), &body)
+            .await?;
+        reply
+            .hits
+            .hits
+            .iter()
+            .map(|hit| {
+                let d: DeliveryDoc = parse(hit)?;
+                Ok(DeliveryRecord {
+                    seq: Some(d.seq),
+                    source: d.source,
+                    event: d.kind,
+                    action: d.action,
+                    delivery_id: Some(d.delivery_id),
+                    hook_id: d.hook_id,
+                    status: d.status,
+                    reason: d.reason,
+                    received_at: rfc3339(d.received_at),
+                    size: d.size,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,410 @@
+//! What only the Elasticsearch store has to get right, run against the stand-in (or a
+//! real cluster with `RECKON_TEST_ELASTICSEARCH_URL`, where fault injection is skipped):
+//! dedup across monthly indices, external versions, retries of rejected bulk items,
+//! dead letters, stale claims after a failed batch, and 503s while the cluster is down.
+
+mod common;
+mod es_standin;
+
+use es_standin::{Fault, StandIn};
+use reckon::config::{ElasticsearchConfig, StoreKind};
+use reckon::model::{version, EntityWrite, Envelope, PrState, PullRequest, WriteOutcome};
+use reckon::stats::{DeliveryQuery, PrFilter};
+use reckon::store::elasticsearch::ElasticsearchStore;
+use reckon::store::Store;
+use serde_json::json;
+
+/// 2026-01-31T23:59:00Z and two minutes later, in February.
+const JAN_31: i64 = 1_769_903_940_000;
+const FEB_1: i64 = JAN_31 + 120_000;
+
+fn pr(id: i64, state: PrState, updated: i64) -> EntityWrite {
+    EntityWrite::PullRequest(PullRequest {
+        id,
+        org: "acme".into(),
+        repo_id: 10,
+        repo: "acme/api".into(),
+        number: id,
+        title: "t".into(),
+        state,
+        draft: false,
+        author: "ann".into(),
+        author_id: 1,
+        base_ref: "main".into(),
+        labels: vec!["bug".into()],
+        requested_reviewers: vec![],
+        additions: Some(3),
+        deletions: Some(1),
+        created_at: JAN_31 - 86_400_000,
+        updated_at: updated,
+        closed_at: (state != PrState::Open).then_some(updated),
+        merged_at: (state == PrState::Merged).then_some(updated),
+        version: version(updated, state.rank()),
+    })
+}
+
+fn envelope(delivery: &str, received_at: i64, mut writes: Vec<EntityWrite>) -> Envelope {
+    writes.insert(
+        0,
+        EntityWrite::Org(reckon::model::Org {
+            key: "acme".into(),
+            login: "Acme".into(),
+            id: None,
+        }),
+    );
+    let payload = format!("{{\n  \"delivery\": \"{delivery}\"\n}}").into_bytes();
+    Envelope {
+        source: "github".into(),
+        kind: "pull_request".into(),
+        action: Some("opened".into()),
+        delivery_id: delivery.into(),
+        hook_id: None,
+        dedup_key: format!("1:{delivery}"),
+        received_at,
+        size: payload.len(),
+        payload,
+        writes,
+    }
+}
+
+async fn open(config: &ElasticsearchConfig) -> ElasticsearchStore {
+    ElasticsearchStore::open(config).await.unwrap().0
+}
+
+/// A stand-in of our own, even when a real cluster is configured: these tests inject faults.
+async fn standin() -> (StandIn, ElasticsearchConfig) {
+    let (standin, url) = StandIn::start().await;
+    let mut config = reckon::config::Config::defaults().elasticsearch;
+    config.url = vec![url];
+    config.index_prefix = "rk".into();
+    config.refresh = reckon::config::Refresh::WaitFor;
+    config.max_retries = 2;
+    (standin, config)
+}
+
+async fn opened(store: &dyn Store) -> u64 {
+    let filter = PrFilter {
+        org: "acme".into(),
+        ..Default::default()
+    };
+    store.pr_stats(&filter, 5).await.unwrap().opened
+}
+
+#[tokio::test]
+async fn a_redelivery_in_another_month_is_a_duplicate() {
+    let (_standin, config) = es_standin::test_cluster().await;
+    let store = open(&config).await;
+    let first = store
+        .write_batch(vec![envelope(
+            "d1",
+            JAN_31,
+            vec![pr(1, PrState::Open, JAN_31)],
+        )])
+        .await
+        .unwrap();
+    let again = store
+        .write_batch(vec![envelope(
+            "d1",
+            FEB_1,
+            vec![pr(1, PrState::Merged, FEB_1)],
+        )])
+        .await
+        .unwrap();
+    assert_eq!(
+        (first[0], again[0]),
+        (WriteOutcome::Accepted, WriteOutcome::Duplicate)
+    );
+    let days = store.event_days(None, Default::default()).await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&days).unwrap(),
+        json!([{"source": "github", "day": "2026-01-31", "events": 1}])
+    );
+    // The duplicate's writes were skipped: the PR is still open.
+    let summary = store.org_summary("acme").await.unwrap().unwrap();
+    assert_eq!(summary.pull_requests.open, 1);
+    let log = store
+        .deliveries(&DeliveryQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let statuses: Vec<_> = log.iter().map(|d| d.status.as_str()).collect();
+    assert_eq!(statuses, ["duplicate", "accepted"]);
+    // The pretty-printed payload went out as one NDJSON line and comes back as JSON.
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 31).unwrap();
+    let events = store
+        .events(&reckon::stats::EventsQuery {
+            source: "github".into(),
+            day,
+            after: None,
+            limit: 5,
+        })
+        .await
+        .unwrap();
+    assert_eq!(events[0].payload.get(), r#"{"delivery":"d1"}"#);
+}
+
+#[tokio::test]
+async fn late_writes_lose_to_newer_versions_without_an_error() {
+    let (standin, config) = es_standin::test_cluster().await;
+    let store = open(&config).await;
+    store
+        .write_batch(vec![envelope(
+            "new",
+            FEB_1,
+            vec![pr(1, PrState::Merged, FEB_1)],
+        )])
+        .await
+        .unwrap();
+    let late = store
+        .write_batch(vec![envelope(
+            "old",
+            FEB_1 + 1,
+            vec![pr(1, PrState::Open, JAN_31)],
+        )])
+        .await
+        .unwrap();
+    assert_eq!(late, [WriteOutcome::Accepted]);
+    let summary = store.org_summary("acme").await.unwrap().unwrap();
+    assert_eq!(
+        (summary.pull_requests.merged, summary.pull_requests.open),
+        (1, 0)
+    );
+    if let Some(standin) = standin {
+        // Every entity write carries its external version.
+        let bulk = standin
+            .requests()
+            .into_iter()
+            .filter(|r| r.path == "/_bulk")
+            .map(|r| String::from_utf8(r.body).unwrap())
+            .find(|b| b.contains("pull-requests"))
+            .unwrap();
+        assert!(bulk.contains(r#""version_type":"external_gte""#), "{bulk}");
+    }
+}
+
+#[tokio::test]
+async fn rejected_bulk_items_are_retried_and_only_they_are_sent_again() {
+    let (standin, config) = standin().await;
+    let store = open(&config).await;
+    standin.clear_log();
+    standin.inject(Fault {
+        index_prefix: "rk-pull-requests".into(),
+        status: 429,
+        kind: "es_rejected_execution_exception".into(),
+        times: 2,
+    });
+    let out = store
+        .write_batch(vec![envelope(
+            "d1",
+            FEB_1,
+            vec![pr(1, PrState::Open, FEB_1), pr(2, PrState::Open, FEB_1)],
+        )])
+        .await
+        .unwrap();
+    assert_eq!(out, [WriteOutcome::Accepted]);
+    assert_eq!(opened(&store).await, 2);
+    let bulks: Vec<String> = standin
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/_bulk")
+        .map(|r| String::from_utf8(r.body).unwrap())
+        .collect();
+    // claim, journal + entities, the retry of the two rejected PRs, settle.
+    assert_eq!(bulks.len(), 4, "{bulks:#?}");
+    let retry = &bulks[2];
+    assert_eq!(
+        retry.lines().count(),
+        4,
+        "only the two PR items again: {retry}"
+    );
+    assert!(retry.lines().all(|l| !l.contains("rk-events")));
+}
+
+#[tokio::test]
+async fn items_that_keep_failing_are_not_acknowledged_and_the_retry_stores_them_once() {
+    let (standin, config) = standin().await;
+    let store = open(&config).await;
+    standin.inject(Fault {
+        index_prefix: "rk-events".into(),
+        status: 503,
+        kind: "unavailable_shards_exception".into(),
+        times: 3,
+    });
+    let err = store
+        .write_batch(vec![envelope(
+            "d1",
+            FEB_1,
+            vec![pr(1, PrState::Open, FEB_1)],
+        )])
+        .await
+        .unwrap_err();
+    assert!(
+        reckon::telemetry::chain(&err).contains("unavailable_shards_exception"),
+        "{}",
+        reckon::telemetry::chain(&err)
+    );
+    // The sender retries: this process retakes its own pending claim at once.
+    let out = store
+        .write_batch(vec![envelope(
+            "d1",
+            FEB_1 + 5,
+            vec![pr(1, PrState::Open, FEB_1)],
+        )])
+        .await
+        .unwrap();
+    assert_eq!(out, [WriteOutcome::Accepted]);
+    let events = standin.docs("rk-events");
+    assert_eq!(events.len(), 1, "stored once: {events:?}");
+    assert_eq!(opened(&store).await, 1);
+    // Another replica seeing the claim while it is fresh would answer "busy", not
+    // "duplicate"; once stored, it is a duplicate everywhere.
+    let other = open(&config).await;
+    let again = other
+        .write_batch(vec![envelope("d1", FEB_1 + 9, vec![])])
+        .await
+        .unwrap();
+    assert_eq!(again, [WriteOutcome::Duplicate]);
+}
+
+#[tokio::test]
+async fn a_fresh_claim_held_by_another_writer_is_busy_not_a_duplicate() {
+    let (standin, config) = standin().await;
+    let store = open(&config).await;
+    standin.inject(Fault {
+        index_prefix: "rk-events".into(),
+        status: 500,
+        kind: "internal_server_error".into(),
+        times: 3,
+    });
+    store
+        .write_batch(vec![envelope("d1", FEB_1, vec![])])
+        .await
+        .unwrap_err();
+    let other = open(&config).await;
+    let err = other
+        .write_batch(vec![envelope("d1", FEB_1, vec![])])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("elasticsearch"), "{err}");
+    assert!(reckon::telemetry::chain(&err).contains("being stored by another Reckon"));
+}
+
+#[tokio::test]
+async fn mapping_failures_become_dead_letters_the_delivery_log_shows() {
+    let (standin, config) = standin().await;
+    let store = open(&config).await;
+    standin.inject(Fault {
+        index_prefix: "rk-pull-requests".into(),
+        status: 400,
+        kind: "document_parsing_exception".into(),
+        times: 1,
+    });
+    let out = store
+        .write_batch(vec![envelope(
+            "d1",
+            FEB_1,
+            vec![pr(1, PrState::Open, FEB_1)],
+        )])
+        .await
+        .unwrap();
+    assert_eq!(out, [WriteOutcome::Accepted], "the raw delivery is stored");
+    let log = store
+        .deliveries(&DeliveryQuery {
+            status: Some("dead_letter".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 1);
+    let reason = log[0].reason.as_deref().unwrap();
+    assert!(
+        reason.contains("pull-requests 1") && reason.contains("document_parsing_exception"),
+        "{reason}"
+    );
+    let dead = standin.docs("rk-dead-letters");
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].2["target"], "pull-requests 1");
+    assert!(dead[0].2["document"]
+        .as_str()
+        .unwrap()
+        .contains("\"number\":1"));
+    // The event itself is in the journal, so `reckon reindex` can apply it later.
+    assert_eq!(standin.docs("rk-events").len(), 1);
+}
+
+#[tokio::test]
+async fn the_service_answers_503_while_the_cluster_is_down_and_stores_the_retry() {
+    let (standin, url) = StandIn::start().await;
+    let app = common::TestApp::spawn_with(|c| {
+        c.store = StoreKind::Elasticsearch;
+        c.elasticsearch.url = vec![url.clone()];
+        c.elasticsearch.max_retries = 1;
+        c.elasticsearch.refresh = reckon::config::Refresh::WaitFor;
+    })
+    .await;
+    let body = common::fixture("pull_request/opened.with-organization.payload.json").to_string();
+    standin.set_down(true);
+    let down = app.github("pull_request", "dlv-1", body.as_bytes()).await;
+    assert_eq!(down.status(), 503);
+    assert!(down.headers().contains_key("retry-after"));
+    let (status, ready) = app.get("/readyz").await;
+    assert_eq!(status, 503, "{ready}");
+    standin.set_down(false);
+    let up = app.github("pull_request", "dlv-1", body.as_bytes()).await;
+    assert_eq!(up.status(), 200, "{:?}", up.text().await);
+    let orgs = app.get_ok("/api/v1/github/orgs").await;
+    assert!(
+        orgs["orgs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["org"] == "octocoders"),
+        "{orgs}"
+    );
+    assert_eq!(standin.docs("reckon-events").len(), 1);
+}
+
+/// Every real GitHub fixture through the real service on both stores: all accepted, and
+/// every stats answer the dashboard reads is the same JSON on Elasticsearch as on SQLite.
+#[tokio::test]
+async fn every_fixture_gives_the_same_answers_as_sqlite() {
+    let (_standin, es) = es_standin::test_cluster().await;
+    let on_es = common::TestApp::spawn_with(|c| {
+        c.store = StoreKind::Elasticsearch;
+        c.elasticsearch = es.clone();
+    })
+    .await;
+    let on_sqlite = common::TestApp::spawn().await;
+    let fixtures = common::fixtures();
+    for (i, f) in fixtures.iter().enumerate() {
+        for app in [&on_es, &on_sqlite] {
+            let response = app.github(&f.event, &format!("fixture-{i}"), &f.body).await;
+            assert_eq!(response.status(), 200, "{}/{}", f.event, f.name);
+        }
+    }
+    assert_eq!(on_es.event_count().await, fixtures.len() as u64);
+    let orgs = on_sqlite.get_ok("/api/v1/github/orgs").await;
+    assert_eq!(on_es.get_ok("/api/v1/github/orgs").await, orgs);
+    let mut paths = vec!["/api/v1/events/days".to_owned()];
+    for org in orgs["orgs"].as_array().unwrap() {
+        let org = org["org"].as_str().unwrap();
+        for tail in [
+            "/summary",
+            "/repos",
+            "/teams",
+            "/pulls/stats",
+            "/pulls/stats?from=2019-01-01&to=2019-06-01",
+            "/pulls/series?interval=week&from=2018-01-01&to=2030-01-01",
+        ] {
+            paths.push(format!("/api/v1/github/orgs/{org}{tail}"));
+        }
+    }
+    for path in paths {
+        let (a, b) = (on_sqlite.get(&path).await, on_es.get(&path).await);
+        assert_eq!(a, b, "{path}");
+        assert_eq!(a.0, 200, "{path}: {}", a.1);
+    }
+}
