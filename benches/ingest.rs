@@ -1,7 +1,9 @@
 //! Ingest benchmark: N real, correctly signed PR payloads (8–32 KB) with unique
-//! delivery ids, sent at concurrency C to `reckon serve` (durable acks on a fresh
-//! SQLite data dir) and, in the same run, to a bare axum handler that answers 204.
-//! Prints accepted/s, p50/p99 ack latency, the servers' peak RSS, and the ratio.
+//! delivery ids, sent at concurrency C, in the same run, to a bare axum handler that
+//! answers 204, to `reckon serve` on SQLite (durable acks on a fresh data dir), and to
+//! `reckon serve` on Elasticsearch where the cluster is a stub that answers every bulk
+//! item instantly, which isolates Reckon's own cost on that path (NDJSON encoding,
+//! batching, response parsing). Prints acks/s, p50/p99, CPU per ack, peak RSS, ratios.
 //!
 //!     cargo bench --bench ingest -- --requests 20000 --concurrency 64 --rounds 3
 
@@ -48,6 +50,10 @@ fn main() {
         runtime.block_on(bare_server());
         return;
     }
+    if args.iter().any(|a| a == "--es-stub") {
+        runtime.block_on(es_stub());
+        return;
+    }
     // `cargo bench` passes `--bench`; with no other flags the defaults apply.
     let options = options();
     // `--against ADDR` loads an already running server (signed with "bench-secret"),
@@ -81,6 +87,59 @@ async fn bare_server() {
             axum::http::StatusCode::NO_CONTENT
         }),
     );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    println!("listening on http://{}", listener.local_addr().unwrap());
+    axum::serve(listener, app).await.unwrap();
+}
+
+/// An Elasticsearch that acknowledges everything at once: every bulk item succeeds,
+/// no document exists yet, no template or alias is installed yet.
+async fn es_stub() {
+    use axum::http::{StatusCode, Uri};
+    use serde_json::{json, Value};
+    async fn answer(
+        method: axum::http::Method,
+        uri: Uri,
+        body: axum::body::Bytes,
+    ) -> (StatusCode, [(&'static str, &'static str); 1], String) {
+        let path = uri.path();
+        let reply = if path == "/_bulk" {
+            let mut items = Vec::new();
+            let mut lines = body.split(|b| *b == b'\n').filter(|l| !l.is_empty());
+            while let Some(line) = lines.next() {
+                let action: Value = serde_json::from_slice(line).unwrap();
+                let op = action.as_object().unwrap().keys().next().unwrap().clone();
+                if op != "delete" {
+                    lines.next();
+                }
+                items.push(json!({ op: {"status": 201, "result": "created", "_version": 1, "_seq_no": 1, "_primary_term": 1} }));
+            }
+            json!({"took": 0, "errors": false, "items": items})
+        } else if path == "/_mget" {
+            let asked: Value = serde_json::from_slice(&body).unwrap();
+            let docs: Vec<Value> = asked["docs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| json!({"_index": d["_index"], "_id": d["_id"], "found": false}))
+                .collect();
+            json!({ "docs": docs })
+        } else if method == axum::http::Method::GET
+            && (path.starts_with("/_index_template/") || path.starts_with("/_alias/"))
+        {
+            return (StatusCode::NOT_FOUND, [("content-type", "application/json")], json!({"error": {"type": "resource_not_found_exception", "reason": "missing"}, "status": 404}).to_string());
+        } else if path.ends_with("/_search") {
+            json!({"hits": {"total": {"value": 0, "relation": "eq"}, "hits": []}, "aggregations": {}})
+        } else {
+            json!({"acknowledged": true})
+        };
+        (
+            StatusCode::OK,
+            [("content-type", "application/json")],
+            reply.to_string(),
+        )
+    }
+    let app = axum::Router::new().fallback(answer);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     println!("listening on http://{}", listener.local_addr().unwrap());
     axum::serve(listener, app).await.unwrap();
@@ -162,7 +221,27 @@ async fn start_reckon() -> Server {
         .arg(data.path())
         .env("RECKON_GITHUB_WEBHOOK_SECRET", SECRET)
         .env("RECKON_LOG_LEVEL", "warn");
-    spawn("reckon (durable)", command, Some(data)).await
+    spawn("reckon sqlite", command, Some(data)).await
+}
+
+/// Reckon on the Elasticsearch store, against the instant stub (its own process).
+async fn start_reckon_es(stub: &Server) -> Server {
+    let data = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_reckon"));
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data.path())
+        .env("RECKON_STORE", "elasticsearch")
+        .env("RECKON_ELASTICSEARCH_URL", format!("http://{}", stub.addr))
+        .env("RECKON_GITHUB_WEBHOOK_SECRET", SECRET)
+        .env("RECKON_LOG_LEVEL", "warn");
+    spawn("reckon es (stub)", command, Some(data)).await
+}
+
+async fn start_es_stub() -> Server {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command.arg("--es-stub");
+    spawn("es stub", command, None).await
 }
 
 async fn start_bare() -> Server {
@@ -278,8 +357,10 @@ async fn run(options: Options) {
         sizes.iter().min().unwrap(),
         sizes.iter().max().unwrap()
     );
-    let mut servers = [start_bare().await, start_reckon().await];
-    let mut results: Vec<Vec<RoundResult>> = vec![Vec::new(), Vec::new()];
+    let mut stub = start_es_stub().await;
+    let es = start_reckon_es(&stub).await;
+    let mut servers = [start_bare().await, start_reckon().await, es];
+    let mut results: Vec<Vec<RoundResult>> = vec![Vec::new(), Vec::new(), Vec::new()];
     for (s, server) in servers.iter().enumerate() {
         let warm = Arc::new(requests(&format!("warm-{s}"), options.warmup, &payloads));
         load(server.addr, warm, options.concurrency).await;
@@ -349,8 +430,12 @@ async fn run(options: Options) {
     }
     println!();
     println!(
-        "ratio reckon / bare axum (median round): {:.2}",
+        "ratio reckon sqlite / bare axum (median round): {:.2}",
         medians[1] / medians[0]
+    );
+    println!(
+        "ratio reckon es (stub) / reckon sqlite (median round): {:.2}",
+        medians[2] / medians[1]
     );
     println!(
         "reproduce: cargo bench --bench ingest -- --requests {} --concurrency {} --rounds {}",
@@ -359,4 +444,5 @@ async fn run(options: Options) {
     for server in &mut servers {
         let _ = server.child.start_kill();
     }
+    let _ = stub.child.start_kill();
 }

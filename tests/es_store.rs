@@ -408,3 +408,41 @@ async fn every_fixture_gives_the_same_answers_as_sqlite() {
         assert_eq!(a.0, 200, "{path}: {}", a.1);
     }
 }
+
+/// `reckon setup` creates the layout once and then finds it current: idempotent.
+#[tokio::test]
+async fn setup_is_idempotent() {
+    let (standin, url) = StandIn::start().await;
+    let run = move || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_reckon"))
+            .arg("setup")
+            .env("RECKON_STORE", "elasticsearch")
+            .env("RECKON_ELASTICSEARCH_URL", &url)
+            .env("RECKON_ELASTICSEARCH_INDEX_PREFIX", "acme-reckon")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let first = tokio::task::spawn_blocking(run.clone()).await.unwrap();
+    assert!(
+        first.contains("templates written:   acme-reckon-events-v1"),
+        "{first}"
+    );
+    let indices = standin.index_names();
+    assert!(
+        indices
+            .iter()
+            .any(|i| i.starts_with("acme-reckon-pull-requests-v1-")),
+        "{indices:?}"
+    );
+    let second = tokio::task::spawn_blocking(run).await.unwrap();
+    assert!(second.contains("templates written:   none"), "{second}");
+    assert!(second.contains("indices created:     none"), "{second}");
+    assert!(second.contains("the index layout is current"), "{second}");
+    assert_eq!(standin.index_names(), indices);
+}
