@@ -85,20 +85,14 @@ fn histogram(field: &str, interval: Interval) -> Value {
 
 pub fn series_body(filter: &PrFilter, team_authors: Option<&[i64]>, interval: Interval) -> Value {
     let r = filter.range;
-    let by = |f: &str, field: &str| json!({"filter": f_of(f, field, r), "aggs": {"buckets": histogram(field, interval)}});
-    fn f_of(kind: &str, field: &str, r: TimeRange) -> Value {
-        match kind {
-            "closed" => closed_within(r),
-            _ => within(field, r),
-        }
-    }
+    let by = |filter: Value, field: &str| json!({"filter": filter, "aggs": {"buckets": histogram(field, interval)}});
     json!({
         "size": 0,
         "query": all_of(pr_filters(filter, team_authors)),
         "aggs": {
-            "opened": by("opened", "created_at"),
-            "merged": by("merged", "merged_at"),
-            "closed": by("closed", "closed_at"),
+            "opened": by(within("created_at", r), "created_at"),
+            "merged": by(within("merged_at", r), "merged_at"),
+            "closed": by(closed_within(r), "closed_at"),
         },
     })
 }
@@ -313,6 +307,23 @@ impl ElasticsearchStore {
         }
     }
 
+    /// Every document of the org's repos or teams that is not deleted.
+    async fn live<T: for<'de> Deserialize<'de>>(
+        &self,
+        org: &str,
+        entity: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        self.scan(
+            &self.names.alias(entity),
+            entity,
+            all_of(vec![term("org", org), term("deleted", false)]),
+        )
+        .await?
+        .iter()
+        .map(parse)
+        .collect()
+    }
+
     async fn members_of(&self, filters: Vec<Value>) -> Result<Vec<MemberRow>, StoreError> {
         self.scan(
             &self.names.alias("team-members"),
@@ -415,16 +426,7 @@ impl ElasticsearchStore {
     }
 
     pub(super) async fn read_repos(&self, org: &str) -> Result<Vec<RepoItem>, StoreError> {
-        let repos: Vec<RepoRow> = self
-            .scan(
-                &self.names.alias("repos"),
-                "repos",
-                all_of(vec![term("org", org), term("deleted", false)]),
-            )
-            .await?
-            .iter()
-            .map(parse)
-            .collect::<Result<_, _>>()?;
+        let repos: Vec<RepoRow> = self.live(org, "repos").await?;
         if repos.is_empty() {
             return Ok(Vec::new());
         }
@@ -461,16 +463,7 @@ impl ElasticsearchStore {
         org: &str,
         range: TimeRange,
     ) -> Result<Vec<TeamStats>, StoreError> {
-        let mut teams: Vec<TeamRow> = self
-            .scan(
-                &self.names.alias("teams"),
-                "teams",
-                all_of(vec![term("org", org), term("deleted", false)]),
-            )
-            .await?
-            .iter()
-            .map(parse)
-            .collect::<Result<_, _>>()?;
+        let mut teams: Vec<TeamRow> = self.live(org, "teams").await?;
         if teams.is_empty() {
             return Ok(Vec::new());
         }
