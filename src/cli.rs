@@ -43,6 +43,74 @@ pub enum Command {
     Setup,
     /// Print the HTTP API's OpenAPI 3.1 document (JSON), e.g. to generate a client.
     Openapi,
+    /// Compare each org's counts with GitHub's, scan webhook deliveries, and repair
+    /// the drift. Runs the planned sync tasks here, then checks again. Exits 0 when
+    /// the run completed, whatever drift it found.
+    Reconcile(ReconcileArgs),
+    /// Load an org's history from GitHub: repos, teams, members and every PR.
+    Backfill(BackfillArgs),
+    /// Run queued sync tasks until stopped (the worker role on its own).
+    Worker(WorkerArgs),
+    /// Inspect and manage the sync-task queue.
+    #[command(subcommand)]
+    Queue(QueueCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    /// Reconcile only this org (default: every org in github.orgs / RECKON_GITHUB_ORGS).
+    #[arg(long)]
+    pub org: Option<String>,
+    /// Compare and report only: queue nothing, redeliver nothing, save nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the reports as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BackfillArgs {
+    /// The org to load.
+    #[arg(long)]
+    pub org: String,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Run the tasks that are due now, then exit.
+    #[arg(long)]
+    pub once: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QueueCommand {
+    /// List tasks with their state, attempts and last error.
+    List {
+        /// Only tasks in this state: ready, leased, done or dead.
+        #[arg(long)]
+        state: Option<String>,
+        /// Most tasks to list.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queue dead tasks again with fresh attempts.
+    Retry {
+        /// Task ids from `reckon queue list`.
+        ids: Vec<i64>,
+        /// Retry every dead task.
+        #[arg(long)]
+        dead: bool,
+    },
+    /// Delete finished tasks.
+    Purge {
+        /// `done` or `dead`.
+        #[arg(long)]
+        state: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -3,17 +3,25 @@
 //! binary and the integration tests both do.
 
 pub mod admin;
+pub mod background;
 pub mod cli;
 pub mod config;
 pub mod github;
 pub mod http;
 pub mod intake;
+pub mod launcher;
 pub mod model;
+pub mod queue;
+pub mod reconcile;
 pub mod stats;
 pub mod store;
+pub mod sync;
+pub mod sync_admin;
 pub mod telemetry;
+pub mod upstream;
 pub mod verify;
 pub mod webhook_secret;
+pub mod worker;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -38,6 +46,8 @@ pub enum Error {
     Secret(#[from] SecretFileError),
     #[error("the HTTP server failed")]
     Serve(#[source] std::io::Error),
+    #[error("cannot start the worker or scheduler")]
+    Background(#[from] background::BackgroundError),
 }
 
 /// Opens the configured store backend. On Elasticsearch this also creates any missing
@@ -65,6 +75,7 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
 pub struct App {
     state: http::AppState,
     worker: IntakeWorker,
+    background: background::Background,
     secret_origin: SecretOrigin,
 }
 
@@ -81,10 +92,15 @@ impl App {
         let (secrets, secret_origin) = webhook_secret::resolve(&config)?;
         let metrics = Arc::new(Metrics::new());
         let (intake, worker) = Intake::start(store.clone(), &config.intake, metrics.clone());
-        let state = http::AppState::new(Arc::new(config), store, intake, secrets, metrics);
+        let config = Arc::new(config);
+        let background = background::Background::start(&config, store.clone()).await?;
+        let mut state = http::AppState::new(config, store, intake, secrets, metrics);
+        state.queue = background.queue.clone();
+        state.scheduler = background.scheduler_status.clone();
         Ok(App {
             state,
             worker,
+            background,
             secret_origin,
         })
     }
@@ -108,6 +124,7 @@ impl App {
             .with_graceful_shutdown(shutdown)
             .await;
         tracing::info!("http server stopped");
+        self.background.shutdown().await;
         self.worker.shutdown().await;
         served.map_err(Error::Serve)
     }

@@ -2,12 +2,19 @@
 
 use anyhow::Context;
 use clap::Parser;
-use reckon::cli::{Cli, Command, ConfigCommand, KeysCommand};
+use reckon::cli::{Cli, Command, ConfigCommand, KeysCommand, QueueCommand};
 use reckon::config::{Config, Overrides};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // Job processes the worker starts read the same configuration.
+    if let Some(path) = &cli.config {
+        std::env::set_var("RECKON_CONFIG", path);
+    }
+    if let Some(dir) = &cli.data_dir {
+        std::env::set_var("RECKON_DATA_DIR", dir);
+    }
     let listen = match &cli.command {
         Command::Serve(args) => args.listen.clone(),
         _ => None,
@@ -56,6 +63,43 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Reindex => {
             println!("{}", reckon::admin::reindex(&config).await?);
+            Ok(())
+        }
+        Command::Reconcile(args) => {
+            let out = reckon::sync_admin::reconcile(config, args.org, args.dry_run, args.json)
+                .await
+                .map_err(|e| anyhow::anyhow!(reckon::sync_admin::explain(&e)))?;
+            println!("{out}");
+            Ok(())
+        }
+        Command::Backfill(args) => {
+            let out = reckon::sync_admin::backfill(config, args.org)
+                .await
+                .map_err(|e| anyhow::anyhow!(reckon::sync_admin::explain(&e)))?;
+            println!("{out}");
+            Ok(())
+        }
+        Command::Worker(args) => {
+            let out = reckon::sync_admin::worker(config, args.once)
+                .await
+                .map_err(|e| anyhow::anyhow!(reckon::sync_admin::explain(&e)))?;
+            println!("{out}");
+            Ok(())
+        }
+        Command::Queue(command) => {
+            let out = match command {
+                QueueCommand::List { state, limit, json } => {
+                    reckon::sync_admin::queue_list(&config, state, limit, json).await
+                }
+                QueueCommand::Retry { ids, dead } => {
+                    reckon::sync_admin::queue_retry(&config, ids, dead).await
+                }
+                QueueCommand::Purge { state } => {
+                    reckon::sync_admin::queue_purge(&config, state).await
+                }
+            }
+            .map_err(|e| anyhow::anyhow!(reckon::sync_admin::explain(&e)))?;
+            println!("{out}");
             Ok(())
         }
         Command::Config(ConfigCommand::Check) => {

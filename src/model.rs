@@ -1,7 +1,7 @@
 //! The shapes that cross the store boundary: the envelope every delivery is stored in,
 //! and the versioned entity writes projections produce. Backends see nothing else.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One delivery as received: who sent it, what it is, and the raw JSON body.
 #[derive(Debug, Clone)]
@@ -55,7 +55,10 @@ pub fn version(timestamp_ms: i64, rank: u8) -> Version {
         .saturating_add(i64::from(rank & 3))
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// Serializable so sync jobs can journal the writes they derive from GitHub's API,
+/// which lets a rebuild replay them like webhook deliveries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "entity", rename_all = "snake_case")]
 pub enum EntityWrite {
     Org(Org),
     /// The org's login changed: everything under the old key moves to the new one.
@@ -75,7 +78,7 @@ pub enum EntityWrite {
     PullRequest(PullRequest),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Org {
     /// Lower-case login: the key every per-org entity refers to.
     pub key: String,
@@ -83,7 +86,7 @@ pub struct Org {
     pub id: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Repo {
     pub id: i64,
     pub org: String,
@@ -96,7 +99,7 @@ pub struct Repo {
     pub version: Version,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Team {
     pub id: i64,
     pub org: String,
@@ -106,7 +109,7 @@ pub struct Team {
     pub version: Version,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Membership {
     pub org: String,
     pub user_id: i64,
@@ -115,7 +118,7 @@ pub struct Membership {
     pub version: Version,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PrState {
     Open,
@@ -142,7 +145,7 @@ impl PrState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PullRequest {
     pub id: i64,
     pub org: String,

@@ -441,6 +441,8 @@ pub async fn conformance(store: Arc<dyn Store>) {
         .is_some());
     assert_eq!(store.api_keys().await.unwrap().len(), 1);
 
+    reconcile_reads(store.as_ref()).await;
+
     // An org rename moves everything under the new key.
     let before = store.org_summary("acme").await.unwrap().unwrap();
     let rename = vec![
@@ -610,4 +612,68 @@ async fn rebuild_catches_up(store: &Arc<dyn Store>, org: &str) {
     for key in ["orgs", "teams", "members"] {
         assert_eq!(after[key], before[key], "{key}");
     }
+}
+
+/// What the reconciler reads: the org snapshot agrees with the summary, stored dedup
+/// keys are found and others not, and state documents round-trip and replace.
+async fn reconcile_reads(store: &dyn Store) {
+    let summary = store.org_summary("acme").await.unwrap().unwrap();
+    let snap = store.org_snapshot("acme").await.unwrap();
+    assert_eq!(snap.repos.len() as u64, summary.repos);
+    assert_eq!(snap.teams.len() as u64, summary.teams);
+    assert_eq!(snap.org_members.len() as u64, summary.members);
+    let live: Vec<i64> = snap.repos.iter().map(|r| r.id).collect();
+    let mut sorted = live.clone();
+    sorted.sort();
+    assert_eq!(live, sorted, "repos come sorted by id");
+    let (mut open, mut closed, mut merged) = (0, 0, 0);
+    for counts in snap.pull_requests.values() {
+        open += counts.open;
+        closed += counts.closed;
+        merged += counts.merged;
+    }
+    assert_eq!(
+        (open, closed, merged),
+        (
+            summary.pull_requests.open,
+            summary.pull_requests.closed,
+            summary.pull_requests.merged
+        )
+    );
+    let members: usize = snap.teams.iter().map(|t| t.members.len()).sum();
+    assert!(members > 0, "the seeded teams have members");
+    assert_eq!(
+        store.org_snapshot("nobody").await.unwrap(),
+        reckon::store::snapshot::OrgSnapshot::default()
+    );
+
+    let found = store
+        .stored_dedup_keys("github", &["1:d1".to_owned(), "1:never-sent".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(
+        found.into_iter().collect::<Vec<_>>(),
+        vec!["1:d1".to_owned()]
+    );
+    assert!(store
+        .stored_dedup_keys("other-source", &["1:d1".to_owned()])
+        .await
+        .unwrap()
+        .is_empty());
+
+    assert_eq!(store.state("reconcile/acme/report").await.unwrap(), None);
+    store
+        .put_state("reconcile/acme/report", json!({"checks": [1, 2]}))
+        .await
+        .unwrap();
+    store
+        .put_state(
+            "reconcile/acme/report",
+            json!({"checks": [3], "big": "x".repeat(40_000)}),
+        )
+        .await
+        .unwrap();
+    let back = store.state("reconcile/acme/report").await.unwrap().unwrap();
+    assert_eq!(back["checks"], json!([3]));
+    assert_eq!(back["big"].as_str().unwrap().len(), 40_000);
 }

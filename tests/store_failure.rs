@@ -55,6 +55,25 @@ impl Store for Flaky {
     async fn repos(&self, org: &str) -> Result<Vec<RepoItem>, StoreError> {
         self.inner.repos(org).await
     }
+    async fn org_snapshot(
+        &self,
+        org: &str,
+    ) -> Result<reckon::store::snapshot::OrgSnapshot, StoreError> {
+        self.inner.org_snapshot(org).await
+    }
+    async fn stored_dedup_keys(
+        &self,
+        source: &str,
+        keys: &[String],
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        self.inner.stored_dedup_keys(source, keys).await
+    }
+    async fn state(&self, key: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        self.inner.state(key).await
+    }
+    async fn put_state(&self, key: &str, value: serde_json::Value) -> Result<(), StoreError> {
+        self.inner.put_state(key, value).await
+    }
     async fn team_stats(&self, org: &str, r: TimeRange) -> Result<Vec<TeamStats>, StoreError> {
         self.inner.team_stats(org, r).await
     }

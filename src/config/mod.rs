@@ -3,6 +3,7 @@
 //! Everything is validated once at start, and every error names the offending key.
 
 mod secret_list;
+mod sync;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -14,6 +15,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 pub use secret_list::SecretList;
+pub use sync::{GithubApiConfig, LauncherKind, QueueConfig, ReconcileConfig, WorkerConfig};
 
 /// The commented defaults, also printed by `reckon config defaults`.
 pub const DEFAULTS_TOML: &str = include_str!("defaults.toml");
@@ -31,6 +33,9 @@ const ENV_SECTIONS: &[&str] = &[
     "dashboard",
     "api",
     "elasticsearch",
+    "reconcile",
+    "queue",
+    "worker",
 ];
 /// Top-level keys that `RECKON_<KEY>` environment variables map onto.
 const ENV_TOP_LEVEL: &[&str] = &["listen", "data_dir", "store", "public_url"];
@@ -72,6 +77,9 @@ pub struct Config {
     pub dashboard: DashboardConfig,
     pub api: ApiConfig,
     pub elasticsearch: ElasticsearchConfig,
+    pub reconcile: ReconcileConfig,
+    pub queue: QueueConfig,
+    pub worker: WorkerConfig,
     #[serde(default)]
     pub sources: BTreeMap<String, SourceConfig>,
 }
@@ -283,12 +291,17 @@ pub enum Synchronous {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct GithubConfig {
     pub webhook_secret: SecretList,
     pub allow_sha1: bool,
     #[serde(default)]
     pub rate_limit: Option<RateLimit>,
+    /// The API client the reconciler and sync jobs use.
+    #[serde(flatten)]
+    pub api: GithubApiConfig,
+    /// Keys neither part knows (`deny_unknown_fields` does not work with `flatten`).
+    #[serde(flatten)]
+    unknown: BTreeMap<String, serde::de::IgnoredAny>,
 }
 
 /// A request rate: a steady `per_second`, with bursts of up to `burst` requests.
@@ -460,12 +473,22 @@ impl Config {
         if let Some(limit) = &self.github.rate_limit {
             limit.check("github.rate_limit")?;
         }
+        if let Some(key) = self.github.unknown.keys().next() {
+            return Err(ConfigError::invalid(
+                format!("github.{key}"),
+                "is not a config key (see `reckon config defaults`)",
+            ));
+        }
+        self.github.api.check()?;
+        self.reconcile.check()?;
+        self.queue.check()?;
+        self.worker.check()?;
         for (name, source) in &self.sources {
             let key = format!("sources.{name}");
             if !is_valid_source_name(name) {
                 return Err(ConfigError::invalid(
                     key,
-                    "source names use a-z, 0-9, '-' and '_', at most 64 characters, and `github` is reserved",
+                    "source names use a-z, 0-9, '-' and '_', at most 64 characters, and `github` and `github-sync` are reserved",
                 ));
             }
             source.secrets.check_not_blank(&format!("{key}.secrets"))?;
@@ -517,12 +540,18 @@ impl Config {
     pub fn sqlite_path(&self) -> PathBuf {
         self.data_dir.join("reckon.sqlite3")
     }
+
+    /// The embedded sync-task queue: its own file, so it works beside any store.
+    pub fn queue_path(&self) -> PathBuf {
+        self.data_dir.join("queue.sqlite3")
+    }
 }
 
 pub fn is_valid_source_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
         && name != "github"
+        && name != crate::sync::SOURCE
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')

@@ -13,8 +13,12 @@ use crate::store::RawEvent;
 pub const SOURCE: &str = "github";
 
 /// The entity writes of a stored event, as intake derived them when it arrived: GitHub
-/// events are decoded and projected; payloads of another shape and other sources, none.
+/// events are decoded and projected, sync envelopes give back their writes; payloads of
+/// another shape and other sources, none.
 pub fn project_stored(event: &RawEvent) -> Vec<EntityWrite> {
+    if event.source == crate::sync::SOURCE {
+        return crate::sync::project_stored(event);
+    }
     if event.source != SOURCE {
         return Vec::new();
     }

@@ -91,6 +91,8 @@ pub struct Label {
 pub struct BaseRef {
     #[serde(rename = "ref")]
     pub name: Option<String>,
+    /// The PR's repository, which REST listings carry instead of a top-level one.
+    pub repo: Option<Repository>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -134,7 +134,11 @@ fn org_of(payload: &Payload) -> Option<String> {
         .map(str::to_lowercase)
 }
 
-fn repo_write(repo: &Repository, deleted: bool, received_at: i64) -> Option<EntityWrite> {
+pub(crate) fn repo_write(
+    repo: &Repository,
+    deleted: bool,
+    received_at: i64,
+) -> Option<EntityWrite> {
     let id = repo.id?;
     let owner = repo.owner.as_ref()?.login.as_deref()?;
     let name = repo.name.clone()?;
@@ -165,7 +169,7 @@ fn membership(org: &str, user: Option<&User>, received_at: i64) -> Option<Member
     })
 }
 
-fn pull_request(org: &str, pr: &RawPr, repo: &Repository) -> Option<model::PullRequest> {
+pub(crate) fn pull_request(org: &str, pr: &RawPr, repo: &Repository) -> Option<model::PullRequest> {
     let merged_at = pr.merged_at;
     let state = if merged_at.is_some() || pr.merged == Some(true) {
         PrState::Merged

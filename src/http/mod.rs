@@ -81,6 +81,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub rejected: Arc<RejectedLog>,
     pub rate_limits: Arc<rate_limit::RateLimits>,
+    /// The sync queue, when this process runs the worker or scheduler.
+    pub queue: Option<Arc<dyn crate::queue::Queue>>,
+    pub scheduler: Option<Arc<std::sync::Mutex<crate::reconcile::schedule::SchedulerStatus>>>,
 }
 
 impl AppState {
@@ -106,6 +109,8 @@ impl AppState {
             metrics,
             rejected: Arc::new(RejectedLog::new(REJECTED_LOG_CAPACITY)),
             rate_limits,
+            queue: None,
+            scheduler: None,
         }
     }
 

@@ -3,8 +3,10 @@
 //! every backend must pass the shared conformance suite in `tests/store_conformance.rs`.
 
 pub mod elasticsearch;
+pub mod snapshot;
 pub mod sqlite;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -133,6 +135,20 @@ pub trait Store: Send + Sync + 'static {
         projector: Projector,
         progress: Progress,
     ) -> Result<RebuildReport, StoreError>;
+
+    /// Everything the reconciler compares with GitHub for one org (empty if unknown).
+    async fn org_snapshot(&self, org: &str) -> Result<snapshot::OrgSnapshot, StoreError>;
+    /// Which of these dedup keys of `source` are stored: a delivery GitHub reports
+    /// as sent but that is missing here was lost on the way.
+    async fn stored_dedup_keys(
+        &self,
+        source: &str,
+        keys: &[String],
+    ) -> Result<HashSet<String>, StoreError>;
+    /// A small JSON document kept by key: reconcile reports, scan cursors.
+    async fn state(&self, key: &str) -> Result<Option<serde_json::Value>, StoreError>;
+    /// Replaces the document under `key`.
+    async fn put_state(&self, key: &str, value: serde_json::Value) -> Result<(), StoreError>;
 
     /// Cheap liveness check for `/readyz`.
     async fn ping(&self) -> Result<(), StoreError>;

@@ -72,6 +72,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/github/orgs/{org}/drift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The last reconcile of an org: per check GitHub's number, Reckon's, and the drift
+         *     (`github - reckon`), with the run's status, planned tasks, delivery scan and cost.
+         */
+        get: operations["drift"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/github/orgs/{org}/pulls/series": {
         parameters: {
             query?: never;
@@ -279,6 +299,43 @@ export interface components {
             /** @description GitHub's `ping` only. */
             zen?: string | null;
         };
+        /** @description API cost of the run. */
+        ApiCost: {
+            /** Format: int64 */
+            graphql: number;
+            /**
+             * Format: int64
+             * @description Conditional requests answered 304 (no quota spent).
+             */
+            not_modified: number;
+            /**
+             * Format: int64
+             * @description Times a rate limit made the client pause.
+             */
+            rate_limited: number;
+            /**
+             * Format: int64
+             * @description Requests the checks took (both passes when a repair ran).
+             */
+            requests: number;
+        };
+        /** @description One comparison: GitHub's number, Reckon's, and `drift = github - reckon`. */
+        Check: {
+            /**
+             * @description `repos`, `teams`, `org_members`, `team_members`, `pull_requests_open`,
+             *     `pull_requests_closed`, `pull_requests_merged`, `team_members_outside_org`,
+             *     `pull_requests_unknown_repo` or `deliveries`.
+             */
+            check: string;
+            /** Format: int64 */
+            drift: number;
+            /** Format: int64 */
+            github: number;
+            /** Format: int64 */
+            reckon: number;
+            /** @description The org, `repo/{name}`, `team/{slug}` or `hook/{id}`. */
+            scope: string;
+        };
         DayCount: {
             day: string;
             /** Format: int64 */
@@ -311,6 +368,62 @@ export interface components {
             source: string;
             /** @description `accepted`, `duplicate` or `rejected`. */
             status: string;
+        };
+        /** @description What the Deliveries API scan found. */
+        DeliveryScan: {
+            /**
+             * Format: int64
+             * @description Deliveries that GitHub reports as failed and Reckon does not hold.
+             */
+            failed: number;
+            /**
+             * Format: int64
+             * @description Hooks of Reckon's whose deliveries were read.
+             */
+            hooks: number;
+            /**
+             * Format: int64
+             * @description Deliveries GitHub reports as delivered that Reckon does not hold.
+             */
+            missing: number;
+            /**
+             * Format: int64
+             * @description Redeliveries Reckon asked GitHub for.
+             */
+            redelivered: number;
+            /**
+             * Format: int64
+             * @description API requests the scan took (counted apart from the checks).
+             */
+            requests: number;
+            /**
+             * Format: int64
+             * @description Deliveries listed since the last scan (pings excluded).
+             */
+            scanned: number;
+        };
+        DriftAnswer: components["schemas"]["DriftReport"] & {
+            queue?: null | components["schemas"]["QueueState"];
+            scheduler?: null | components["schemas"]["SchedulerState"];
+        };
+        /** @description The last reconcile of one org. */
+        DriftReport: {
+            api: components["schemas"]["ApiCost"];
+            /** @description The state after the run: after the repair when it drained its tasks. */
+            checks: components["schemas"]["Check"][];
+            deliveries: components["schemas"]["DeliveryScan"];
+            dry_run: boolean;
+            /** Format: int64 */
+            duration_ms: number;
+            error?: string | null;
+            finished_at: string;
+            /** @description The drift found before any repair, when it differs from `checks`. */
+            found?: components["schemas"]["Check"][];
+            org: string;
+            started_at: string;
+            /** @description `ok`, or `failed` with `error`. */
+            status: string;
+            tasks: components["schemas"]["PlannedTask"][];
         };
         /** @description Every error answer: a stable machine-readable `code` and a human `message`. */
         ErrorBody: {
@@ -345,6 +458,12 @@ export interface components {
         };
         OrgsAnswer: {
             orgs: components["schemas"]["OrgListItem"][];
+        };
+        /** @description A sync task the run planned, and whether it was new to the queue. */
+        PlannedTask: {
+            /** @description `false` when an identical task was already pending. */
+            added: boolean;
+            task: Record<string, never>;
         };
         PrCounts: {
             /**
@@ -395,6 +514,16 @@ export interface components {
             /** Format: int64 */
             opened: number;
         };
+        QueueState: {
+            /** Format: int64 */
+            dead: number;
+            /** Format: int64 */
+            done: number;
+            /** Format: int64 */
+            leased: number;
+            /** Format: int64 */
+            ready: number;
+        };
         Readiness: {
             /** @description `ok`, or `stopped` once shutdown began. */
             intake: string;
@@ -415,6 +544,15 @@ export interface components {
         ReposAnswer: {
             org: string;
             repos: components["schemas"]["RepoItem"][];
+        };
+        SchedulerState: {
+            /** Format: int64 */
+            failures: number;
+            last_fired_at?: string | null;
+            leader: boolean;
+            /** Format: int64 */
+            runs: number;
+            schedules: string[];
         };
         SeriesAnswer: {
             author?: string | null;
@@ -621,6 +759,36 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrgsAnswer"];
+                };
+            };
+        };
+    };
+    drift: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description org login, any case */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DriftAnswer"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

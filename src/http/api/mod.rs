@@ -2,6 +2,7 @@
 //! and the OpenAPI document describing them. Handlers parse and shape; stores compute.
 
 mod deliveries;
+mod drift;
 mod events;
 mod github;
 pub(crate) mod openapi;
@@ -20,6 +21,7 @@ pub fn routes() -> Router<AppState> {
         .route("/github/orgs/{org}/pulls/series", get(pulls::pr_series))
         .route("/github/orgs/{org}/pulls/stats", get(pulls::pr_stats))
         .route("/github/orgs/{org}/teams", get(github::teams))
+        .route("/github/orgs/{org}/drift", get(drift::drift))
         .route(
             "/github/orgs/{org}/teams/{team}/members",
             get(github::team_members),

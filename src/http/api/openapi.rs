@@ -4,7 +4,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use super::{deliveries, events, github, pulls};
+use super::{deliveries, drift, events, github, pulls};
 use crate::http::{github_hook, ops, source_hook};
 
 #[derive(OpenApi)]
@@ -23,6 +23,7 @@ use crate::http::{github_hook, ops, source_hook};
         pulls::pr_stats,
         github::teams,
         github::team_members,
+        drift::drift,
         events::events,
         events::event_days,
         deliveries::deliveries,

@@ -26,7 +26,7 @@ pub const ENTITIES: [&str; 6] = [
 pub const JOURNALS: [&str; 2] = ["events", "deliveries"];
 
 /// Single indices that are neither journal nor projection.
-pub const SINGLES: [&str; 3] = ["dedup", "api-keys", "dead-letters"];
+pub const SINGLES: [&str; 4] = ["dedup", "api-keys", "dead-letters", "state"];
 
 #[derive(Debug, Clone)]
 pub struct Names {
@@ -112,6 +112,7 @@ pub fn mapping(name: &str) -> Value {
             "id": keyword(), "source": keyword(), "name": keyword(), "hash": stored_only(),
             "created_at": date(), "revoked_at": date(),
         }),
+        "state" => json!({"key": keyword(), "value": stored_only(), "updated_at": date()}),
         "orgs" => json!({"key": keyword(), "login": keyword(), "id": long()}),
         "repos" => json!({
             "id": long(), "org": keyword(), "name": keyword(), "name_sort": keyword(),

@@ -9,6 +9,7 @@ mod entities;
 pub mod layout;
 pub mod read;
 mod rebuild;
+mod reconcile;
 pub mod write;
 
 use std::collections::{HashMap, HashSet};
@@ -22,6 +23,7 @@ use serde_json::json;
 
 use self::cluster::{Action, BulkOp, Cluster, EsError, ItemResult};
 use self::layout::{Names, SetupReport, ENTITIES};
+use super::snapshot::OrgSnapshot;
 use super::{ApiKeyRecord, Progress, Projector, RebuildReport, Store, StoreError};
 use crate::config::{ElasticsearchConfig, Refresh};
 use crate::model::{Envelope, WriteOutcome};
@@ -336,6 +338,26 @@ impl Store for ElasticsearchStore {
         progress: Progress,
     ) -> Result<RebuildReport, StoreError> {
         self.rebuild(projector, progress).await
+    }
+
+    async fn org_snapshot(&self, org: &str) -> Result<OrgSnapshot, StoreError> {
+        self.read_org_snapshot(org).await
+    }
+
+    async fn stored_dedup_keys(
+        &self,
+        source: &str,
+        keys: &[String],
+    ) -> Result<HashSet<String>, StoreError> {
+        self.read_stored_dedup_keys(source, keys).await
+    }
+
+    async fn state(&self, key: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        self.read_state(key).await
+    }
+
+    async fn put_state(&self, key: &str, value: serde_json::Value) -> Result<(), StoreError> {
+        self.write_state(key, value).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -6,9 +6,11 @@ mod checkpoint;
 mod payload;
 mod read;
 mod rebuild;
+mod reconcile;
 mod schema;
 mod write;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -17,6 +19,7 @@ use async_trait::async_trait;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
+use super::snapshot::OrgSnapshot;
 use super::{ApiKeyRecord, Progress, Projector, RebuildReport, Store, StoreError};
 use crate::config::Synchronous;
 use crate::model::{Envelope, WriteOutcome};
@@ -318,6 +321,33 @@ impl Store for SqliteStore {
             .await;
         rebuild::finish(&scratch);
         Ok(rebuild::report(built, caught_up?))
+    }
+
+    async fn org_snapshot(&self, org: &str) -> Result<OrgSnapshot, StoreError> {
+        let org = org.to_owned();
+        self.with_reader(move |c| reconcile::org_snapshot(c, &org))
+            .await
+    }
+
+    async fn stored_dedup_keys(
+        &self,
+        source: &str,
+        keys: &[String],
+    ) -> Result<HashSet<String>, StoreError> {
+        let (source, keys) = (source.to_owned(), keys.to_vec());
+        self.with_reader(move |c| reconcile::stored_dedup_keys(c, &source, &keys))
+            .await
+    }
+
+    async fn state(&self, key: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        let key = key.to_owned();
+        self.with_reader(move |c| reconcile::state(c, &key)).await
+    }
+
+    async fn put_state(&self, key: &str, value: serde_json::Value) -> Result<(), StoreError> {
+        let key = key.to_owned();
+        self.with_writer(move |w| reconcile::put_state(&w.conn, &key, &value))
+            .await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -130,6 +130,14 @@ CREATE INDEX pull_requests_by_state ON pull_requests (org, state);
 CREATE INDEX pull_requests_by_merged ON pull_requests (org, merged_at) WHERE merged_at IS NOT NULL;
 CREATE INDEX pull_requests_by_closed ON pull_requests (org, closed_at) WHERE closed_at IS NOT NULL;
 "#,
+    // Version 3: small JSON documents the reconciler keeps (reports, scan cursors).
+    r#"
+CREATE TABLE state (
+    key         TEXT PRIMARY KEY,
+    value       TEXT    NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+"#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

@@ -1,0 +1,168 @@
+//! The background roles `reckon serve` runs beside HTTP: the sync worker and the
+//! reconcile scheduler. Built from config, and each can be switched off; both need
+//! GitHub credentials, and neither starts without them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{Config, LauncherKind};
+use crate::launcher::{InProcessLauncher, JobLauncher, ProcessLauncher};
+use crate::queue::sqlite::SqliteQueue;
+use crate::queue::{Queue, QueueError, RetryPolicy};
+use crate::reconcile::schedule::{ScheduleError, Scheduler};
+use crate::reconcile::Reconciler;
+use crate::store::Store;
+use crate::sync::SyncContext;
+use crate::upstream::github::{GithubClient, GithubError};
+use crate::worker::Worker;
+
+/// Opens the embedded sync-task queue in the data dir.
+pub fn open_queue(config: &Config) -> Result<Arc<dyn Queue>, QueueError> {
+    Ok(Arc::new(SqliteQueue::open(
+        &config.queue_path(),
+        RetryPolicy {
+            max_attempts: config.queue.max_attempts,
+            backoff: Duration::from_secs(config.queue.backoff_seconds),
+        },
+    )?))
+}
+
+/// The launcher `worker.launcher` names.
+pub fn launcher(config: &Config, ctx: SyncContext) -> Arc<dyn JobLauncher> {
+    match config.worker.launcher {
+        LauncherKind::InProcess => InProcessLauncher::new(ctx),
+        // The child reads the same config: RECKON_CONFIG and RECKON_* are inherited.
+        LauncherKind::Process => {
+            Arc::new(ProcessLauncher::new(config.worker.job_binary.clone(), None))
+        }
+    }
+}
+
+pub fn worker(config: &Config, queue: Arc<dyn Queue>, ctx: SyncContext) -> Worker {
+    Worker::new(
+        queue,
+        launcher(config, ctx),
+        Duration::from_secs(config.queue.visibility_timeout_seconds),
+    )
+}
+
+/// Everything the reconcile side needs, built once.
+pub struct SyncParts {
+    pub ctx: SyncContext,
+    pub queue: Arc<dyn Queue>,
+    pub worker: Worker,
+    pub reconciler: Arc<Reconciler>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackgroundError {
+    #[error(transparent)]
+    Github(#[from] GithubError),
+    #[error("cannot open the sync queue")]
+    Queue(#[from] QueueError),
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+}
+
+impl SyncParts {
+    pub fn build(
+        config: &Arc<Config>,
+        store: Arc<dyn Store>,
+    ) -> Result<SyncParts, BackgroundError> {
+        let github = GithubClient::new(&config.github.api)?;
+        let ctx = SyncContext { store, github };
+        let queue = open_queue(config)?;
+        let worker = worker(config, queue.clone(), ctx.clone());
+        let reconciler = Arc::new(Reconciler::new(
+            ctx.clone(),
+            queue.clone(),
+            config.clone(),
+            Some(worker.clone()),
+        ));
+        Ok(SyncParts {
+            ctx,
+            queue,
+            worker,
+            reconciler,
+        })
+    }
+}
+
+/// The running background roles of `reckon serve`.
+#[derive(Default)]
+pub struct Background {
+    stop: Option<tokio::sync::watch::Sender<bool>>,
+    worker: Option<tokio::task::JoinHandle<()>>,
+    scheduler: Option<Scheduler>,
+    pub queue: Option<Arc<dyn Queue>>,
+    pub scheduler_status:
+        Option<Arc<std::sync::Mutex<crate::reconcile::schedule::SchedulerStatus>>>,
+}
+
+impl Background {
+    pub async fn start(
+        config: &Arc<Config>,
+        store: Arc<dyn Store>,
+    ) -> Result<Background, BackgroundError> {
+        let wanted = config.worker.enabled
+            || (config.reconcile.enabled && !config.github.api.orgs.is_empty());
+        if !wanted {
+            return Ok(Background::default());
+        }
+        if !config.github.api.has_credentials() {
+            if !config.github.api.orgs.is_empty() {
+                tracing::warn!(
+                    "github.orgs is set but no github.token or github.app_id: reconciling is off"
+                );
+            }
+            return Ok(Background {
+                queue: open_queue(config).ok(),
+                ..Background::default()
+            });
+        }
+        let parts = SyncParts::build(config, store)?;
+        let mut background = Background {
+            queue: Some(parts.queue.clone()),
+            ..Background::default()
+        };
+        if config.worker.enabled {
+            let (tx, rx) = tokio::sync::watch::channel(false);
+            let worker = parts.worker.clone();
+            let (n, poll) = (
+                config.worker.concurrency,
+                Duration::from_millis(config.worker.poll_interval_ms),
+            );
+            background.worker = Some(tokio::spawn(worker.run(n, poll, rx)));
+            background.stop = Some(tx);
+            tracing::info!(concurrency = n, launcher = ?config.worker.launcher, "sync worker started");
+        }
+        if config.reconcile.enabled
+            && !config.github.api.orgs.is_empty()
+            && !config.reconcile.schedule.is_empty()
+        {
+            let scheduler = Scheduler::start(
+                &config.reconcile.schedule,
+                config.github.api.orgs.clone(),
+                parts.reconciler.clone(),
+                parts.queue.clone(),
+            )
+            .await?;
+            background.scheduler_status = Some(scheduler.status_handle());
+            background.scheduler = Some(scheduler);
+        }
+        Ok(background)
+    }
+
+    /// Stops the scheduler, lets running tasks finish, and stops the worker.
+    pub async fn shutdown(self) {
+        if let Some(scheduler) = self.scheduler {
+            scheduler.shutdown().await;
+        }
+        if let Some(stop) = self.stop {
+            let _ = stop.send(true);
+        }
+        if let Some(worker) = self.worker {
+            let _ = worker.await;
+        }
+    }
+}

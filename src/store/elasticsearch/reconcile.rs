@@ -1,0 +1,214 @@
+//! The reconciler's reads on Elasticsearch: an org's snapshot from scans of the live
+//! entity documents plus one aggregation of PR counts per repo and state, dedup keys
+//! through `_mget` on the dedup index, and state documents in their own index.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::cluster::{Action, BulkOp, Hit, ItemResult};
+use super::write::dedup_id;
+use super::ElasticsearchStore;
+use crate::stats::PrCounts;
+use crate::store::snapshot::{OrgSnapshot, SnapshotRepo, SnapshotTeam};
+use crate::store::StoreError;
+
+/// Most repos one org's PR counts are aggregated over: three states of this many
+/// buckets stay under Elasticsearch's default `search.max_buckets` of 65,536.
+const MAX_REPOS: u64 = 20_000;
+
+#[derive(Deserialize)]
+struct RepoRow {
+    id: i64,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct TeamRow {
+    id: i64,
+    slug: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct MemberRow {
+    #[serde(default)]
+    team_id: Option<i64>,
+    user_id: i64,
+    login: String,
+}
+
+#[derive(serde::Serialize, Deserialize)]
+struct StateDoc {
+    key: String,
+    /// The document as JSON text: stored, never indexed.
+    value: String,
+    updated_at: i64,
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(hit: &Hit) -> Result<T, StoreError> {
+    serde_json::from_str(hit.source.get())
+        .map_err(|e| StoreError::Corrupt(format!("document {}: {e}", hit.id)))
+}
+
+fn live(org: &str, flag: &str, value: bool) -> Value {
+    json!({"bool": {"filter": [{"term": {"org": org}}, {"term": {flag: value}}]}})
+}
+
+impl ElasticsearchStore {
+    async fn rows<T: for<'de> Deserialize<'de>>(
+        &self,
+        entity: &str,
+        query: Value,
+    ) -> Result<Vec<T>, StoreError> {
+        self.scan(&self.names.alias(entity), entity, query)
+            .await?
+            .iter()
+            .map(parse)
+            .collect()
+    }
+
+    pub(super) async fn read_org_snapshot(&self, org: &str) -> Result<OrgSnapshot, StoreError> {
+        let repos = self
+            .rows::<RepoRow>("repos", live(org, "deleted", false))
+            .await?
+            .into_iter()
+            .map(|r| SnapshotRepo {
+                id: r.id,
+                name: r.name,
+            })
+            .collect();
+        let mut teams: BTreeMap<i64, SnapshotTeam> = self
+            .rows::<TeamRow>("teams", live(org, "deleted", false))
+            .await?
+            .into_iter()
+            .map(|t| {
+                let team = SnapshotTeam {
+                    id: t.id,
+                    slug: t.slug,
+                    members: BTreeMap::new(),
+                };
+                (t.id, team)
+            })
+            .collect();
+        for member in self
+            .rows::<MemberRow>("team-members", live(org, "present", true))
+            .await?
+        {
+            if let Some(team) = member.team_id.and_then(|id| teams.get_mut(&id)) {
+                team.members.insert(member.user_id, member.login);
+            }
+        }
+        let org_members = self
+            .rows::<MemberRow>("org-members", live(org, "present", true))
+            .await?
+            .into_iter()
+            .map(|m| (m.user_id, m.login))
+            .collect();
+        Ok(OrgSnapshot {
+            repos,
+            teams: teams.into_values().collect(),
+            org_members,
+            pull_requests: self.pull_request_counts(org).await?,
+        })
+    }
+
+    async fn pull_request_counts(&self, org: &str) -> Result<BTreeMap<i64, PrCounts>, StoreError> {
+        let per_repo = json!({"terms": {"field": "repo_id", "size": MAX_REPOS}});
+        let by_state = |state: &str| json!({"filter": {"term": {"state": state}}, "aggs": {"repos": per_repo}});
+        let body = json!({
+            "size": 0,
+            "query": {"term": {"org": org}},
+            "aggs": {"open": by_state("open"), "closed": by_state("closed"), "merged": by_state("merged")},
+        });
+        let reply = self
+            .cluster
+            .search(&self.names.alias("pull-requests"), &body)
+            .await?;
+        let mut counts: BTreeMap<i64, PrCounts> = BTreeMap::new();
+        for state in ["open", "closed", "merged"] {
+            let repos = &reply.aggregations[state]["repos"];
+            if repos["sum_other_doc_count"].as_u64().unwrap_or(0) > 0 {
+                return Err(StoreError::Corrupt(format!(
+                    "org {org} has PRs in more than {MAX_REPOS} repos, more than one snapshot aggregates"
+                )));
+            }
+            for bucket in repos["buckets"].as_array().into_iter().flatten() {
+                let (Some(repo), Some(n)) = (bucket["key"].as_i64(), bucket["doc_count"].as_u64())
+                else {
+                    return Err(StoreError::Corrupt(format!("PR count bucket {bucket}")));
+                };
+                let entry = counts.entry(repo).or_default();
+                match state {
+                    "open" => entry.open = n,
+                    "closed" => entry.closed = n,
+                    _ => entry.merged = n,
+                }
+            }
+        }
+        Ok(counts)
+    }
+
+    pub(super) async fn read_stored_dedup_keys(
+        &self,
+        source: &str,
+        keys: &[String],
+    ) -> Result<HashSet<String>, StoreError> {
+        let index = self.names.alias("dedup");
+        let mut found = HashSet::new();
+        for chunk in keys.chunks(500) {
+            let ids: Vec<(String, String)> = chunk
+                .iter()
+                .map(|k| (index.clone(), dedup_id(source, k)))
+                .collect();
+            let docs = self.cluster.mget(&ids).await?;
+            for (key, doc) in chunk.iter().zip(docs) {
+                let stored = doc
+                    .and_then(|d| d.source)
+                    .is_some_and(|s| s["state"] == "stored");
+                if stored {
+                    found.insert(key.clone());
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    pub(super) async fn read_state(&self, key: &str) -> Result<Option<Value>, StoreError> {
+        let doc = self
+            .cluster
+            .mget(&[(self.names.alias("state"), key.to_owned())])
+            .await?
+            .pop()
+            .flatten()
+            .and_then(|d| d.source);
+        let Some(source) = doc else {
+            return Ok(None);
+        };
+        let doc: StateDoc = serde_json::from_value(source)
+            .map_err(|e| StoreError::Corrupt(format!("state {key}: {e}")))?;
+        serde_json::from_str(&doc.value)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt(format!("state {key}: {e}")))
+    }
+
+    pub(super) async fn write_state(&self, key: &str, value: Value) -> Result<(), StoreError> {
+        let doc = StateDoc {
+            key: key.to_owned(),
+            value: value.to_string(),
+            updated_at: chrono::Utc::now().timestamp_millis(),
+        };
+        let op = BulkOp::new(
+            Action::Index,
+            &self.names.alias("state"),
+            key.to_owned(),
+            Some(serde_json::to_vec(&doc).expect("state documents serialize")),
+        );
+        match self.cluster.bulk(&[op], "wait_for").await?.remove(0) {
+            ItemResult::Done { .. } => Ok(()),
+            other => Err(StoreError::Corrupt(format!(
+                "state {key} was not written: {other:?}"
+            ))),
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! The worker: leases sync tasks from the queue, launches each, and reports back:
+//! done, retry later, or dead. Runs inside `reckon serve`, as `reckon worker`, and
+//! drains a reconcile's tasks in `reckon reconcile`.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use tracing::Instrument;
+
+use crate::launcher::{JobLauncher, JobOutcome};
+use crate::queue::{Failed, Leased, Queue, QueueError, TaskState};
+
+/// What the worker did last, for the API and logs.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct WorkerStatus {
+    pub done: u64,
+    pub retried: u64,
+    pub dead: u64,
+    pub last_task: Option<String>,
+    pub last_outcome: Option<String>,
+    pub last_finished_at: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct Worker {
+    queue: Arc<dyn Queue>,
+    launcher: Arc<dyn JobLauncher>,
+    visibility: Duration,
+    name: String,
+    status: Arc<Mutex<WorkerStatus>>,
+}
+
+impl Worker {
+    pub fn new(
+        queue: Arc<dyn Queue>,
+        launcher: Arc<dyn JobLauncher>,
+        visibility: Duration,
+    ) -> Worker {
+        Worker {
+            queue,
+            launcher,
+            visibility,
+            name: format!("{}-{:08x}", std::process::id(), rand::random::<u32>()),
+            status: Arc::new(Mutex::new(WorkerStatus::default())),
+        }
+    }
+
+    pub fn status(&self) -> WorkerStatus {
+        self.status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Leases and runs one due task; `false` when none was due.
+    pub async fn run_one(&self) -> Result<bool, QueueError> {
+        let Some(lease) = self.queue.lease(&self.name, self.visibility).await? else {
+            return Ok(false);
+        };
+        self.finish(&lease).await?;
+        Ok(true)
+    }
+
+    async fn finish(&self, lease: &Leased) -> Result<(), QueueError> {
+        let span = tracing::info_span!("task", id = lease.id, task = lease.spec.kind(), scope = %lease.spec.scope(), attempt = lease.attempt);
+        let outcome = self.launcher.launch(&lease.spec).instrument(span).await;
+        let label = match &outcome {
+            JobOutcome::Done(_) => {
+                if !self.queue.complete(lease).await? {
+                    tracing::warn!(
+                        id = lease.id,
+                        "task finished after its lease expired; another worker has it"
+                    );
+                }
+                self.bump(|s| s.done += 1);
+                "done".to_owned()
+            }
+            JobOutcome::Retryable { error, retry_at } => {
+                match self.queue.fail(lease, error, true, *retry_at).await? {
+                    Failed::RetryAt(at) => {
+                        tracing::warn!(id = lease.id, %error, retry_at = at, "sync task failed; will retry");
+                        self.bump(|s| s.retried += 1);
+                        format!("retry: {error}")
+                    }
+                    Failed::Dead => {
+                        tracing::error!(id = lease.id, %error, "sync task failed on its last attempt; dead-lettered");
+                        self.bump(|s| s.dead += 1);
+                        format!("dead: {error}")
+                    }
+                    Failed::LeaseLost => "lease lost".into(),
+                }
+            }
+            JobOutcome::Permanent(error) => {
+                self.queue.fail(lease, error, false, None).await?;
+                tracing::error!(id = lease.id, %error, "sync task failed permanently; dead-lettered");
+                self.bump(|s| s.dead += 1);
+                format!("dead: {error}")
+            }
+        };
+        let mut status = self.status.lock().unwrap_or_else(|p| p.into_inner());
+        status.last_task = Some(format!("{} {}", lease.spec.kind(), lease.spec.scope()));
+        status.last_outcome = Some(label);
+        status.last_finished_at = Some(chrono::Utc::now().to_rfc3339());
+        Ok(())
+    }
+
+    fn bump(&self, f: impl FnOnce(&mut WorkerStatus)) {
+        f(&mut self.status.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+
+    /// Runs due tasks until `shutdown` resolves, `concurrency` at a time.
+    pub async fn run(
+        self,
+        concurrency: usize,
+        poll: Duration,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let mut loops = tokio::task::JoinSet::new();
+        for _ in 0..concurrency {
+            let (worker, mut shutdown) = (self.clone(), shutdown.clone());
+            loops.spawn(async move {
+                loop {
+                    if *shutdown.borrow() {
+                        return;
+                    }
+                    let ran = match worker.run_one().await {
+                        Ok(ran) => ran,
+                        Err(e) => {
+                            tracing::error!(error = %crate::launcher::error_chain(&e), "worker cannot reach the queue");
+                            false
+                        }
+                    };
+                    if !ran {
+                        tokio::select! {
+                            _ = tokio::time::sleep(poll) => {}
+                            _ = shutdown.changed() => {}
+                        }
+                    }
+                }
+            });
+        }
+        while loops.join_next().await.is_some() {}
+    }
+
+    /// Runs tasks until every one of `ids` is done or dead, waiting out backoffs.
+    pub async fn drain(&self, ids: &[i64]) -> Result<(), QueueError> {
+        loop {
+            if self.run_one().await? {
+                continue;
+            }
+            let mut next_due: Option<i64> = None;
+            let mut open = false;
+            for id in ids {
+                if let Some(task) = self.queue.get(*id).await? {
+                    if matches!(task.state, TaskState::Ready | TaskState::Leased) {
+                        open = true;
+                        next_due =
+                            Some(next_due.map_or(task.not_before, |d: i64| d.min(task.not_before)));
+                    }
+                }
+            }
+            if !open {
+                return Ok(());
+            }
+            let wait = next_due
+                .map(|at| at - chrono::Utc::now().timestamp_millis())
+                .unwrap_or(100)
+                .clamp(20, 5_000);
+            tracing::info!(wait_ms = wait, "waiting for sync tasks to become due");
+            tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+        }
+    }
+}
