@@ -2,7 +2,8 @@
 # Runs Reckon's whole test suite, installing what it needs first:
 #   1. Debian's chromium (apt) for the dashboard's browser tests, unless CHROMIUM_PATH is set;
 #   2. the dashboard's npm packages (npm ci, from package-lock.json);
-#   3. the Rust suite (cargo test): unit, integration, store conformance, the built dashboard;
+#   3. the Rust suite (cargo test --workspace): unit, integration, store and queue
+#      conformance, reconciliation against the GitHub stand-in, the built dashboard;
 #   4. the dashboard's type check and unit tests (tsc, Vitest);
 #   5. the end-to-end tests: a real `reckon serve` seeded with signed fixture webhooks,
 #      driven in headless Chromium; screenshots land in frontend/e2e/artifacts/.
@@ -27,7 +28,9 @@ echo "== dashboard packages"
 npm --prefix frontend ci --no-audit --no-fund --loglevel=error
 
 echo "== rust tests"
-cargo test --locked
+# reckon-job (the jobs crate's binary) is run by tests/reconcile_cli.rs; build it first.
+cargo build --locked --workspace --bins
+cargo test --locked --workspace
 
 echo "== dashboard type check and unit tests"
 npm --prefix frontend run --silent typecheck

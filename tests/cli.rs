@@ -30,6 +30,13 @@ fn every_subcommand_has_help() {
         vec!["config", "defaults", "--help"],
         vec!["openapi", "--help"],
         vec!["reindex", "--help"],
+        vec!["reconcile", "--help"],
+        vec!["backfill", "--help"],
+        vec!["worker", "--help"],
+        vec!["queue", "--help"],
+        vec!["queue", "list", "--help"],
+        vec!["queue", "retry", "--help"],
+        vec!["queue", "purge", "--help"],
     ] {
         let out = reckon(&args, &[]);
         let text = String::from_utf8_lossy(&out.stdout);

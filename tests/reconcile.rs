@@ -509,3 +509,66 @@ async fn conditional_requests_answered_304_cost_no_quota() {
     let budget = usage.budgets.iter().find(|b| b.resource == "core").unwrap();
     assert_eq!(budget.remaining, 5000 - 3, "304s spent nothing");
 }
+
+/// Against real GitHub when `RECKON_TEST_GITHUB_TOKEN` and `RECKON_TEST_GITHUB_ORG` are
+/// set (`RECKON_TEST_GITHUB_API_URL` for GitHub Enterprise Server): a dry run, a real
+/// reconcile that backfills, then a second reconcile that finds no drift. Skipped here,
+/// where GitHub cannot be reached.
+#[tokio::test]
+async fn against_real_github_when_configured() {
+    let (Ok(token), Ok(org)) = (
+        std::env::var("RECKON_TEST_GITHUB_TOKEN"),
+        std::env::var("RECKON_TEST_GITHUB_ORG"),
+    ) else {
+        eprintln!("skipped: set RECKON_TEST_GITHUB_TOKEN and RECKON_TEST_GITHUB_ORG to run against GitHub");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = common::test_config(dir.path());
+    if let Ok(url) = std::env::var("RECKON_TEST_GITHUB_API_URL") {
+        config.github.api.api_url = url;
+    }
+    config.github.api.token = reckon::config::SecretList::new(vec![SecretString::from(token)]);
+    config.github.api.repo_hooks_per_run = 0;
+    let parts = parts(&config).await;
+    let dry = parts
+        .reconciler
+        .run(
+            &org,
+            RunOptions {
+                dry_run: true,
+                drain: false,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(dry.tasks.len(), 1, "an empty store plans a backfill");
+    let report = parts
+        .reconciler
+        .run(
+            &org,
+            RunOptions {
+                dry_run: false,
+                drain: true,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.status, "ok");
+    let again = parts
+        .reconciler
+        .run(
+            &org,
+            RunOptions {
+                dry_run: false,
+                drain: true,
+            },
+        )
+        .await
+        .unwrap();
+    eprintln!(
+        "second reconcile: {} requests, drifting: {:?}",
+        again.api.requests,
+        drifting(&again)
+    );
+}
