@@ -103,6 +103,7 @@ impl Background {
     pub async fn start(
         config: &Arc<Config>,
         store: Arc<dyn Store>,
+        metrics: Arc<crate::telemetry::metrics::Metrics>,
     ) -> Result<Background, BackgroundError> {
         let wanted = config.worker.enabled
             || (config.reconcile.enabled && !config.github.api.orgs.is_empty());
@@ -127,7 +128,7 @@ impl Background {
         };
         if config.worker.enabled {
             let (tx, rx) = tokio::sync::watch::channel(false);
-            let worker = parts.worker.clone();
+            let worker = parts.worker.clone().with_metrics(metrics.clone());
             let (n, poll) = (
                 config.worker.concurrency,
                 Duration::from_millis(config.worker.poll_interval_ms),
@@ -145,6 +146,7 @@ impl Background {
                 config.github.api.orgs.clone(),
                 parts.reconciler.clone(),
                 parts.queue.clone(),
+                metrics,
             )
             .await?;
             background.scheduler_status = Some(scheduler.status_handle());

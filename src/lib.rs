@@ -93,7 +93,8 @@ impl App {
         let metrics = Arc::new(Metrics::new());
         let (intake, worker) = Intake::start(store.clone(), &config.intake, metrics.clone());
         let config = Arc::new(config);
-        let background = background::Background::start(&config, store.clone()).await?;
+        let background =
+            background::Background::start(&config, store.clone(), metrics.clone()).await?;
         let mut state = http::AppState::new(config, store, intake, secrets, metrics);
         state.queue = background.queue.clone();
         state.scheduler = background.scheduler_status.clone();

@@ -29,6 +29,7 @@ pub struct Worker {
     visibility: Duration,
     name: String,
     status: Arc<Mutex<WorkerStatus>>,
+    metrics: Option<Arc<crate::telemetry::metrics::Metrics>>,
 }
 
 impl Worker {
@@ -43,7 +44,14 @@ impl Worker {
             visibility,
             name: format!("{}-{:08x}", std::process::id(), rand::random::<u32>()),
             status: Arc::new(Mutex::new(WorkerStatus::default())),
+            metrics: None,
         }
+    }
+
+    /// Counts task outcomes in `reckon_sync_tasks_total`.
+    pub fn with_metrics(mut self, metrics: Arc<crate::telemetry::metrics::Metrics>) -> Worker {
+        self.metrics = Some(metrics);
+        self
     }
 
     pub fn status(&self) -> WorkerStatus {
@@ -98,6 +106,10 @@ impl Worker {
                 format!("dead: {error}")
             }
         };
+        if let Some(metrics) = &self.metrics {
+            let outcome = label.split(':').next().unwrap_or("done");
+            metrics.sync_task(lease.spec.kind(), outcome);
+        }
         let mut status = self.status.lock().unwrap_or_else(|p| p.into_inner());
         status.last_task = Some(format!("{} {}", lease.spec.kind(), lease.spec.scope()));
         status.last_outcome = Some(label);

@@ -572,3 +572,108 @@ async fn against_real_github_when_configured() {
         drifting(&again)
     );
 }
+
+/// `reckon serve` with the scheduler and worker on: the cron firing reconciles, the
+/// worker backfills, and of two processes on one data dir only one holds the lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_schedules_reconciles_with_one_leader_and_its_worker_repairs() {
+    let standin = GithubStandin::start(world()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let configure = |c: &mut Config| {
+        c.github.api.api_url = standin.url.clone();
+        c.github.api.token =
+            reckon::config::SecretList::new(vec![SecretString::from("ghp_test".to_owned())]);
+        c.github.api.orgs = vec![ORG.into()];
+        c.reconcile.schedule = vec!["* * * * * *".into()];
+        c.worker.poll_interval_ms = 50;
+    };
+    let one = TestApp::spawn_in(dir.path(), configure).await;
+    let two = TestApp::spawn_in(dir.path(), configure).await;
+
+    // Poll (bounded) until a reconcile after the backfill reports zero drift.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let report = loop {
+        let res = one
+            .client
+            .get(format!("{}/api/v1/github/orgs/acme/drift", one.base))
+            .send()
+            .await
+            .unwrap();
+        if res.status() == 200 {
+            let body: serde_json::Value = res.json().await.unwrap();
+            let clean = body["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["drift"] == 0);
+            if clean && body["tasks"].as_array().unwrap().is_empty() {
+                break body;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no clean reconcile within 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(
+        report["queue"]["done"], 1,
+        "the backfill ran once: {report}"
+    );
+
+    let leaders: Vec<bool> = {
+        let mut out = Vec::new();
+        for app in [&one, &two] {
+            let body: serde_json::Value = app
+                .client
+                .get(format!("{}/api/v1/github/orgs/acme/drift", app.base))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert!(body["scheduler"]["last_fired_at"].is_string(), "{body}");
+            out.push(body["scheduler"]["leader"].as_bool().unwrap());
+        }
+        out
+    };
+    assert_eq!(
+        leaders.iter().filter(|l| **l).count(),
+        1,
+        "exactly one scheduler leads: {leaders:?}"
+    );
+
+    let metrics = one
+        .client
+        .get(format!("{}/metrics", one.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        + &two
+            .client
+            .get(format!("{}/metrics", two.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+    assert!(
+        metrics.contains("reckon_reconcile_runs_total{outcome=\"ok\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("reckon_sync_tasks_total{task=\"backfill\",outcome=\"done\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("reckon_sync_queue_tasks{state=\"done\"} 1"),
+        "{metrics}"
+    );
+    one.stop().await;
+    two.stop().await;
+}

@@ -57,6 +57,11 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     responses((status = 200, content_type = "application/openmetrics-text", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let size = state.store.size_bytes().await?;
+    if let Some(queue) = &state.queue {
+        if let Ok(counts) = queue.counts().await {
+            state.metrics.queue(&counts);
+        }
+    }
     Ok((
         [(
             header::CONTENT_TYPE,

@@ -10,6 +10,7 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 
 use super::{Reconciler, RunOptions};
 use crate::queue::Queue;
+use crate::telemetry::metrics::Metrics;
 
 /// Long enough to outlast one run of every org; renewed at each firing.
 const LOCK_TTL: Duration = Duration::from_secs(30 * 60);
@@ -41,6 +42,7 @@ impl Scheduler {
         orgs: Vec<String>,
         reconciler: Arc<Reconciler>,
         queue: Arc<dyn Queue>,
+        metrics: Arc<Metrics>,
     ) -> Result<Scheduler, ScheduleError> {
         let inner = JobScheduler::new()
             .await
@@ -52,30 +54,24 @@ impl Scheduler {
         let holder = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
         let running = Arc::new(tokio::sync::Mutex::new(()));
         for schedule in schedules {
-            let (reconciler, queue, orgs, status, holder, running) = (
-                reconciler.clone(),
-                queue.clone(),
-                orgs.clone(),
-                status.clone(),
-                holder.clone(),
-                running.clone(),
-            );
+            let firing = Firing {
+                reconciler: reconciler.clone(),
+                queue: queue.clone(),
+                orgs: orgs.clone(),
+                status: status.clone(),
+                holder: holder.clone(),
+                metrics: metrics.clone(),
+            };
+            let running = running.clone();
             let job = Job::new_async(schedule.as_str(), move |_, _| {
-                let (reconciler, queue, orgs, status, holder, running) = (
-                    reconciler.clone(),
-                    queue.clone(),
-                    orgs.clone(),
-                    status.clone(),
-                    holder.clone(),
-                    running.clone(),
-                );
+                let (firing, running) = (firing.clone(), running.clone());
                 Box::pin(async move {
                     // A firing while the previous one still runs is skipped.
                     let Ok(_guard) = running.try_lock() else {
                         tracing::info!("previous reconcile still running; skipping this firing");
                         return;
                     };
-                    fire(&reconciler, queue.as_ref(), &orgs, &status, &holder).await;
+                    firing.fire().await;
                 })
             })
             .map_err(|e| ScheduleError(format!("`{schedule}`: {e}")))?;
@@ -110,35 +106,51 @@ impl Scheduler {
     }
 }
 
-async fn fire(
-    reconciler: &Reconciler,
-    queue: &dyn Queue,
-    orgs: &[String],
-    status: &Mutex<SchedulerStatus>,
-    holder: &str,
-) {
-    let leader = match queue.try_lock(LOCK, holder, LOCK_TTL).await {
-        Ok(leader) => leader,
-        Err(e) => {
-            tracing::error!(error = %crate::launcher::error_chain(&e), "cannot take the scheduler lock");
-            false
+/// What one firing needs; cloned into each cron job.
+#[derive(Clone)]
+struct Firing {
+    reconciler: Arc<Reconciler>,
+    queue: Arc<dyn Queue>,
+    orgs: Vec<String>,
+    status: Arc<Mutex<SchedulerStatus>>,
+    holder: String,
+    metrics: Arc<Metrics>,
+}
+
+impl Firing {
+    async fn fire(&self) {
+        let Firing {
+            reconciler,
+            queue,
+            orgs,
+            status,
+            holder,
+            metrics,
+        } = self;
+        let leader = match queue.try_lock(LOCK, holder, LOCK_TTL).await {
+            Ok(leader) => leader,
+            Err(e) => {
+                tracing::error!(error = %crate::launcher::error_chain(&e), "cannot take the scheduler lock");
+                false
+            }
+        };
+        {
+            let mut s = status.lock().unwrap_or_else(|p| p.into_inner());
+            s.last_fired_at = Some(chrono::Utc::now().to_rfc3339());
+            s.leader = leader;
         }
-    };
-    {
-        let mut s = status.lock().unwrap_or_else(|p| p.into_inner());
-        s.last_fired_at = Some(chrono::Utc::now().to_rfc3339());
-        s.leader = leader;
-    }
-    if !leader {
-        tracing::debug!("another process holds the scheduler lock; skipping");
-        return;
-    }
-    for org in orgs {
-        let ok = reconciler.run(org, RunOptions::default()).await.is_ok();
-        let mut s = status.lock().unwrap_or_else(|p| p.into_inner());
-        s.runs += 1;
-        if !ok {
-            s.failures += 1;
+        if !leader {
+            tracing::debug!("another process holds the scheduler lock; skipping");
+            return;
+        }
+        for org in orgs {
+            let ok = reconciler.run(org, RunOptions::default()).await.is_ok();
+            metrics.reconcile_run(ok);
+            let mut s = status.lock().unwrap_or_else(|p| p.into_inner());
+            s.runs += 1;
+            if !ok {
+                s.failures += 1;
+            }
         }
     }
 }

@@ -22,8 +22,27 @@ pub struct SourceLabels {
     pub source: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TaskLabels {
+    pub task: String,
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StateLabels {
+    pub state: String,
+}
+
 pub struct Metrics {
     registry: Registry,
+    sync_tasks: Family<TaskLabels, Counter>,
+    reconcile_runs: Family<OutcomeLabels, Counter>,
+    queue_tasks: Family<StateLabels, Gauge>,
     deliveries: Family<DeliveryLabels, Counter>,
     ack_seconds: Family<SourceLabels, Histogram>,
     batch_size: Histogram,
@@ -88,8 +107,29 @@ impl Metrics {
             Unit::Bytes,
             store_size.clone(),
         );
+        let sync_tasks = Family::<TaskLabels, Counter>::default();
+        registry.register(
+            "sync_tasks",
+            "Sync task attempts by task and outcome (done, retry, dead)",
+            sync_tasks.clone(),
+        );
+        let reconcile_runs = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "reconcile_runs",
+            "Scheduled reconcile runs of one org by outcome (ok, failed)",
+            reconcile_runs.clone(),
+        );
+        let queue_tasks = Family::<StateLabels, Gauge>::default();
+        registry.register(
+            "sync_queue_tasks",
+            "Sync tasks in the queue by state, sampled at scrape",
+            queue_tasks.clone(),
+        );
         Metrics {
             registry,
+            sync_tasks,
+            reconcile_runs,
+            queue_tasks,
             deliveries,
             ack_seconds,
             batch_size,
@@ -120,6 +160,39 @@ impl Metrics {
     pub fn observe_batch(&self, size: usize, elapsed: Duration) {
         self.batch_size.observe(size as f64);
         self.commit_seconds.observe(elapsed.as_secs_f64());
+    }
+
+    pub fn sync_task(&self, task: &str, outcome: &str) {
+        self.sync_tasks
+            .get_or_create(&TaskLabels {
+                task: task.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    pub fn reconcile_run(&self, ok: bool) {
+        self.reconcile_runs
+            .get_or_create(&OutcomeLabels {
+                outcome: if ok { "ok" } else { "failed" }.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Sets the queue gauges; called just before rendering.
+    pub fn queue(&self, counts: &crate::queue::QueueCounts) {
+        for (state, n) in [
+            ("ready", counts.ready),
+            ("leased", counts.leased),
+            ("done", counts.done),
+            ("dead", counts.dead),
+        ] {
+            self.queue_tasks
+                .get_or_create(&StateLabels {
+                    state: state.to_owned(),
+                })
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
     }
 
     pub fn projection_failed(&self) {
