@@ -62,10 +62,14 @@ async fn parts(config: &Config) -> SyncParts {
 }
 
 async fn reconcile(parts: &SyncParts) -> DriftReport {
+    reconcile_org(parts, ORG).await
+}
+
+async fn reconcile_org(parts: &SyncParts, org: &str) -> DriftReport {
     parts
         .reconciler
         .run(
-            ORG,
+            org,
             RunOptions {
                 dry_run: false,
                 drain: true,
@@ -543,29 +547,9 @@ async fn against_real_github_when_configured() {
         .await
         .unwrap();
     assert_eq!(dry.tasks.len(), 1, "an empty store plans a backfill");
-    let report = parts
-        .reconciler
-        .run(
-            &org,
-            RunOptions {
-                dry_run: false,
-                drain: true,
-            },
-        )
-        .await
-        .unwrap();
+    let report = reconcile_org(&parts, &org).await;
     assert_eq!(report.status, "ok");
-    let again = parts
-        .reconciler
-        .run(
-            &org,
-            RunOptions {
-                dry_run: false,
-                drain: true,
-            },
-        )
-        .await
-        .unwrap();
+    let again = reconcile_org(&parts, &org).await;
     eprintln!(
         "second reconcile: {} requests, drifting: {:?}",
         again.api.requests,
