@@ -266,6 +266,42 @@ async fn dropped_webhooks_for_one_repo_are_found_and_only_that_repo_is_synced() 
         "only that repo's PRs are listed"
     );
     assert_eq!(drifting(&report), vec![], "the drift is back to 0");
+
+    // The dashboard's tests render a report captured here; keep it in step with the API.
+    let served: serde_json::Value = app
+        .client
+        .get(format!("{}/api/v1/github/orgs/acme/drift", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("frontend/test/fixtures/drift.json");
+    if std::env::var_os("RECKON_WRITE_DRIFT_FIXTURE").is_some() {
+        std::fs::write(&fixture, serde_json::to_string_pretty(&served).unwrap()).unwrap();
+    }
+    let committed: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&fixture).unwrap()).unwrap();
+    fn shape(v: &serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(o) => o.iter().map(|(k, v)| (k.clone(), shape(v))).collect(),
+            serde_json::Value::Array(a) => a.first().map(shape).into_iter().collect(),
+            serde_json::Value::Number(_) => "number".into(),
+            serde_json::Value::String(_) => "string".into(),
+            other => other.clone(),
+        }
+    }
+    let mut live = shape(&served);
+    let mut frozen = shape(&committed);
+    // The scheduler is off here; `null` either way.
+    live.as_object_mut().unwrap().remove("scheduler");
+    frozen.as_object_mut().unwrap().remove("scheduler");
+    assert_eq!(
+        live, frozen,
+        "frontend/test/fixtures/drift.json is stale: rerun with RECKON_WRITE_DRIFT_FIXTURE=1"
+    );
     app.stop().await;
 }
 

@@ -1,7 +1,7 @@
 // The dashboard end to end: a real `reckon serve` seeded with signed fixture webhooks,
 // driven in Debian's headless Chromium. Every page is screenshotted into e2e/artifacts/.
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -195,6 +195,29 @@ describe('dashboard', () => {
     await page.unroute('**/api/v1/github/orgs/*/summary');
     await page.getByRole('button', { name: 'Try again' }).click();
     await page.locator('[data-testid="count-repos"]').waitFor();
+    await page.close();
+  });
+
+  test('the drift panel says how to start reconciling, then shows a report', async () => {
+    const page = await newPage();
+    // No reconcile has run on this server: the real 404 becomes instructions.
+    await page.goto(`${reckon.url}/#/orgs/${ORG}`);
+    await page.getByRole('link', { name: 'Drift' }).click();
+    await expect.poll(() => page.url()).toContain(`#/orgs/${ORG}/drift`);
+    const state = page.getByRole('status');
+    await expect.poll(async () => (await state.textContent()) ?? '').toContain(`reckon reconcile --org ${ORG}`);
+    await shot(page, 'drift-none');
+    // A report as the API serves it after a repair (captured by tests/reconcile.rs).
+    const report = JSON.parse(readFileSync(resolve(import.meta.dirname, '../test/fixtures/drift.json'), 'utf8'));
+    await page.route('**/api/v1/github/orgs/*/drift', (route) =>
+      route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ ...report, org: ORG }) }),
+    );
+    await page.reload();
+    await page.locator('[data-testid="drift-checks"]').waitFor();
+    expect(await text(page, 'drift-now')).toBe('0');
+    expect(await page.locator('[data-testid="drift-found"] tr.drifting').count()).toBeGreaterThan(0);
+    expect(await page.locator('[data-testid="drift-tasks"]').textContent()).toContain('pull requests of repo0003');
+    await shot(page, 'drift');
     await page.close();
   });
 

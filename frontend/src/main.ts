@@ -7,6 +7,7 @@ import { makeContext, navigate, type ViewContext } from './context';
 import { parseRoute, type Page } from './route';
 import { nav } from './ui/nav';
 import { deliveries } from './views/deliveries';
+import { drift } from './views/drift';
 import { events } from './views/events';
 import { home } from './views/home';
 import { overview } from './views/overview';
@@ -18,6 +19,7 @@ const views: Record<Page, (ctx: ViewContext) => Promise<void>> = {
   overview,
   teams,
   team,
+  drift,
   deliveries,
   events,
 };

@@ -2,7 +2,7 @@
 // any view can be bookmarked or shared, and the build stays plain files that any bucket
 // can serve. These functions parse and format it; they are pure and unit-tested.
 
-export type Page = 'home' | 'overview' | 'teams' | 'team' | 'deliveries' | 'events';
+export type Page = 'home' | 'overview' | 'teams' | 'team' | 'drift' | 'deliveries' | 'events';
 
 export interface Route {
   page: Page;
@@ -54,6 +54,7 @@ export function parseRoute(hash: string): Route {
   if (first === 'orgs' && org) {
     if (section === 'teams' && team) return { page: 'team', org, team, params };
     if (section === 'teams') return { page: 'teams', org, params };
+    if (section === 'drift') return { page: 'drift', org, params };
     return { page: 'overview', org, params };
   }
   if (first === 'deliveries') return { page: 'deliveries', params };
@@ -73,6 +74,9 @@ export function formatRoute(route: Route): string {
       break;
     case 'team':
       path = `/orgs/${org}/teams/${encodeURIComponent(route.team ?? '')}`;
+      break;
+    case 'drift':
+      path = `/orgs/${org}/drift`;
       break;
     case 'deliveries':
       path = '/deliveries';

@@ -17,6 +17,8 @@ export type DeliveriesAnswer = Schemas['DeliveriesAnswer'];
 export type DeliveryRecord = Schemas['DeliveryRecord'];
 export type EventsAnswer = Schemas['EventsAnswer'];
 export type DayCount = Schemas['DayCount'];
+export type DriftAnswer = Schemas['DriftAnswer'];
+export type DriftCheck = Schemas['Check'];
 
 /** A failed API call: the server's `code` and `message`, or `unreachable`/`bad_response`. */
 export class ApiError extends Error {
@@ -115,6 +117,8 @@ export function createApi(baseUrl = apiBase(), fetchImpl: typeof fetch = (...a) 
       call(() => client.GET('/api/v1/deliveries', { params: { query: clean(query) } })),
     events: (query: { source: string; day: string; cursor?: string; limit?: number }) =>
       call(() => client.GET('/api/v1/events', { params: { query: clean(query) } })),
+    drift: (org: string) =>
+      call(() => client.GET('/api/v1/github/orgs/{org}/drift', { params: { path: { org } } })),
     eventDays: (query: { source?: string; from?: string; to?: string }) =>
       call(() => client.GET('/api/v1/events/days', { params: { query: clean(query) } })),
   };

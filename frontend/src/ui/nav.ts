@@ -18,13 +18,14 @@ export function nav(route: Route, orgs: OrgListItem[], org: string | undefined, 
           <select
             @change=${(e: Event) => go({ page: route.page === 'teams' ? 'teams' : 'overview', org: (e.target as HTMLSelectElement).value, params: keep })}
           >
-            ${org ? nothing : html`<option value="" selected>Pick an org</option>`}
-            ${orgs.map((o) => html`<option value=${o.org} ?selected=${o.org === org}>${o.login}</option>`)}
+            ${org && orgs.some((o) => o.org === org.toLowerCase()) ? nothing : html`<option value="" selected>Pick an org</option>`}
+            ${orgs.map((o) => html`<option value=${o.org} ?selected=${o.org === org?.toLowerCase()}>${o.login}</option>`)}
           </select>
         </label>`
       : nothing}
     ${link('overview', 'Overview', org ? { page: 'overview', org, params: keep } : { page: 'home', params: keep })}
     ${org ? link('teams', 'Teams', { page: 'teams', org, params: keep }) : nothing}
+    ${org ? link('drift', 'Drift', { page: 'drift', org, params: {} }) : nothing}
     ${link('deliveries', 'Deliveries', { page: 'deliveries', params: {} })}
     ${link('events', 'Events', { page: 'events', params: keep })}
   `;
