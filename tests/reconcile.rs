@@ -697,3 +697,40 @@ async fn serve_schedules_reconciles_with_one_leader_and_its_worker_repairs() {
     one.stop().await;
     two.stop().await;
 }
+
+/// A GitHub App instead of a token: the client finds the org's installation with the
+/// App's JWT, mints an installation token, and the stand-in accepts only that token on
+/// the org's endpoints. (The key is a throwaway generated for this test.)
+#[tokio::test]
+async fn a_github_app_authenticates_through_the_orgs_installation() {
+    let (_app, standin, config) = setup(world(), |c| {
+        c.github.api.token = reckon::config::SecretList::default();
+        c.github.api.app_id = Some(4242);
+        c.github.api.app_private_key_file = Some(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/github_standin/test-app-key.pem"),
+        );
+    })
+    .await;
+    let parts = parts(&config).await;
+    let report = reconcile(&parts).await;
+    assert_eq!(drifting(&report), vec![]);
+    let w = standin.world();
+    let installation = w
+        .log
+        .iter()
+        .position(|l| l.path == "/orgs/acme/installation")
+        .expect("looked up the installation");
+    let token = w
+        .log
+        .iter()
+        .position(|l| l.path == "/app/installations/77/access_tokens")
+        .expect("minted a token");
+    assert!(installation < token);
+    assert_eq!(w.count(|l| l.status == 401), 0, "no request was refused");
+    let budgets = parts.ctx.github.usage().budgets;
+    assert!(
+        budgets.iter().all(|b| b.credential == "installation-77"),
+        "{budgets:?}"
+    );
+}

@@ -105,6 +105,8 @@ pub struct Logged {
 pub struct World {
     pub org: String,
     pub org_id: i64,
+    /// The GitHub App whose JWTs the App endpoints accept.
+    pub app_id: u64,
     pub users: Vec<User>,
     pub members: Vec<i64>,
     pub repos: Vec<Repo>,
@@ -147,6 +149,7 @@ impl World {
         World {
             org: org.to_owned(),
             org_id: 9000,
+            app_id: 4242,
             users: Vec::new(),
             members: Vec::new(),
             repos: Vec::new(),
@@ -465,14 +468,26 @@ async fn handle(
         .unwrap_or("");
     let (response, redeliver) = {
         let mut w = shared.world.lock().unwrap();
-        let answer = if !(auth.starts_with("Bearer ") || auth.starts_with("token ")) {
+        let token = auth
+            .strip_prefix("Bearer ")
+            .or_else(|| auth.strip_prefix("token "))
+            .unwrap_or("");
+        // A GitHub App's JWT (header.claims.signature) works only on the App endpoints;
+        // everything else needs a personal or installation token.
+        let jwt = token.matches('.').count() == 2;
+        let app_endpoint = path.starts_with("/app/") || path.ends_with("/installation");
+        let unauthorized = |message: &str| {
             (
-                reply(
-                    StatusCode::UNAUTHORIZED,
-                    json!({"message": "Requires authentication"}),
-                ),
+                reply(StatusCode::UNAUTHORIZED, json!({ "message": message })),
                 None,
             )
+        };
+        let answer = if token.is_empty() {
+            unauthorized("Requires authentication")
+        } else if app_endpoint != jwt {
+            unauthorized("A JSON web token could not be decoded")
+        } else if app_endpoint {
+            (app_route(&mut w, &method, &path, token), None)
         } else {
             route(&mut w, &shared.base, &method, &uri, &headers, &body)
         };
@@ -513,6 +528,46 @@ async fn handle(
         });
     }
     response
+}
+
+/// The GitHub App endpoints: the org's installation, and minting its access token.
+/// The JWT's claims must name the App (`iss`); its signature is not checked here.
+fn app_route(w: &mut World, method: &Method, path: &str, jwt: &str) -> Response {
+    use base64::Engine;
+    let claims = jwt
+        .split('.')
+        .nth(1)
+        .and_then(|c| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(c)
+                .ok()
+        })
+        .and_then(|c| serde_json::from_slice::<Value>(&c).ok())
+        .unwrap_or_default();
+    if claims["iss"] != json!(w.app_id.to_string()) && claims["iss"] != json!(w.app_id) {
+        return reply(
+            StatusCode::UNAUTHORIZED,
+            json!({"message": "'Issuer' claim ('iss') must be an Integer"}),
+        );
+    }
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (method.clone(), parts.as_slice()) {
+        (Method::GET, ["orgs", o, "installation"]) if o.eq_ignore_ascii_case(&w.org) => reply(
+            StatusCode::OK,
+            json!({"id": 77, "app_id": w.app_id, "target_type": "Organization", "account": {"login": w.org, "id": w.org_id}, "permissions": {}, "events": []}),
+        ),
+        (Method::POST, ["app", "installations", "77", "access_tokens"]) => {
+            let expires = chrono::Utc::now() + chrono::Duration::hours(1);
+            reply(
+                StatusCode::CREATED,
+                json!({"token": "ghs_installation_token", "expires_at": expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "permissions": {}}),
+            )
+        }
+        _ => reply(
+            StatusCode::NOT_FOUND,
+            json!({"message": format!("Not Found: {method} {path}")}),
+        ),
+    }
 }
 
 /// Answers one request; the second value asks the caller to redeliver `(hook, delivery)`.

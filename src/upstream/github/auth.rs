@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use http::{HeaderMap, Method};
 use http_body_util::combinators::BoxBody;
+use http_body_util::BodyExt;
 use octocrab::Octocrab;
 use secrecy::ExposeSecret;
 
@@ -102,6 +103,37 @@ fn builder(
         .map(|b| b.set_connect_timeout(timeout).set_read_timeout(timeout))
 }
 
+/// The id of the App's installation on `org` (`GET /orgs/{org}/installation`, as the App).
+async fn installation_id(app: &Octocrab, org: &str) -> Result<u64, GithubError> {
+    let path = format!("/orgs/{org}/installation");
+    let setup = |message: String| {
+        GithubError::Setup(format!(
+            "cannot find the GitHub App's installation on org {org}: {message}"
+        ))
+    };
+    let response = app
+        ._get(path.as_str())
+        .await
+        .map_err(|e| setup(e.to_string()))?;
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| setup(e.to_string()))?
+        .to_bytes();
+    if !status.is_success() {
+        return Err(setup(format!(
+            "{status}: {}",
+            String::from_utf8_lossy(&body[..body.len().min(200)])
+        )));
+    }
+    serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["id"].as_u64())
+        .ok_or_else(|| setup("the answer has no installation id".into()))
+}
+
 impl Credentials {
     pub fn from_config(config: &GithubApiConfig) -> Result<Credentials, GithubError> {
         if let Some(app_id) = config.app_id {
@@ -153,18 +185,11 @@ impl Credentials {
                 if let Some(found) = installations.get(org) {
                     return Ok(vec![found.clone()]);
                 }
-                let installation: octocrab::models::Installation = app
-                    .get(format!("/orgs/{org}/installation"), None::<&()>)
-                    .await
-                    .map_err(|e| {
-                        GithubError::Setup(format!(
-                            "cannot find the GitHub App's installation on org {org}: {e}"
-                        ))
-                    })?;
+                let id = installation_id(app, org).await?;
                 let crab = app
-                    .installation(installation.id)
+                    .installation(id.into())
                     .map_err(|e| GithubError::Setup(e.to_string()))?;
-                let credential = Credential::new(format!("installation-{}", installation.id), crab);
+                let credential = Credential::new(format!("installation-{id}"), crab);
                 installations.insert(org.to_owned(), credential.clone());
                 Ok(vec![credential])
             }
