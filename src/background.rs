@@ -145,7 +145,7 @@ impl Background {
                 &config.reconcile.schedule,
                 config.github.api.orgs.clone(),
                 parts.reconciler.clone(),
-                parts.queue.clone(),
+                parts.ctx.store.clone(),
                 metrics,
             )
             .await?;

@@ -120,29 +120,6 @@ async fn conformance(queue: Arc<dyn Queue>, other: Arc<dyn Queue>) {
     assert_eq!(queue.purge(TaskState::Done).await.unwrap(), counts.done);
     assert_eq!(queue.purge(TaskState::Dead).await.unwrap(), counts.dead);
     assert_eq!(queue.counts().await.unwrap().pending(), counts.pending());
-
-    // The scheduler lock: one holder at a time, renewable, free once it lapses.
-    assert!(queue
-        .try_lock("scheduler", "p1", Duration::from_millis(50))
-        .await
-        .unwrap());
-    assert!(!other
-        .try_lock("scheduler", "p2", Duration::from_secs(60))
-        .await
-        .unwrap());
-    assert!(queue
-        .try_lock("scheduler", "p1", Duration::from_millis(50))
-        .await
-        .unwrap());
-    tokio::time::sleep(Duration::from_millis(60)).await;
-    assert!(other
-        .try_lock("scheduler", "p2", Duration::from_secs(60))
-        .await
-        .unwrap());
-    assert!(!queue
-        .try_lock("scheduler", "p1", Duration::from_secs(60))
-        .await
-        .unwrap());
 }
 
 #[tokio::test]

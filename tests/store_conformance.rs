@@ -673,6 +673,15 @@ async fn reconcile_reads(store: &dyn Store) {
         )
         .await
         .unwrap();
+    // The scheduler lock: one holder at a time, renewable, free once it lapses.
+    assert!(store.try_lock("scheduler", "p1", 80).await.unwrap());
+    assert!(!store.try_lock("scheduler", "p2", 60_000).await.unwrap());
+    assert!(store.try_lock("scheduler", "p1", 80).await.unwrap());
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert!(store.try_lock("scheduler", "p2", 60_000).await.unwrap());
+    assert!(!store.try_lock("scheduler", "p1", 60_000).await.unwrap());
+    assert!(store.try_lock("other", "p1", 60_000).await.unwrap());
+
     let back = store.state("reconcile/acme/report").await.unwrap().unwrap();
     assert_eq!(back["checks"], json!([3]));
     assert_eq!(back["big"].as_str().unwrap().len(), 40_000);

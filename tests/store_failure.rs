@@ -74,6 +74,9 @@ impl Store for Flaky {
     async fn put_state(&self, key: &str, value: serde_json::Value) -> Result<(), StoreError> {
         self.inner.put_state(key, value).await
     }
+    async fn try_lock(&self, name: &str, holder: &str, ttl_ms: i64) -> Result<bool, StoreError> {
+        self.inner.try_lock(name, holder, ttl_ms).await
+    }
     async fn team_stats(&self, org: &str, r: TimeRange) -> Result<Vec<TeamStats>, StoreError> {
         self.inner.team_stats(org, r).await
     }

@@ -164,7 +164,4 @@ pub trait Queue: Send + Sync + 'static {
     /// Deletes tasks in `state`; returns how many.
     async fn purge(&self, state: TaskState) -> Result<u64, QueueError>;
     async fn counts(&self) -> Result<QueueCounts, QueueError>;
-    /// Takes or renews the named lock for `holder` until `ttl` from now; `false` while
-    /// someone else holds it. One scheduler per deployment hangs off this.
-    async fn try_lock(&self, name: &str, holder: &str, ttl: Duration) -> Result<bool, QueueError>;
 }

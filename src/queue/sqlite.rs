@@ -31,11 +31,6 @@ CREATE TABLE IF NOT EXISTS tasks (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS tasks_pending ON tasks (dedup) WHERE state IN ('ready', 'leased');
 CREATE INDEX IF NOT EXISTS tasks_due ON tasks (state, not_before, id);
-CREATE TABLE IF NOT EXISTS locks (
-    name    TEXT PRIMARY KEY,
-    holder  TEXT    NOT NULL,
-    until   INTEGER NOT NULL
-);
 "#;
 
 #[derive(Clone)]
@@ -357,21 +352,6 @@ impl Queue for SqliteQueue {
                 }
             }
             Ok(counts)
-        })
-        .await
-    }
-
-    async fn try_lock(&self, name: &str, holder: &str, ttl: Duration) -> Result<bool, QueueError> {
-        let (name, holder) = (name.to_owned(), holder.to_owned());
-        self.with(move |c, _| {
-            let now = now_ms();
-            let n = c.execute(
-                "INSERT INTO locks (name, holder, until) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until
-                 WHERE locks.holder = excluded.holder OR locks.until <= ?4",
-                params![name, holder, now + ttl.as_millis() as i64, now],
-            )?;
-            Ok(n == 1)
         })
         .await
     }

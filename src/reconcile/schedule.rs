@@ -1,6 +1,7 @@
 //! The reconcile scheduler: tokio-cron-scheduler fires on the configured schedules,
 //! and each firing reconciles every configured org only if this process holds the
-//! deployment-wide scheduler lock, so replicas never reconcile twice.
+//! deployment-wide scheduler lock, kept in the store every replica shares, so
+//! replicas never reconcile twice.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -9,7 +10,7 @@ use serde::Serialize;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use super::{Reconciler, RunOptions};
-use crate::queue::Queue;
+use crate::store::Store;
 use crate::telemetry::metrics::Metrics;
 
 /// Long enough to outlast one run of every org; renewed at each firing.
@@ -41,7 +42,7 @@ impl Scheduler {
         schedules: &[String],
         orgs: Vec<String>,
         reconciler: Arc<Reconciler>,
-        queue: Arc<dyn Queue>,
+        store: Arc<dyn Store>,
         metrics: Arc<Metrics>,
     ) -> Result<Scheduler, ScheduleError> {
         let inner = JobScheduler::new()
@@ -56,7 +57,7 @@ impl Scheduler {
         for schedule in schedules {
             let firing = Firing {
                 reconciler: reconciler.clone(),
-                queue: queue.clone(),
+                store: store.clone(),
                 orgs: orgs.clone(),
                 status: status.clone(),
                 holder: holder.clone(),
@@ -110,7 +111,7 @@ impl Scheduler {
 #[derive(Clone)]
 struct Firing {
     reconciler: Arc<Reconciler>,
-    queue: Arc<dyn Queue>,
+    store: Arc<dyn Store>,
     orgs: Vec<String>,
     status: Arc<Mutex<SchedulerStatus>>,
     holder: String,
@@ -121,13 +122,16 @@ impl Firing {
     async fn fire(&self) {
         let Firing {
             reconciler,
-            queue,
+            store,
             orgs,
             status,
             holder,
             metrics,
         } = self;
-        let leader = match queue.try_lock(LOCK, holder, LOCK_TTL).await {
+        let leader = match store
+            .try_lock(LOCK, holder, LOCK_TTL.as_millis() as i64)
+            .await
+        {
             Ok(leader) => leader,
             Err(e) => {
                 tracing::error!(error = %crate::launcher::error_chain(&e), "cannot take the scheduler lock");

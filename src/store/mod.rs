@@ -149,6 +149,10 @@ pub trait Store: Send + Sync + 'static {
     async fn state(&self, key: &str) -> Result<Option<serde_json::Value>, StoreError>;
     /// Replaces the document under `key`.
     async fn put_state(&self, key: &str, value: serde_json::Value) -> Result<(), StoreError>;
+    /// Takes or renews the named lock for `holder` until `ttl_ms` from now; `false`
+    /// while another holder's lock is unexpired. Every process on the same store sees
+    /// the same lock, which is how one scheduler runs per deployment.
+    async fn try_lock(&self, name: &str, holder: &str, ttl_ms: i64) -> Result<bool, StoreError>;
 
     /// Cheap liveness check for `/readyz`.
     async fn ping(&self) -> Result<(), StoreError>;

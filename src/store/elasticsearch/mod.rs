@@ -360,6 +360,10 @@ impl Store for ElasticsearchStore {
         self.write_state(key, value).await
     }
 
+    async fn try_lock(&self, name: &str, holder: &str, ttl_ms: i64) -> Result<bool, StoreError> {
+        self.take_lock(name, holder, ttl_ms).await
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.cluster.json(Method::Get, "/", &[], None).await?;
         Ok(())

@@ -192,6 +192,58 @@ impl ElasticsearchStore {
             .map_err(|e| StoreError::Corrupt(format!("state {key}: {e}")))
     }
 
+    /// A lock is a state document written only if it is unchanged since it was read
+    /// (`if_seq_no`), or created only if absent, so two takers cannot both win.
+    pub(super) async fn take_lock(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let index = self.names.alias("state");
+        let id = format!("lock/{name}");
+        let now = chrono::Utc::now().timestamp_millis();
+        let current = self
+            .cluster
+            .mget(&[(index.clone(), id.clone())])
+            .await?
+            .pop()
+            .flatten()
+            .filter(|d| d.found);
+        let doc = StateDoc {
+            key: id.clone(),
+            value: json!({"holder": holder, "until": now + ttl_ms}).to_string(),
+            updated_at: now,
+        };
+        let body = Some(serde_json::to_vec(&doc).expect("state documents serialize"));
+        let op = match &current {
+            None => BulkOp::new(Action::Create, &index, id.clone(), body),
+            Some(found) => {
+                let held: Value = found
+                    .source
+                    .as_ref()
+                    .and_then(|s| s["value"].as_str())
+                    .and_then(|v| serde_json::from_str(v).ok())
+                    .unwrap_or_default();
+                let mine = held["holder"] == json!(holder);
+                if !mine && held["until"].as_i64().unwrap_or(0) > now {
+                    return Ok(false);
+                }
+                let mut op = BulkOp::new(Action::Index, &index, id.clone(), body);
+                op.if_seq_no = found.seq_no;
+                op.if_primary_term = found.primary_term;
+                op
+            }
+        };
+        match self.cluster.bulk(&[op], "wait_for").await?.remove(0) {
+            ItemResult::Done { .. } => Ok(true),
+            ItemResult::Conflict => Ok(false),
+            other => Err(StoreError::Corrupt(format!(
+                "lock {name} was not written: {other:?}"
+            ))),
+        }
+    }
+
     pub(super) async fn write_state(&self, key: &str, value: Value) -> Result<(), StoreError> {
         let doc = StateDoc {
             key: key.to_owned(),

@@ -350,6 +350,12 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn try_lock(&self, name: &str, holder: &str, ttl_ms: i64) -> Result<bool, StoreError> {
+        let (name, holder) = (name.to_owned(), holder.to_owned());
+        self.with_writer(move |w| reconcile::try_lock(&w.conn, &name, &holder, ttl_ms))
+            .await
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.with_reader(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
             .await

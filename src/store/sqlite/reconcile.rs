@@ -120,3 +120,14 @@ pub fn put_state(c: &Connection, key: &str, value: &serde_json::Value) -> Result
     )?;
     Ok(())
 }
+
+pub fn try_lock(c: &Connection, name: &str, holder: &str, ttl_ms: i64) -> Result<bool, StoreError> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let n = c.execute(
+        "INSERT INTO locks (name, holder, until) VALUES (?1, ?2, ?3)
+         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until
+         WHERE locks.holder = excluded.holder OR locks.until <= ?4",
+        params![name, holder, now + ttl_ms, now],
+    )?;
+    Ok(n == 1)
+}

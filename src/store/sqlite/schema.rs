@@ -130,12 +130,18 @@ CREATE INDEX pull_requests_by_state ON pull_requests (org, state);
 CREATE INDEX pull_requests_by_merged ON pull_requests (org, merged_at) WHERE merged_at IS NOT NULL;
 CREATE INDEX pull_requests_by_closed ON pull_requests (org, closed_at) WHERE closed_at IS NOT NULL;
 "#,
-    // Version 3: small JSON documents the reconciler keeps (reports, scan cursors).
+    // Version 3: small JSON documents the reconciler keeps (reports, scan cursors), and
+    // the deployment-wide locks (one reconcile scheduler).
     r#"
 CREATE TABLE state (
     key         TEXT PRIMARY KEY,
     value       TEXT    NOT NULL,
     updated_at  INTEGER NOT NULL
+);
+CREATE TABLE locks (
+    name    TEXT PRIMARY KEY,
+    holder  TEXT    NOT NULL,
+    until   INTEGER NOT NULL
 );
 "#,
 ];
