@@ -734,3 +734,21 @@ async fn a_github_app_authenticates_through_the_orgs_installation() {
         "{budgets:?}"
     );
 }
+
+/// A token without `admin:org_hook` cannot read hooks (GitHub answers 404): the counts
+/// are still reconciled and the report says why the deliveries scan was skipped.
+#[tokio::test]
+async fn a_token_without_hook_access_still_reconciles_counts() {
+    let mut w = world();
+    w.hidden_paths.push("/hooks".into());
+    let (_app, _standin, config) = setup(w, |_| {}).await;
+    let parts = parts(&config).await;
+    let report = reconcile(&parts).await;
+    assert_eq!(report.status, "ok");
+    assert_eq!(drifting(&report), vec![]);
+    let error = report
+        .deliveries
+        .error
+        .expect("the scan says why it was skipped");
+    assert!(error.contains("404"), "{error}");
+}

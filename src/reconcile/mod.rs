@@ -151,7 +151,7 @@ impl Reconciler {
             .as_ref()
             .map(|u| format!("{}/hooks/github", u.trim_end_matches('/')));
         let webhook_url = settings.webhook_url.clone().or(default_url);
-        let (deliveries, delivery_checks) = deliveries::scan(
+        let scanned = deliveries::scan(
             github,
             store.as_ref(),
             org,
@@ -165,7 +165,21 @@ impl Reconciler {
                 dry_run: options.dry_run,
             },
         )
-        .await?;
+        .await;
+        // A token without hook admin rights still reconciles counts; the scan says why
+        // it was skipped.
+        let (deliveries, delivery_checks) = match scanned {
+            Ok(found) => found,
+            Err(e) if !e.retryable() => {
+                tracing::warn!(org, error = %error_chain(&e), "cannot scan webhook deliveries; counts are still reconciled");
+                let scan = DeliveryScan {
+                    error: Some(error_chain(&e)),
+                    ..DeliveryScan::default()
+                };
+                (scan, Vec::new())
+            }
+            Err(e) => return Err(e.into()),
+        };
 
         let planned = plan::plan(org, &drift, &cursor);
         let mut tasks = Vec::new();

@@ -57,6 +57,10 @@ pub struct DeliveryScan {
     pub redelivered: u64,
     /// API requests the scan took (counted apart from the checks).
     pub requests: u64,
+    /// Why the scan could not run (e.g. the token lacks `admin:org_hook`); the count
+    /// checks still ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// API cost of the run.

@@ -124,6 +124,8 @@ pub struct World {
     pub secondary: Option<(u32, u64)>,
     /// Paths containing this answer 500 (to test retryable failures).
     pub fail_paths: Vec<String>,
+    /// Paths containing this answer 404, as GitHub does when a token lacks the scope.
+    pub hidden_paths: Vec<String>,
     next_id: i64,
     next_delivery: i64,
 }
@@ -164,6 +166,7 @@ impl World {
             window_start: now_secs(),
             secondary: None,
             fail_paths: Vec::new(),
+            hidden_paths: Vec::new(),
             next_id: 100_000,
             next_delivery: 1,
         }
@@ -618,6 +621,12 @@ fn route(
             StatusCode::FORBIDDEN,
             json!({"message": "API rate limit exceeded for user."}),
         );
+        rate_headers(&mut r, w.used, w.limit);
+        return (r, None);
+    }
+    if w.hidden_paths.iter().any(|p| path.contains(p.as_str())) {
+        w.used += 1;
+        let mut r = not_found();
         rate_headers(&mut r, w.used, w.limit);
         return (r, None);
     }

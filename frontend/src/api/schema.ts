@@ -372,6 +372,11 @@ export interface components {
         /** @description What the Deliveries API scan found. */
         DeliveryScan: {
             /**
+             * @description Why the scan could not run (e.g. the token lacks `admin:org_hook`); the count
+             *     checks still ran.
+             */
+            error?: string | null;
+            /**
              * Format: int64
              * @description Deliveries that GitHub reports as failed and Reckon does not hold.
              */

@@ -96,19 +96,6 @@ fn decode<T: for<'de> Deserialize<'de>>(what: &str, value: Value) -> Result<T, G
     })
 }
 
-/// A `repositoryN: repository(owner, name) { ... }` query for up to 100 named repos.
-pub fn repos_by_name_query(org: &str, names: &[String]) -> String {
-    let mut q = String::from("query {\n");
-    for (i, name) in names.iter().enumerate() {
-        q.push_str(&format!(
-            "  r{i}: repository(owner: {}, name: {}) {{ databaseId name open: pullRequests(states: OPEN) {{ totalCount }} closed: pullRequests(states: CLOSED) {{ totalCount }} merged: pullRequests(states: MERGED) {{ totalCount }} }}\n",
-            json!(org), json!(name)
-        ));
-    }
-    q.push('}');
-    q
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RepoNode {
@@ -229,34 +216,6 @@ impl GithubClient {
                 None => return Ok(out),
             }
         }
-    }
-
-    /// PR counts of the named repos only (100 per request, one alias each); repos
-    /// GitHub no longer has are left out.
-    pub async fn repo_pr_counts_of(
-        &self,
-        org: &str,
-        names: &[String],
-    ) -> Result<Vec<RepoPrCounts>, GithubError> {
-        let mut out = Vec::new();
-        for chunk in names.chunks(100) {
-            let data = self
-                .graphql(org, &repos_by_name_query(org, chunk), json!({}))
-                .await;
-            let data = match data {
-                Ok(data) => data,
-                // A missing repo is a GraphQL error naming it; the others still count.
-                Err(GithubError::Graphql(_)) if chunk.len() == 1 => continue,
-                Err(e) => return Err(e),
-            };
-            for i in 0..chunk.len() {
-                let node = data[format!("r{i}")].clone();
-                if !node.is_null() {
-                    out.push(decode::<RepoNode>("repository", node)?.into());
-                }
-            }
-        }
-        Ok(out)
     }
 
     /// A team's id and direct members; `None` when the org has no such team.
