@@ -16,7 +16,7 @@ mod github_standin;
 use std::sync::Arc;
 use std::time::Instant;
 
-use github_standin::{GithubStandin, Hook, Pr, World};
+use github_standin::{GithubStandin, Hook, World};
 use reckon::background::SyncParts;
 use reckon::config::{Config, SecretList, Synchronous};
 use reckon::model::Envelope;
@@ -154,21 +154,8 @@ async fn main() {
     {
         let now = chrono::Utc::now().timestamp_millis();
         let mut w = standin.world();
-        let repo = w.repo("repo0042").id;
         for n in 0..2 {
-            let id = w.id();
-            w.add_pr(Pr {
-                id,
-                repo_id: repo,
-                number: 10_000 + n,
-                title: "missed".into(),
-                state: "open".into(),
-                merged_at: None,
-                closed_at: None,
-                author: 10_000,
-                created_at: now,
-                updated_at: now,
-            });
+            w.open_pr("repo0042", 10_000 + n, "missed", 10_000, now);
         }
     }
     standin.clear_log();

@@ -68,21 +68,21 @@ async fn main() -> anyhow::Result<()> {
         Command::Reconcile(args) => {
             let out = reckon::sync_admin::reconcile(config, args.org, args.dry_run, args.json)
                 .await
-                .map_err(|e| anyhow::anyhow!(reckon::sync_admin::explain(&e)))?;
+                .map_err(|e| anyhow::anyhow!(reckon::telemetry::chain(&e)))?;
             println!("{out}");
             Ok(())
         }
         Command::Backfill(args) => {
             let out = reckon::sync_admin::backfill(config, args.org)
                 .await
-                .map_err(|e| anyhow::anyhow!(reckon::sync_admin::explain(&e)))?;
+                .map_err(|e| anyhow::anyhow!(reckon::telemetry::chain(&e)))?;
             println!("{out}");
             Ok(())
         }
         Command::Worker(args) => {
             let out = reckon::sync_admin::worker(config, args.once)
                 .await
-                .map_err(|e| anyhow::anyhow!(reckon::sync_admin::explain(&e)))?;
+                .map_err(|e| anyhow::anyhow!(reckon::telemetry::chain(&e)))?;
             println!("{out}");
             Ok(())
         }
@@ -98,7 +98,7 @@ async fn main() -> anyhow::Result<()> {
                     reckon::sync_admin::queue_purge(&config, state).await
                 }
             }
-            .map_err(|e| anyhow::anyhow!(reckon::sync_admin::explain(&e)))?;
+            .map_err(|e| anyhow::anyhow!(reckon::telemetry::chain(&e)))?;
             println!("{out}");
             Ok(())
         }

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use crate::background::{open_queue, BackgroundError, SyncParts};
 use crate::config::Config;
-use crate::launcher::error_chain;
 use crate::queue::{QueueError, TaskState};
 use crate::reconcile::report::DriftReport;
 use crate::reconcile::{ReconcileError, RunOptions};
@@ -301,9 +300,4 @@ pub async fn queue_purge(config: &Config, state: String) -> Result<String, SyncA
     let queue = open_queue(config)?;
     let n = queue.purge(state).await?;
     Ok(format!("purged {n} {} tasks", state.as_str()))
-}
-
-/// For `main`: the chain of an error as one line.
-pub fn explain(e: &SyncAdminError) -> String {
-    error_chain(e)
 }

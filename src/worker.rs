@@ -139,7 +139,7 @@ impl Worker {
                     let ran = match worker.run_one().await {
                         Ok(ran) => ran,
                         Err(e) => {
-                            tracing::error!(error = %crate::launcher::error_chain(&e), "worker cannot reach the queue");
+                            tracing::error!(error = %crate::telemetry::chain(&e), "worker cannot reach the queue");
                             false
                         }
                     };

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{TestApp, SECRET};
-use github_standin::{GithubStandin, Hook, Pr, World};
+use github_standin::{GithubStandin, Hook, World};
 use reckon::background::SyncParts;
 use reckon::config::Config;
 use reckon::launcher::{JobLauncher, ProcessLauncher};
@@ -103,14 +103,8 @@ fn pulls_listed(standin: &GithubStandin) -> Vec<String> {
 #[tokio::test]
 async fn a_fresh_install_backfills_then_shows_zero_drift() {
     let (app, _standin, config) = setup(world(), |_| {}).await;
-    let res = app
-        .client
-        .get(format!("{}/api/v1/github/orgs/acme/drift", app.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 404);
-    let body: serde_json::Value = res.json().await.unwrap();
+    let (status, body) = app.get("/api/v1/github/orgs/acme/drift").await;
+    assert_eq!(status, 404);
     assert!(
         body["message"]
             .as_str()
@@ -138,15 +132,7 @@ async fn a_fresh_install_backfills_then_shows_zero_drift() {
     );
 
     // The served report has the contract's shape.
-    let drift: serde_json::Value = app
-        .client
-        .get(format!("{}/api/v1/github/orgs/ACME/drift", app.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let drift = app.get_ok("/api/v1/github/orgs/ACME/drift").await;
     assert_eq!(drift["org"], "acme");
     assert_eq!(drift["status"], "ok");
     assert!(
@@ -186,40 +172,14 @@ async fn dropped_webhooks_for_one_repo_are_found_and_only_that_repo_is_synced() 
     // repo0000's new PR arrives by webhook; repo0003's changes are lost on the way.
     let delivered = {
         let mut w = standin.world();
-        let repo = w.repo("repo0000").id;
-        let id = w.id();
-        let pr = Pr {
-            id,
-            repo_id: repo,
-            number: 900,
-            title: "delivered".into(),
-            state: "open".into(),
-            merged_at: None,
-            closed_at: None,
-            author: 10_001,
-            created_at: now,
-            updated_at: now,
-        };
-        w.add_pr(pr.clone());
+        let pr = w.open_pr("repo0000", 900, "delivered", 10_001, now);
         w.pr_event(&pr, "opened")
     };
     assert_eq!(standin.deliver(1, "pull_request", delivered).await, 200);
     {
         let mut w = standin.world();
         let repo = w.repo("repo0003").id;
-        let id = w.id();
-        w.add_pr(Pr {
-            id,
-            repo_id: repo,
-            number: 901,
-            title: "lost".into(),
-            state: "open".into(),
-            merged_at: None,
-            closed_at: None,
-            author: 10_002,
-            created_at: now,
-            updated_at: now,
-        });
+        let id = w.open_pr("repo0003", 901, "lost", 10_002, now).id;
         let open = w
             .prs
             .iter()
@@ -268,15 +228,7 @@ async fn dropped_webhooks_for_one_repo_are_found_and_only_that_repo_is_synced() 
     assert_eq!(drifting(&report), vec![], "the drift is back to 0");
 
     // The dashboard's tests render a report captured here; keep it in step with the API.
-    let served: serde_json::Value = app
-        .client
-        .get(format!("{}/api/v1/github/orgs/acme/drift", app.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let served = app.get_ok("/api/v1/github/orgs/acme/drift").await;
     let fixture =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("frontend/test/fixtures/drift.json");
     if std::env::var_os("RECKON_WRITE_DRIFT_FIXTURE").is_some() {
@@ -314,21 +266,7 @@ async fn a_failed_delivery_is_found_and_redelivered() {
     let now = chrono::Utc::now().timestamp_millis();
     let (delivery, guid) = {
         let mut w = standin.world();
-        let repo = w.repo("repo0001").id;
-        let id = w.id();
-        let pr = Pr {
-            id,
-            repo_id: repo,
-            number: 902,
-            title: "failed once".into(),
-            state: "open".into(),
-            merged_at: None,
-            closed_at: None,
-            author: 10_003,
-            created_at: now,
-            updated_at: now,
-        };
-        w.add_pr(pr.clone());
+        let pr = w.open_pr("repo0001", 902, "failed once", 10_003, now);
         let payload = w.pr_event(&pr, "opened");
         // GitHub tried, Reckon's endpoint was down: 502, never stored.
         w.record_delivery(1, "pull_request", payload, 502)
@@ -613,14 +551,8 @@ async fn serve_schedules_reconciles_with_one_leader_and_its_worker_repairs() {
     // Poll (bounded) until a reconcile after the backfill reports zero drift.
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let report = loop {
-        let res = one
-            .client
-            .get(format!("{}/api/v1/github/orgs/acme/drift", one.base))
-            .send()
-            .await
-            .unwrap();
-        if res.status() == 200 {
-            let body: serde_json::Value = res.json().await.unwrap();
+        let (status, body) = one.get("/api/v1/github/orgs/acme/drift").await;
+        if status == 200 {
             let clean = body["checks"]
                 .as_array()
                 .unwrap()
@@ -644,15 +576,7 @@ async fn serve_schedules_reconciles_with_one_leader_and_its_worker_repairs() {
     let leaders: Vec<bool> = {
         let mut out = Vec::new();
         for app in [&one, &two] {
-            let body: serde_json::Value = app
-                .client
-                .get(format!("{}/api/v1/github/orgs/acme/drift", app.base))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let body = app.get_ok("/api/v1/github/orgs/acme/drift").await;
             assert!(body["scheduler"]["last_fired_at"].is_string(), "{body}");
             out.push(body["scheduler"]["leader"].as_bool().unwrap());
         }
@@ -664,24 +588,11 @@ async fn serve_schedules_reconciles_with_one_leader_and_its_worker_repairs() {
         "exactly one scheduler leads: {leaders:?}"
     );
 
-    let metrics = one
-        .client
-        .get(format!("{}/metrics", one.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-        + &two
-            .client
-            .get(format!("{}/metrics", two.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+    let mut metrics = String::new();
+    for app in [&one, &two] {
+        let res = app.client.get(app.url("/metrics")).send().await.unwrap();
+        metrics += &res.text().await.unwrap();
+    }
     assert!(
         metrics.contains("reckon_reconcile_runs_total{outcome=\"ok\"}"),
         "{metrics}"
@@ -751,4 +662,108 @@ async fn a_token_without_hook_access_still_reconciles_counts() {
         .error
         .expect("the scan says why it was skipped");
     assert!(error.contains("404"), "{error}");
+}
+
+/// A run that fails (GitHub answers 500 past the retries) is reported as failed with its
+/// error, and the last good checks stay visible.
+#[tokio::test]
+async fn a_failed_run_is_reported_and_keeps_the_last_checks() {
+    let (app, standin, config) = setup(world(), |_| {}).await;
+    let parts = parts(&config).await;
+    reconcile(&parts).await;
+    standin.world().fail_paths.push("/graphql".into());
+    let failed = parts
+        .reconciler
+        .run(
+            ORG,
+            RunOptions {
+                dry_run: false,
+                drain: true,
+            },
+        )
+        .await;
+    assert!(failed.is_err());
+    let served = app.get_ok("/api/v1/github/orgs/acme/drift").await;
+    assert_eq!(served["status"], "failed");
+    assert!(
+        served["error"].as_str().unwrap().contains("500"),
+        "{served}"
+    );
+    assert!(
+        !served["checks"].as_array().unwrap().is_empty(),
+        "the last good checks are kept"
+    );
+}
+
+/// A member removed from a team while the webhook was lost: only that team's members are
+/// synced, and the removal is written as a versioned absence.
+#[tokio::test]
+async fn a_lost_team_removal_is_repaired_by_syncing_only_that_team() {
+    let (_app, standin, config) = setup(world(), |_| {}).await;
+    let parts = parts(&config).await;
+    reconcile(&parts).await;
+    let removed = standin.world().teams[1].members.remove(0);
+    let report = reconcile(&parts).await;
+    let found: Vec<_> = report
+        .found
+        .iter()
+        .filter(|c| c.drift != 0)
+        .map(|c| (c.check.as_str(), c.scope.as_str(), c.drift))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            ("team_members", "acme", -1),
+            ("team_members", "team/team-1", -1)
+        ]
+    );
+    assert_eq!(report.tasks.len(), 1);
+    assert_eq!(report.tasks[0].task["task"], "team_members");
+    assert_eq!(report.tasks[0].task["team"], "team-1");
+    assert_eq!(drifting(&report), vec![]);
+    let members = parts
+        .ctx
+        .store
+        .team_members(ORG, "team-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(members.iter().all(|m| m.user_id != removed));
+}
+
+/// A repo deleted while its webhook was lost: confirmed gone by id, marked deleted, and
+/// its PRs are then neither counted nor reported as orphans.
+#[tokio::test]
+async fn a_repo_deleted_on_github_is_confirmed_and_marked_deleted() {
+    let (_app, standin, config) = setup(world(), |_| {}).await;
+    let parts = parts(&config).await;
+    reconcile(&parts).await;
+    let gone = {
+        let mut w = standin.world();
+        let i = w.repos.iter().position(|r| r.name == "repo0005").unwrap();
+        w.repos.remove(i).id
+    };
+    standin.clear_log();
+    let report = reconcile(&parts).await;
+    assert!(
+        report
+            .found
+            .iter()
+            .any(|c| c.check == "repos" && c.drift == -1),
+        "{:?}",
+        report.found
+    );
+    assert_eq!(report.tasks.len(), 1);
+    assert_eq!(report.tasks[0].task["task"], "repos");
+    assert!(
+        standin
+            .world()
+            .log
+            .iter()
+            .any(|l| l.path == format!("/repositories/{gone}") && l.status == 404),
+        "deletion is confirmed by id before it is written"
+    );
+    assert_eq!(drifting(&report), vec![]);
+    let snapshot = parts.ctx.store.org_snapshot(ORG).await.unwrap();
+    assert!(snapshot.deleted_repos.contains(&gone));
 }

@@ -620,6 +620,16 @@ async fn reconcile_reads(store: &dyn Store) {
     let summary = store.org_summary("acme").await.unwrap().unwrap();
     let snap = store.org_snapshot("acme").await.unwrap();
     assert_eq!(snap.repos.len() as u64, summary.repos);
+    assert_eq!(
+        snap.deleted_repos.iter().copied().collect::<Vec<_>>(),
+        vec![11],
+        "web was deleted"
+    );
+    assert_eq!(
+        snap.pull_requests_of_unknown_repos(),
+        0,
+        "PRs of a deleted repo are not orphans"
+    );
     assert_eq!(snap.teams.len() as u64, summary.teams);
     assert_eq!(snap.org_members.len() as u64, summary.members);
     let live: Vec<i64> = snap.repos.iter().map(|r| r.id).collect();

@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use reckon::launcher::{error_chain, JobOutcome, EXIT_DONE, EXIT_PERMANENT, EXIT_RETRYABLE};
+use reckon::launcher::{JobOutcome, EXIT_DONE, EXIT_PERMANENT, EXIT_RETRYABLE};
 use reckon::sync::{SyncContext, TaskSpec};
+use reckon::telemetry::chain as error_chain;
 
 #[derive(Debug, Parser)]
 #[command(

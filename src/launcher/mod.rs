@@ -28,7 +28,7 @@ impl JobOutcome {
         match result {
             Ok(report) => JobOutcome::Done(report),
             Err(e) => {
-                let error = error_chain(&e);
+                let error = crate::telemetry::chain(&e);
                 if e.retryable() {
                     let retry_at = match &e {
                         SyncError::Github(crate::upstream::github::GithubError::RateLimited {
@@ -43,18 +43,6 @@ impl JobOutcome {
             }
         }
     }
-}
-
-/// `error: cause: cause`, for logs and the queue's `last_error`.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 #[async_trait]

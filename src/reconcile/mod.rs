@@ -15,10 +15,10 @@ use self::report::{
     cursor_key, report_key, ApiCost, Cursor, DeliveryScan, DriftReport, PlannedTask,
 };
 use crate::config::Config;
-use crate::launcher::error_chain;
 use crate::queue::{Queue, QueueError};
 use crate::store::StoreError;
 use crate::sync::SyncContext;
+use crate::telemetry::chain as error_chain;
 use crate::upstream::github::{GithubError, Usage};
 use crate::worker::Worker;
 
@@ -83,37 +83,35 @@ impl Reconciler {
             Err(e) => {
                 tracing::error!(org, error = %error_chain(&e), "reconcile failed");
                 if !options.dry_run {
-                    let report = DriftReport {
-                        org: org.to_lowercase(),
-                        started_at: started.to_rfc3339(),
-                        finished_at: chrono::Utc::now().to_rfc3339(),
-                        status: "failed".into(),
-                        error: Some(error_chain(&e)),
-                        dry_run: false,
-                        checks: Vec::new(),
-                        found: Vec::new(),
-                        tasks: Vec::new(),
-                        deliveries: DeliveryScan::default(),
-                        api: ApiCost::default(),
-                        duration_ms: (chrono::Utc::now() - started).num_milliseconds().max(0)
-                            as u64,
-                    };
-                    // Keep the last good checks visible; only the status changes.
-                    let mut saved = match self.ctx.store.state(&report_key(org)).await {
-                        Ok(Some(v)) => {
-                            serde_json::from_value::<DriftReport>(v).unwrap_or(report.clone())
-                        }
-                        _ => report.clone(),
-                    };
-                    saved.status = report.status;
-                    saved.error = report.error;
-                    saved.finished_at = report.finished_at;
-                    if let Ok(value) = serde_json::to_value(&saved) {
-                        let _ = self.ctx.store.put_state(&report_key(org), value).await;
-                    }
+                    self.record_failure(org, started, &e).await;
                 }
                 Err(e)
             }
+        }
+    }
+
+    /// Marks the saved report failed, keeping the last good checks visible.
+    async fn record_failure(
+        &self,
+        org: &str,
+        started: chrono::DateTime<chrono::Utc>,
+        error: &ReconcileError,
+    ) {
+        let store = self.ctx.store.as_ref();
+        let mut report = match last_report(store, org).await {
+            Ok(Some(report)) => report,
+            _ => DriftReport {
+                org: org.to_lowercase(),
+                started_at: started.to_rfc3339(),
+                ..DriftReport::default()
+            },
+        };
+        report.status = "failed".into();
+        report.error = Some(error_chain(error));
+        report.finished_at = chrono::Utc::now().to_rfc3339();
+        let value = serde_json::to_value(&report).expect("reports serialize");
+        if let Err(e) = store.put_state(&report_key(org), value).await {
+            tracing::warn!(org, error = %error_chain(&e), "cannot save the failed reconcile's report");
         }
     }
 

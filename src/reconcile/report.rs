@@ -76,7 +76,7 @@ pub struct ApiCost {
 }
 
 /// The last reconcile of one org.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct DriftReport {
     pub org: String,
     pub started_at: String,

@@ -134,7 +134,7 @@ impl Firing {
         {
             Ok(leader) => leader,
             Err(e) => {
-                tracing::error!(error = %crate::launcher::error_chain(&e), "cannot take the scheduler lock");
+                tracing::error!(error = %crate::telemetry::chain(&e), "cannot take the scheduler lock");
                 false
             }
         };

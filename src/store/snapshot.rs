@@ -28,6 +28,8 @@ pub struct SnapshotTeam {
 pub struct OrgSnapshot {
     /// Repos of the org that are not deleted.
     pub repos: Vec<SnapshotRepo>,
+    /// Repos of the org Reckon knows were deleted: their PRs are not orphans.
+    pub deleted_repos: BTreeSet<i64>,
     /// Teams of the org that are not deleted.
     pub teams: Vec<SnapshotTeam>,
     /// Present org members: user id to login.
@@ -47,12 +49,12 @@ impl OrgSnapshot {
             .len() as u64
     }
 
-    /// PRs whose repo is not a live repo of the org.
+    /// PRs whose repo Reckon does not know at all (neither live nor deleted).
     pub fn pull_requests_of_unknown_repos(&self) -> u64 {
         let live: BTreeSet<i64> = self.repos.iter().map(|r| r.id).collect();
         self.pull_requests
             .iter()
-            .filter(|(repo, _)| !live.contains(repo))
+            .filter(|(repo, _)| !live.contains(repo) && !self.deleted_repos.contains(repo))
             .map(|(_, c)| c.open + c.closed + c.merged)
             .sum()
     }

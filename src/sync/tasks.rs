@@ -187,16 +187,19 @@ async fn team_members(
         })
         .collect();
     let on_github: BTreeSet<i64> = listed.iter().map(|m| m.id).collect();
-    let snapshot = ctx.store.org_snapshot(&key(org)).await?;
+    // Only this team's stored members: no need for the whole org's snapshot.
+    let stored = ctx.store.team_members(&key(org), slug).await?;
     let mut removed = 0;
-    if let Some(team) = snapshot.teams.iter().find(|t| t.id == team_id) {
-        for (user, login) in team.members.iter().filter(|(u, _)| !on_github.contains(u)) {
-            writes.push(EntityWrite::TeamMember {
-                team_id,
-                member: member(org, *user, login, false, at),
-            });
-            removed += 1;
-        }
+    for gone in stored
+        .iter()
+        .flatten()
+        .filter(|m| !on_github.contains(&m.user_id))
+    {
+        writes.push(EntityWrite::TeamMember {
+            team_id,
+            member: member(org, gone.user_id, &gone.login, false, at),
+        });
+        removed += 1;
     }
     write(ctx, spec, writes, listed.len() as u64, removed).await
 }

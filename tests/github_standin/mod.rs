@@ -254,6 +254,24 @@ impl World {
         self.prs.push(pr);
     }
 
+    /// Opens a PR in `repo` at `at` (Unix ms), authored by user `author`, and returns it.
+    pub fn open_pr(&mut self, repo: &str, number: i64, title: &str, author: i64, at: i64) -> Pr {
+        let pr = Pr {
+            id: self.id(),
+            repo_id: self.repo(repo).id,
+            number,
+            title: title.into(),
+            state: "open".into(),
+            merged_at: None,
+            closed_at: None,
+            author,
+            created_at: at,
+            updated_at: at,
+        };
+        self.add_pr(pr.clone());
+        pr
+    }
+
     pub fn repo(&self, name: &str) -> &Repo {
         self.repos
             .iter()
@@ -705,14 +723,18 @@ fn not_found() -> Response {
     )
 }
 
+/// `per_page` as GitHub reads it: 30 by default, at most 100.
+fn per_page(q: &BTreeMap<String, String>) -> usize {
+    q.get("per_page")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30)
+        .clamp(1, 100)
+}
+
 /// Pages `items` by `page`/`per_page`, with GitHub's `Link` header.
 fn paged(base: &str, uri: &Uri, items: Vec<Value>) -> (Value, Option<String>) {
     let q = query_params(uri);
-    let per_page: usize = q
-        .get("per_page")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(30)
-        .clamp(1, 100);
+    let per_page = per_page(&q);
     let page: usize = q
         .get("page")
         .and_then(|v| v.parse().ok())
@@ -833,11 +855,7 @@ fn deliveries(
         .find(|h| h.id == id && h.repo.as_deref() == repo)
         .ok_or_else(not_found)?;
     let q = query_params(uri);
-    let per_page: usize = q
-        .get("per_page")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(30)
-        .clamp(1, 100);
+    let per_page = per_page(&q);
     let below: i64 = q
         .get("cursor")
         .and_then(|v| v.parse().ok())

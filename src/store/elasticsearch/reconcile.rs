@@ -51,6 +51,7 @@ fn parse<T: for<'de> Deserialize<'de>>(hit: &Hit) -> Result<T, StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("document {}: {e}", hit.id)))
 }
 
+/// The org's documents whose `flag` is `value` (`deleted: false` for live repos).
 fn live(org: &str, flag: &str, value: bool) -> Value {
     json!({"bool": {"filter": [{"term": {"org": org}}, {"term": {flag: value}}]}})
 }
@@ -77,6 +78,12 @@ impl ElasticsearchStore {
                 id: r.id,
                 name: r.name,
             })
+            .collect();
+        let deleted_repos = self
+            .rows::<RepoRow>("repos", live(org, "deleted", true))
+            .await?
+            .into_iter()
+            .map(|r| r.id)
             .collect();
         let mut teams: BTreeMap<i64, SnapshotTeam> = self
             .rows::<TeamRow>("teams", live(org, "deleted", false))
@@ -107,6 +114,7 @@ impl ElasticsearchStore {
             .collect();
         Ok(OrgSnapshot {
             repos,
+            deleted_repos,
             teams: teams.into_values().collect(),
             org_members,
             pull_requests: self.pull_request_counts(org).await?,

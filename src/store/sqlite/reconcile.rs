@@ -1,7 +1,7 @@
 //! The reconciler's reads on SQLite: an org's snapshot in four indexed queries, which
 //! dedup keys are stored, and the small state documents reports and cursors live in.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -19,6 +19,11 @@ pub fn org_snapshot(c: &Connection, org: &str) -> Result<OrgSnapshot, StoreError
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
+
+    let deleted_repos = c
+        .prepare_cached("SELECT id FROM repos WHERE org = ?1 AND deleted = 1")?
+        .query_map([org], |r| r.get(0))?
+        .collect::<Result<BTreeSet<i64>, _>>()?;
 
     let mut teams: BTreeMap<i64, SnapshotTeam> = c
         .prepare_cached("SELECT id, slug FROM teams WHERE org = ?1 AND deleted = 0")?
@@ -76,6 +81,7 @@ pub fn org_snapshot(c: &Connection, org: &str) -> Result<OrgSnapshot, StoreError
     }
     Ok(OrgSnapshot {
         repos,
+        deleted_repos,
         teams: teams.into_values().collect(),
         org_members,
         pull_requests,
