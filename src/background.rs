@@ -5,9 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{Config, LauncherKind};
-use crate::launcher::{InProcessLauncher, JobLauncher, ProcessLauncher};
+use crate::config::{Config, LauncherKind, QueueBackend};
+use crate::launcher::{EcsLauncher, InProcessLauncher, JobLauncher, ProcessLauncher};
 use crate::queue::sqlite::SqliteQueue;
+use crate::queue::sqs::{Ledger, SqsQueue};
 use crate::queue::{Queue, QueueError, RetryPolicy};
 use crate::reconcile::schedule::{ScheduleError, Scheduler};
 use crate::reconcile::Reconciler;
@@ -16,32 +17,49 @@ use crate::sync::SyncContext;
 use crate::upstream::github::{GithubClient, GithubError};
 use crate::worker::Worker;
 
-/// Opens the embedded sync-task queue in the data dir.
-pub fn open_queue(config: &Config) -> Result<Arc<dyn Queue>, QueueError> {
-    Ok(Arc::new(SqliteQueue::open(
-        &config.queue_path(),
-        RetryPolicy {
-            max_attempts: config.queue.max_attempts,
-            backoff: Duration::from_secs(config.queue.backoff_seconds),
-        },
-    )?))
+/// Opens the sync-task queue `queue.backend` names: the embedded one in the data dir,
+/// or SQS with its task records in `store`.
+pub async fn open_queue(
+    config: &Config,
+    store: Arc<dyn Store>,
+) -> Result<Arc<dyn Queue>, QueueError> {
+    let policy = RetryPolicy {
+        max_attempts: config.queue.max_attempts,
+        backoff: Duration::from_secs(config.queue.backoff_seconds),
+    };
+    Ok(match config.queue.backend {
+        QueueBackend::Sqlite => Arc::new(SqliteQueue::open(&config.queue_path(), policy)?),
+        QueueBackend::Sqs => {
+            let client = aws_sdk_sqs::Client::new(&crate::aws::sdk_config(&config.aws).await);
+            Arc::new(SqsQueue::new(
+                client,
+                &config.sqs,
+                Ledger::new(store),
+                policy,
+            )?)
+        }
+    })
 }
 
 /// The launcher `worker.launcher` names.
-pub fn launcher(config: &Config, ctx: SyncContext) -> Arc<dyn JobLauncher> {
+pub async fn launcher(config: &Config, ctx: SyncContext) -> Arc<dyn JobLauncher> {
     match config.worker.launcher {
         LauncherKind::InProcess => InProcessLauncher::new(ctx),
         // The child reads the same config: RECKON_CONFIG and RECKON_* are inherited.
         LauncherKind::Process => {
             Arc::new(ProcessLauncher::new(config.worker.job_binary.clone(), None))
         }
+        LauncherKind::Ecs => {
+            let client = aws_sdk_ecs::Client::new(&crate::aws::sdk_config(&config.aws).await);
+            Arc::new(EcsLauncher::new(client, config.ecs.clone()))
+        }
     }
 }
 
-pub fn worker(config: &Config, queue: Arc<dyn Queue>, ctx: SyncContext) -> Worker {
+pub async fn worker(config: &Config, queue: Arc<dyn Queue>, ctx: SyncContext) -> Worker {
     Worker::new(
         queue,
-        launcher(config, ctx),
+        launcher(config, ctx).await,
         Duration::from_secs(config.queue.visibility_timeout_seconds),
     )
 }
@@ -65,20 +83,21 @@ pub enum BackgroundError {
 }
 
 impl SyncParts {
-    pub fn build(
+    pub async fn build(
         config: &Arc<Config>,
         store: Arc<dyn Store>,
     ) -> Result<SyncParts, BackgroundError> {
         let github = GithubClient::new(&config.github.api)?;
+        let queue = open_queue(config, store.clone()).await?;
         let ctx = SyncContext { store, github };
-        let queue = open_queue(config)?;
-        let worker = worker(config, queue.clone(), ctx.clone());
+        let worker = worker(config, queue.clone(), ctx.clone()).await;
         let reconciler = Arc::new(Reconciler::new(
             ctx.clone(),
             queue.clone(),
             config.clone(),
             Some(worker.clone()),
         ));
+        worker.set_reconciler(&reconciler);
         Ok(SyncParts {
             ctx,
             queue,
@@ -117,11 +136,11 @@ impl Background {
                 );
             }
             return Ok(Background {
-                queue: open_queue(config).ok(),
+                queue: open_queue(config, store).await.ok(),
                 ..Background::default()
             });
         }
-        let parts = SyncParts::build(config, store)?;
+        let parts = SyncParts::build(config, store).await?;
         let mut background = Background {
             queue: Some(parts.queue.clone()),
             ..Background::default()

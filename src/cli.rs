@@ -118,6 +118,10 @@ pub struct ServeArgs {
     /// Address to listen on (overrides `listen` / RECKON_LISTEN), e.g. 0.0.0.0:8080.
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
+    /// Do not run the reconcile scheduler here (sets `reconcile.enabled = false`): for
+    /// replicas where another process, or EventBridge Scheduler on AWS, fires it.
+    #[arg(long)]
+    pub no_scheduler: bool,
 }
 
 #[derive(Debug, Subcommand)]

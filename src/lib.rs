@@ -3,6 +3,7 @@
 //! binary and the integration tests both do.
 
 pub mod admin;
+pub mod aws;
 pub mod background;
 pub mod cli;
 pub mod config;

@@ -15,9 +15,9 @@ async fn main() -> anyhow::Result<()> {
     if let Some(dir) = &cli.data_dir {
         std::env::set_var("RECKON_DATA_DIR", dir);
     }
-    let listen = match &cli.command {
-        Command::Serve(args) => args.listen.clone(),
-        _ => None,
+    let (listen, no_scheduler) = match &cli.command {
+        Command::Serve(args) => (args.listen.clone(), args.no_scheduler),
+        _ => (None, false),
     };
     match cli.command {
         Command::Config(ConfigCommand::Defaults) => {
@@ -30,7 +30,7 @@ async fn main() -> anyhow::Result<()> {
         }
         _ => {}
     }
-    let config = Config::load(
+    let mut config = Config::load(
         cli.config.as_deref(),
         Overrides {
             listen,
@@ -38,6 +38,9 @@ async fn main() -> anyhow::Result<()> {
         },
     )
     .context("invalid configuration")?;
+    if no_scheduler {
+        config.reconcile.enabled = false;
+    }
     reckon::telemetry::init(&config.log);
     for name in reckon::config::unknown_env_vars() {
         tracing::warn!(variable = %name, "ignoring environment variable that maps to no config key");

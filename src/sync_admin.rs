@@ -34,7 +34,7 @@ pub enum SyncAdminError {
 
 async fn parts(config: Config) -> Result<SyncParts, SyncAdminError> {
     let store = crate::open_store(&config).await?;
-    Ok(SyncParts::build(&Arc::new(config), store)?)
+    Ok(SyncParts::build(&Arc::new(config), store).await?)
 }
 
 /// `reckon reconcile`: one run per org; on the embedded queue it then runs the tasks
@@ -214,7 +214,7 @@ pub async fn queue_list(
     limit: usize,
     json: bool,
 ) -> Result<String, SyncAdminError> {
-    let queue = open_queue(config)?;
+    let queue = open_queue(config, crate::open_store(config).await?).await?;
     let state = state.map(|s| parse_state(&s)).transpose()?;
     let rows = queue.list(state, limit).await?;
     if json {
@@ -264,7 +264,7 @@ pub async fn queue_retry(
     ids: Vec<i64>,
     all_dead: bool,
 ) -> Result<String, SyncAdminError> {
-    let queue = open_queue(config)?;
+    let queue = open_queue(config, crate::open_store(config).await?).await?;
     let ids = if all_dead {
         queue
             .list(Some(TaskState::Dead), usize::MAX >> 1)
@@ -297,7 +297,7 @@ pub async fn queue_purge(config: &Config, state: String) -> Result<String, SyncA
             "only done and dead tasks can be purged".into(),
         ));
     }
-    let queue = open_queue(config)?;
+    let queue = open_queue(config, crate::open_store(config).await?).await?;
     let n = queue.purge(state).await?;
     Ok(format!("purged {n} {} tasks", state.as_str()))
 }

@@ -2,14 +2,16 @@
 //! done, retry later, or dead. Runs inside `reckon serve`, as `reckon worker`, and
 //! drains a reconcile's tasks in `reckon reconcile`.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use serde::Serialize;
 use tracing::Instrument;
 
-use crate::launcher::{JobLauncher, JobOutcome};
+use crate::launcher::{Attempt, JobLauncher, JobOutcome};
 use crate::queue::{Failed, Leased, Queue, QueueError, TaskState};
+use crate::reconcile::{ReconcileError, Reconciler, RunOptions};
+use crate::sync::{TaskReport, TaskSpec};
 
 /// What the worker did last, for the API and logs.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -30,6 +32,9 @@ pub struct Worker {
     name: String,
     status: Arc<Mutex<WorkerStatus>>,
     metrics: Option<Arc<crate::telemetry::metrics::Metrics>>,
+    /// Runs `reconcile` tasks (scheduled by EventBridge on AWS). Weak: the reconciler
+    /// holds this worker to drain what it plans.
+    reconciler: Arc<OnceLock<Weak<Reconciler>>>,
 }
 
 impl Worker {
@@ -45,6 +50,61 @@ impl Worker {
             name: format!("{}-{:08x}", std::process::id(), rand::random::<u32>()),
             status: Arc::new(Mutex::new(WorkerStatus::default())),
             metrics: None,
+            reconciler: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// Lets this worker (and its clones) run `reconcile` tasks with `reconciler`.
+    pub fn set_reconciler(&self, reconciler: &Arc<Reconciler>) {
+        let _ = self.reconciler.set(Arc::downgrade(reconciler));
+    }
+
+    /// Runs one task: a reconcile here (it plans into the queue), anything else through
+    /// the launcher, extending the lease while it runs.
+    async fn execute(&self, lease: &Leased) -> JobOutcome {
+        let run = async {
+            if let TaskSpec::Reconcile { org, scheduled_at } = &lease.spec {
+                return self.reconcile(org, scheduled_at.as_deref()).await;
+            }
+            let attempt = Attempt {
+                task: lease.id,
+                number: lease.attempt,
+            };
+            self.launcher.launch(&lease.spec, attempt).await
+        };
+        tokio::pin!(run);
+        let every = (self.visibility / 2).max(Duration::from_secs(1));
+        let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        loop {
+            tokio::select! {
+                outcome = &mut run => return outcome,
+                _ = heartbeat.tick() => match self.queue.extend(lease, self.visibility).await {
+                    Ok(true) => tracing::debug!(id = lease.id, "lease extended"),
+                    Ok(false) => tracing::warn!(id = lease.id, "lease lost while the task runs; another worker may run it too"),
+                    Err(e) => tracing::warn!(id = lease.id, error = %crate::telemetry::chain(&e), "cannot extend the lease"),
+                },
+            }
+        }
+    }
+
+    async fn reconcile(&self, org: &str, scheduled_at: Option<&str>) -> JobOutcome {
+        let Some(reconciler) = self.reconciler.get().and_then(Weak::upgrade) else {
+            return JobOutcome::Retryable {
+                error: "this worker cannot reconcile: no GitHub credentials here".into(),
+                retry_at: None,
+            };
+        };
+        tracing::info!(org, scheduled_at, "scheduled reconcile");
+        // Boxed: a reconcile may drain its tasks through this worker again.
+        match Box::pin(reconciler.run(org, RunOptions::default())).await {
+            Ok(_) => JobOutcome::Done(TaskReport::default()),
+            Err(ReconcileError::Github(e)) if !e.retryable() => {
+                JobOutcome::Permanent(crate::telemetry::chain(&e))
+            }
+            Err(e) => JobOutcome::Retryable {
+                error: crate::telemetry::chain(&e),
+                retry_at: None,
+            },
         }
     }
 
@@ -72,7 +132,7 @@ impl Worker {
 
     async fn finish(&self, lease: &Leased) -> Result<(), QueueError> {
         let span = tracing::info_span!("task", id = lease.id, task = lease.spec.kind(), scope = %lease.spec.scope(), attempt = lease.attempt);
-        let outcome = self.launcher.launch(&lease.spec).instrument(span).await;
+        let outcome = self.execute(lease).instrument(span).await;
         let label = match &outcome {
             JobOutcome::Done(_) => {
                 if !self.queue.complete(lease).await? {

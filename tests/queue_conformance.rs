@@ -1,19 +1,28 @@
 //! The queue conformance suite: the contract every `Queue` implementation passes.
 //! Runs against the embedded SQLite queue (two handles on one file, as `serve` and
-//! `worker` processes share it).
+//! `worker` processes share it), and against SQS on moto (two handles on one queue,
+//! as two replicas share it) with its ledger on SQLite and on the Elasticsearch
+//! stand-in (or a real cluster with `RECKON_TEST_ELASTICSEARCH_URL`).
+
+mod es_standin;
+#[path = "aws/moto.rs"]
+mod moto;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use reckon::queue::sqlite::SqliteQueue;
+use reckon::queue::sqs::{Ledger, SqsConfig, SqsQueue};
 use reckon::queue::{Failed, Queue, RetryPolicy, TaskState};
+use reckon::store::Store;
 use reckon::sync::TaskSpec;
 
 fn teams(org: &str) -> TaskSpec {
     TaskSpec::Teams { org: org.into() }
 }
 
-async fn conformance(queue: Arc<dyn Queue>, other: Arc<dyn Queue>) {
+/// `ordered`: leases come strictly oldest first (SQLite). SQS standard queues only try.
+async fn conformance(queue: Arc<dyn Queue>, other: Arc<dyn Queue>, ordered: bool) {
     let visibility = Duration::from_secs(60);
 
     // Identical pending tasks are one task; different ones are not.
@@ -31,13 +40,23 @@ async fn conformance(queue: Arc<dyn Queue>, other: Arc<dyn Queue>) {
     assert_eq!(queue.counts().await.unwrap().ready, 2);
 
     // Leases go oldest first, to one worker at a time.
-    let first = queue.lease("w1", visibility).await.unwrap().unwrap();
+    let one = queue.lease("w1", visibility).await.unwrap().unwrap();
+    let two = other.lease("w2", visibility).await.unwrap().unwrap();
+    if ordered {
+        assert_eq!(one.id, a.id);
+    }
+    let (first, second) = if one.id == a.id {
+        (one, two)
+    } else {
+        (two, one)
+    };
     assert_eq!(
         (first.id, first.attempt, first.spec.clone()),
         (a.id, 1, teams("a"))
     );
-    let second = other.lease("w2", visibility).await.unwrap().unwrap();
     assert_eq!(second.id, b.id);
+    // A lease can be extended by its holder only.
+    assert!(queue.extend(&first, visibility).await.unwrap());
     assert!(queue.lease("w3", visibility).await.unwrap().is_none());
     // A leased task still deduplicates.
     assert!(!queue.enqueue(&teams("a")).await.unwrap().added);
@@ -97,6 +116,7 @@ async fn conformance(queue: Arc<dyn Queue>, other: Arc<dyn Queue>) {
     assert_eq!(taken.id, held.id);
     assert_eq!(taken.attempt, held.attempt + 1);
     assert!(!queue.complete(&held).await.unwrap());
+    assert!(!queue.extend(&held, visibility).await.unwrap());
     assert_eq!(
         queue.fail(&held, "late", true, None).await.unwrap(),
         Failed::LeaseLost
@@ -132,7 +152,53 @@ async fn sqlite_queue_conforms() {
     };
     let one = SqliteQueue::open(&path, policy).unwrap();
     let two = SqliteQueue::open(&path, policy).unwrap();
-    conformance(Arc::new(one), Arc::new(two)).await;
+    conformance(Arc::new(one), Arc::new(two), true).await;
+}
+
+async fn sqs_conformance(store: Arc<dyn Store>, other_store: Arc<dyn Store>) {
+    let aws = moto::Aws::start();
+    let (url, dlq) = aws.queues(10).await;
+    let config = SqsConfig {
+        queue_url: Some(url),
+        dead_letter_queue_url: Some(dlq),
+        receive_wait_seconds: 0,
+    };
+    let policy = RetryPolicy {
+        max_attempts: 3,
+        backoff: Duration::from_secs(30),
+    };
+    let handle = |store| async {
+        Arc::new(SqsQueue::new(aws.sqs().await, &config, Ledger::new(store), policy).unwrap())
+    };
+    conformance(handle(store).await, handle(other_store).await, false).await;
+}
+
+#[tokio::test]
+async fn sqs_queue_conforms() {
+    let dir = tempfile::tempdir().unwrap();
+    let open = || -> Arc<dyn Store> {
+        let options = reckon::store::sqlite::SqliteOptions {
+            synchronous: reckon::config::Synchronous::Normal,
+            read_pool_size: 2,
+        };
+        Arc::new(
+            reckon::store::sqlite::SqliteStore::open(&dir.path().join("reckon.sqlite3"), &options)
+                .unwrap(),
+        )
+    };
+    sqs_conformance(open(), open()).await;
+}
+
+#[tokio::test]
+async fn sqs_queue_conforms_with_its_ledger_on_elasticsearch() {
+    let (_standin, config) = es_standin::test_cluster().await;
+    let open = || async {
+        let (store, _) = reckon::store::elasticsearch::ElasticsearchStore::open(&config)
+            .await
+            .unwrap();
+        Arc::new(store) as Arc<dyn Store>
+    };
+    sqs_conformance(open().await, open().await).await;
 }
 
 #[test]

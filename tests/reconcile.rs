@@ -58,7 +58,9 @@ async fn setup(
 
 async fn parts(config: &Config) -> SyncParts {
     let store = reckon::open_store(config).await.unwrap();
-    SyncParts::build(&Arc::new(config.clone()), store).unwrap()
+    SyncParts::build(&Arc::new(config.clone()), store)
+        .await
+        .unwrap()
 }
 
 async fn reconcile(parts: &SyncParts) -> DriftReport {

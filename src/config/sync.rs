@@ -62,6 +62,8 @@ pub struct ReconcileConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QueueConfig {
+    /// Where tasks wait: the embedded SQLite queue, or SQS (`[sqs]`).
+    pub backend: QueueBackend,
     /// How long a leased task stays invisible to other workers before it is retried.
     pub visibility_timeout_seconds: u64,
     /// Attempts before a task goes to the dead letters.
@@ -72,11 +74,22 @@ pub struct QueueConfig {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+pub enum QueueBackend {
+    /// `data_dir/queue.sqlite3`, shared by the processes of one machine.
+    Sqlite,
+    /// Amazon SQS with a dead-letter queue; task records and dedup claims in the store.
+    Sqs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum LauncherKind {
     /// Run tasks as tokio tasks in this process.
     InProcess,
     /// Run each task as a `reckon-job` child process (what a container platform does).
     Process,
+    /// Run each task as an ECS task of the jobs image (`[ecs]`).
+    Ecs,
 }
 
 #[derive(Debug, Clone, Deserialize)]

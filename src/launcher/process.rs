@@ -8,7 +8,7 @@ use std::process::Stdio;
 use async_trait::async_trait;
 use tokio::io::AsyncReadExt;
 
-use super::{JobLauncher, JobOutcome};
+use super::{Attempt, JobLauncher, JobOutcome};
 use crate::sync::{TaskReport, TaskSpec};
 
 /// The task is done.
@@ -32,7 +32,7 @@ impl ProcessLauncher {
 
 #[async_trait]
 impl JobLauncher for ProcessLauncher {
-    async fn launch(&self, spec: &TaskSpec) -> JobOutcome {
+    async fn launch(&self, spec: &TaskSpec, _attempt: Attempt) -> JobOutcome {
         let json = serde_json::to_string(spec).expect("task specs serialize");
         let mut command = tokio::process::Command::new(&self.binary);
         if let Some(config) = &self.config {
@@ -78,18 +78,9 @@ impl JobLauncher for ProcessLauncher {
             Some(EXIT_DONE) => JobOutcome::Done(
                 serde_json::from_value::<TaskReport>(last["report"].clone()).unwrap_or_default(),
             ),
-            Some(EXIT_PERMANENT) => {
-                JobOutcome::Permanent(error.unwrap_or_else(|| "the job failed permanently".into()))
-            }
-            Some(EXIT_RETRYABLE) => JobOutcome::Retryable {
-                error: error.unwrap_or_else(|| "the job failed".into()),
-                retry_at: last["retry_at"].as_i64(),
-            },
-            code => JobOutcome::Retryable {
-                error: match code {
-                    Some(code) => format!("the job crashed with exit code {code}"),
-                    None => "the job was killed by a signal".into(),
-                },
+            Some(code) => JobOutcome::from_exit_code(code, error, last["retry_at"].as_i64()),
+            None => JobOutcome::Retryable {
+                error: "the job was killed by a signal".into(),
                 retry_at: None,
             },
         }

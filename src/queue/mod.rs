@@ -4,11 +4,12 @@
 //! contract every implementation passes.
 
 pub mod sqlite;
+pub mod sqs;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::sync::TaskSpec;
 
@@ -26,6 +27,12 @@ pub enum QueueError {
     Task(#[from] tokio::task::JoinError),
     #[error("queued task {id} has an unreadable spec: {message}")]
     BadSpec { id: i64, message: String },
+    #[error("cannot read or write task records")]
+    Store(#[from] crate::store::StoreError),
+    #[error("the queue service failed: {0}")]
+    Service(String),
+    #[error("the queue lock `{0}` stayed taken; another replica may be stuck")]
+    Contended(String),
 }
 
 /// How retries are spaced and when a task gives up.
@@ -45,7 +52,7 @@ impl RetryPolicy {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TaskState {
     /// Waiting to run (now or after `not_before`).
@@ -140,6 +147,9 @@ pub trait Queue: Send + Sync + 'static {
     /// again (the worker died); one that has expired `max_attempts` times goes dead.
     async fn lease(&self, worker: &str, visibility: Duration)
         -> Result<Option<Leased>, QueueError>;
+    /// Extends a running task's lease to `visibility` from now; `false` if the lease
+    /// was lost meanwhile. The worker calls it while a long task runs.
+    async fn extend(&self, lease: &Leased, visibility: Duration) -> Result<bool, QueueError>;
     /// Marks a leased task done; `false` if the lease was lost meanwhile.
     async fn complete(&self, lease: &Leased) -> Result<bool, QueueError>;
     /// Records a failed attempt. Retryable failures run again after the backoff (or

@@ -201,6 +201,20 @@ impl Queue for SqliteQueue {
         .await
     }
 
+    async fn extend(&self, lease: &Leased, visibility: Duration) -> Result<bool, QueueError> {
+        let (id, token) = (lease.id, lease.token.clone());
+        self.with(move |c, _| {
+            let now = now_ms();
+            let n = c.execute(
+                "UPDATE tasks SET lease_until = ?3, updated_at = ?4
+                 WHERE id = ?1 AND state = 'leased' AND lease_token = ?2",
+                params![id, token, now + visibility.as_millis() as i64, now],
+            )?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
     async fn complete(&self, lease: &Leased) -> Result<bool, QueueError> {
         let (id, token) = (lease.id, lease.token.clone());
         self.with(move |c, _| {

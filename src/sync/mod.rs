@@ -36,6 +36,14 @@ pub enum TaskSpec {
     OrgMembers { org: String },
     /// Everything of an org: repos, teams and their members, members, every PR.
     Backfill { org: String },
+    /// Compare the org with GitHub and queue the repairs: what a schedule fires. The
+    /// worker runs it itself (it plans tasks into the queue); `scheduled_at` is the
+    /// firing time EventBridge Scheduler puts in the message, kept for the logs.
+    Reconcile {
+        org: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scheduled_at: Option<String>,
+    },
 }
 
 impl TaskSpec {
@@ -46,7 +54,8 @@ impl TaskSpec {
             | TaskSpec::Teams { org }
             | TaskSpec::TeamMembers { org, .. }
             | TaskSpec::OrgMembers { org }
-            | TaskSpec::Backfill { org } => org,
+            | TaskSpec::Backfill { org }
+            | TaskSpec::Reconcile { org, .. } => org,
         }
     }
 
@@ -59,6 +68,7 @@ impl TaskSpec {
             TaskSpec::TeamMembers { .. } => "team_members",
             TaskSpec::OrgMembers { .. } => "org_members",
             TaskSpec::Backfill { .. } => "backfill",
+            TaskSpec::Reconcile { .. } => "reconcile",
         }
     }
 

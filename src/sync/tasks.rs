@@ -30,6 +30,9 @@ pub(super) async fn run(
         TaskSpec::TeamMembers { org, team } => team_members(ctx, spec, org, team).await,
         TaskSpec::OrgMembers { org } => org_members(ctx, spec, org).await,
         TaskSpec::Backfill { org } => backfill(ctx, org, progress).await,
+        TaskSpec::Reconcile { .. } => Err(SyncError::InvalidSpec(
+            "reconcile tasks plan into the queue, so the worker runs them, not a job".into(),
+        )),
     }
 }
 
