@@ -98,9 +98,7 @@ async fn main() {
     config.github.api.repo_hooks_per_run = 0;
     config.github.api.webhook_url = Some("https://reckon.example.com/hooks/github".into());
     let store = reckon::open_store(&config).await.unwrap();
-    let parts = SyncParts::build(&Arc::new(config), store)
-        .await
-        .unwrap();
+    let parts = SyncParts::build(&Arc::new(config), store).await.unwrap();
 
     let t = Instant::now();
     reckon::sync::run(

@@ -32,6 +32,12 @@ pub struct Envelope {
 pub enum WriteOutcome {
     Accepted,
     Duplicate,
+    /// The store refused this delivery as too large for one request (an Elasticsearch
+    /// cluster's `http.max_content_length`); nothing of it was stored, and the sender
+    /// gets 413.
+    TooLarge {
+        bytes: usize,
+    },
 }
 
 impl WriteOutcome {
@@ -39,6 +45,7 @@ impl WriteOutcome {
         match self {
             WriteOutcome::Accepted => "accepted",
             WriteOutcome::Duplicate => "duplicate",
+            WriteOutcome::TooLarge { .. } => "too_large",
         }
     }
 }

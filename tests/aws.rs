@@ -302,6 +302,7 @@ async fn sqs_queue_extends_leases_and_survives_a_lost_ledger_record() {
 
 /// The config the service runs with on AWS, read from `RECKON_*` variables.
 #[test]
+#[allow(clippy::result_large_err)] // figment::Jail's closure returns figment::Error
 fn aws_settings_come_from_the_environment_and_are_validated() {
     figment::Jail::expect_with(|jail| {
         jail.set_env("RECKON_QUEUE_BACKEND", "sqs");
@@ -647,4 +648,47 @@ async fn terraform_created_resources_serve_reckon() {
         )
         .await;
     assert!(matches!(outcome, JobOutcome::Done(_)), "{outcome:?}");
+}
+
+/// A job that runs past its lease: the worker's heartbeats keep the message hidden,
+/// so no other worker takes the task meanwhile.
+#[tokio::test]
+async fn the_worker_extends_a_long_task_lease() {
+    struct Slow {
+        queue: Arc<dyn Queue>,
+        stolen: Arc<std::sync::Mutex<Option<bool>>>,
+    }
+    #[async_trait::async_trait]
+    impl JobLauncher for Slow {
+        async fn launch(&self, _: &TaskSpec, _: Attempt) -> JobOutcome {
+            // Longer than the 2 s lease the worker took.
+            tokio::time::sleep(Duration::from_millis(3500)).await;
+            let lease = self
+                .queue
+                .lease("thief", Duration::from_secs(60))
+                .await
+                .unwrap();
+            *self.stolen.lock().unwrap() = Some(lease.is_some());
+            JobOutcome::Done(Default::default())
+        }
+    }
+    let aws = Aws::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (queue, _, _) = sqs_queue(&aws, sqlite_store(dir.path()), 3).await;
+    let queue: Arc<dyn Queue> = Arc::new(queue);
+    let stolen = Arc::new(std::sync::Mutex::new(None));
+    let launcher = Arc::new(Slow {
+        queue: queue.clone(),
+        stolen: stolen.clone(),
+    });
+    let worker = Worker::new(queue.clone(), launcher, Duration::from_secs(2));
+    let id = queue.enqueue(&teams("acme")).await.unwrap().id;
+    assert!(worker.run_one().await.unwrap());
+    assert_eq!(
+        *stolen.lock().unwrap(),
+        Some(false),
+        "the lease was extended"
+    );
+    let row = queue.get(id).await.unwrap().unwrap();
+    assert_eq!((row.state, row.attempts), (TaskState::Done, 1));
 }

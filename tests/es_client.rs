@@ -1,6 +1,9 @@
 //! The Elasticsearch client against a local stand-in that records what it receives:
 //! every request carries only headers OpenSearch and Elasticsearch 7.10–8.x all take,
-//! credentials go where the config says, and node URLs are used round-robin.
+//! credentials go where the config says, node URLs are used round-robin, and an API
+//! key meant for OpenSearch (which has none) stops the start with the key named.
+
+mod es_standin;
 
 use std::sync::{Arc, Mutex};
 
@@ -157,4 +160,64 @@ async fn a_bad_ca_file_is_named() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("no usable PEM"), "{err}");
+}
+
+/// OpenSearch has no API keys (fine-grained access control has internal users): a
+/// configured `api_key` stops the start with an error naming it and what to use.
+#[tokio::test]
+async fn an_api_key_is_refused_at_start_when_the_cluster_is_opensearch() {
+    use es_standin::{Options, StandIn};
+    use reckon::store::elasticsearch::ElasticsearchStore;
+    let (_standin, url) = StandIn::start_with(Options {
+        opensearch: true,
+        ..Options::default()
+    })
+    .await;
+    let mut config = config(vec![url]).elasticsearch;
+    config.api_key = Some(SecretString::from("id:key"));
+    let err = ElasticsearchStore::open(&config).await.err().unwrap();
+    let chain = reckon::telemetry::chain(&err);
+    for needle in [
+        "elasticsearch.api_key",
+        "OpenSearch 2.13.0",
+        "elasticsearch.username",
+        "elasticsearch.password",
+    ] {
+        assert!(chain.contains(needle), "{needle}: {chain}");
+    }
+    // A username and password are what OpenSearch takes.
+    config.api_key = None;
+    config.username = Some("reckon".into());
+    config.password = Some(SecretString::from("s3cret"));
+    ElasticsearchStore::open(&config).await.unwrap();
+    // And an API key is fine on Elasticsearch.
+    let (_standin, url) = StandIn::start().await;
+    let mut config = self::config(vec![url]).elasticsearch;
+    config.api_key = Some(SecretString::from("id:key"));
+    ElasticsearchStore::open(&config).await.unwrap();
+}
+
+/// A cluster that refuses the API key (OpenSearch's security plugin answers 401 to a
+/// scheme it does not know) gets an error naming the key and what to use instead.
+#[tokio::test]
+async fn a_refused_api_key_is_named_with_what_to_use_instead() {
+    use reckon::store::elasticsearch::ElasticsearchStore;
+    let app = Router::new().fallback(|| async {
+        (
+            axum::http::StatusCode::UNAUTHORIZED,
+            [("www-authenticate", "Basic realm=\"OpenSearch Security\"")],
+            "Unauthorized",
+        )
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let mut config = config(vec![url]).elasticsearch;
+    config.api_key = Some(SecretString::from("id:key"));
+    let err = ElasticsearchStore::open(&config).await.err().unwrap();
+    let chain = reckon::telemetry::chain(&err);
+    assert!(
+        chain.contains("refused elasticsearch.api_key") && chain.contains("elasticsearch.username"),
+        "{chain}"
+    );
 }

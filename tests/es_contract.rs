@@ -1,7 +1,8 @@
 //! Contract tests that need no cluster. Response handling runs on recorded Elasticsearch
-//! 8.x answers (in `tests/es_responses/`) played back by a scripted stub: partial bulk
-//! failure, a 429 rejection, 409 conflicts, a missing index, and an unreachable cluster.
-//! Golden snapshots pin the mappings, bulk bodies and queries Reckon sends.
+//! 8.x and Amazon OpenSearch answers (in `tests/es_responses/`) played back by a scripted
+//! stub: partial bulk failure, a 429 rejection, a write block, 409 conflicts, a missing
+//! index, an `_mget` error entry, a 413, and an unreachable cluster. Golden snapshots pin
+//! the mappings, bulk bodies and queries Reckon sends.
 
 mod es_standin;
 
@@ -122,6 +123,59 @@ async fn a_rejected_request_is_retried_with_backoff() {
     let results = cluster.bulk(&[op("2")], "false").await.unwrap();
     assert_eq!(results, [ItemResult::Done { version: Some(3) }]);
     assert_eq!(seen.lock().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn a_write_block_is_retried_like_a_rejection() {
+    let (cluster, seen) = scripted(vec![
+        (403, recorded("write_block_403.json")),
+        (200, recorded("bulk_retry_ok.json")),
+    ])
+    .await;
+    let results = cluster.bulk(&[op("2")], "false").await.unwrap();
+    assert_eq!(results, [ItemResult::Done { version: Some(3) }]);
+    assert_eq!(seen.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn an_mget_error_entry_is_an_error_not_a_missing_document() {
+    let (cluster, _) = scripted(vec![(200, recorded("mget_error.json"))]).await;
+    let ids = [("reckon-orgs", "acme"), ("reckon-orgs", "other")]
+        .map(|(i, d)| (i.to_owned(), d.to_owned()));
+    let err = cluster.mget(&ids).await.unwrap_err();
+    assert!(
+        matches!(&err, EsError::Mget { id, kind, .. } if id == "acme" && kind == "no_shard_available_action_exception"),
+        "{err}"
+    );
+}
+
+/// Amazon OpenSearch refuses bodies over 10 MiB on smaller instance types with a 413
+/// and a `Message`: the bulk is halved and sent again; an item refused on its own is
+/// `TooLarge`, which names it, never a permanent item failure.
+#[tokio::test]
+async fn a_413_halves_the_bulk_and_an_item_refused_alone_is_too_large() {
+    let ok = |id: &str| {
+        format!(
+            r#"{{"errors":false,"took":1,"items":[{{"index":{{"_index":"reckon-pull-requests-v1-0","_id":"{id}","_version":5,"result":"updated","_seq_no":1,"_primary_term":1,"status":200}}}}]}}"#
+        )
+    };
+    let (cluster, seen) = scripted(vec![
+        (413, recorded("too_large_413_aws.json")),
+        (200, ok("1")),
+        (200, ok("2")),
+    ])
+    .await;
+    let results = cluster.bulk(&[op("1"), op("2")], "false").await.unwrap();
+    assert_eq!(results, vec![ItemResult::Done { version: Some(5) }; 2]);
+    {
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 3);
+        assert!(seen[1].1.contains(r#""_id":"1""#) && seen[2].1.contains(r#""_id":"2""#));
+    }
+
+    let (cluster, _) = scripted(vec![(413, String::new())]).await;
+    let err = cluster.bulk(&[op("7")], "false").await.unwrap_err();
+    assert!(matches!(err, EsError::TooLarge { item: 0, .. }), "{err}");
 }
 
 #[tokio::test]

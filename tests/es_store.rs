@@ -211,9 +211,9 @@ async fn rejected_bulk_items_are_retried_and_only_they_are_sent_again() {
         .filter(|r| r.path == "/_bulk")
         .map(|r| String::from_utf8(r.body).unwrap())
         .collect();
-    // claim, journal + entities, the retry of the two rejected PRs, settle.
-    assert_eq!(bulks.len(), 4, "{bulks:#?}");
-    let retry = &bulks[2];
+    // claim, journal, entities, the retry of the two rejected PRs, settle.
+    assert_eq!(bulks.len(), 5, "{bulks:#?}");
+    let retry = &bulks[3];
     assert_eq!(
         retry.lines().count(),
         4,
@@ -445,4 +445,250 @@ async fn setup_is_idempotent() {
     assert!(second.contains("indices created:     none"), "{second}");
     assert!(second.contains("the index layout is current"), "{second}");
     assert_eq!(standin.index_names(), indices);
+}
+
+/// Amazon OpenSearch blocks writes (`cluster_block_exception`, a 403) while disk or JVM
+/// memory runs low. A block is retried like a 429; one that outlasts the retries means
+/// "not stored" (the sender gets a 503 and retries), never a dead letter of an
+/// acknowledged delivery.
+#[tokio::test]
+async fn write_blocks_are_retried_and_never_dead_letter_an_acknowledged_delivery() {
+    let (standin, config) = standin().await;
+    let store = open(&config).await;
+    let block = |index: &str, times| Fault {
+        index_prefix: index.into(),
+        status: 403,
+        kind: "cluster_block_exception".into(),
+        times,
+    };
+    standin.inject(block("rk-pull-requests", 1));
+    let out = store
+        .write_batch(vec![envelope(
+            "d1",
+            FEB_1,
+            vec![pr(1, PrState::Open, FEB_1)],
+        )])
+        .await
+        .unwrap();
+    assert_eq!(out, [WriteOutcome::Accepted]);
+    assert_eq!(opened(&store).await, 1);
+
+    // Blocks that outlast the retries (three attempts), on the journal and on entities.
+    let blocked = |index: &str, id| envelope(index, FEB_1, vec![pr(id, PrState::Open, FEB_1)]);
+    for (index, id) in [("rk-events", 2), ("rk-pull-requests", 3)] {
+        standin.inject(block(index, 3));
+        let err = store
+            .write_batch(vec![blocked(index, id)])
+            .await
+            .unwrap_err();
+        let chain = reckon::telemetry::chain(&err);
+        assert!(chain.contains("cluster_block_exception"), "{chain}");
+    }
+    assert!(standin.docs("rk-dead-letters").is_empty());
+    let dead = store
+        .deliveries(&DeliveryQuery {
+            status: Some("dead_letter".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(dead.is_empty(), "{dead:?}");
+    // Once the block lifts, the senders' retries are stored.
+    for (index, id) in [("rk-events", 2), ("rk-pull-requests", 3)] {
+        let out = store.write_batch(vec![blocked(index, id)]).await.unwrap();
+        assert_eq!(out, [WriteOutcome::Accepted]);
+    }
+    assert_eq!(opened(&store).await, 3);
+}
+
+/// A document `_mget` could not read (a shard unavailable) is an error, not "absent":
+/// merging into "absent" would overwrite what is stored.
+#[tokio::test]
+async fn a_document_mget_could_not_read_fails_the_batch_instead_of_being_overwritten() {
+    let (standin, config) = standin().await;
+    let store = open(&config).await;
+    let org = |id| {
+        EntityWrite::Org(reckon::model::Org {
+            key: "acme".into(),
+            login: "Acme".into(),
+            id,
+        })
+    };
+    store
+        .write_batch(vec![envelope("d1", FEB_1, vec![org(Some(7))])])
+        .await
+        .unwrap();
+    standin.inject_mget(Fault {
+        index_prefix: "rk-orgs".into(),
+        status: 503,
+        kind: "no_shard_available_action_exception".into(),
+        times: 1,
+    });
+    // A write without the org's id merges into the stored document, which keeps it.
+    let err = store
+        .write_batch(vec![envelope("d2", FEB_1 + 1, vec![org(None)])])
+        .await
+        .unwrap_err();
+    let chain = reckon::telemetry::chain(&err);
+    assert!(
+        chain.contains("no_shard_available_action_exception"),
+        "{chain}"
+    );
+    let out = store
+        .write_batch(vec![envelope("d2", FEB_1 + 2, vec![org(None)])])
+        .await
+        .unwrap();
+    assert_eq!(out, [WriteOutcome::Accepted]);
+    let orgs = standin.docs("rk-orgs");
+    assert_eq!(orgs.len(), 1);
+    assert_eq!(orgs[0].2["id"], 7, "{orgs:?}");
+}
+
+/// A rename and its reversal within `index.gc_deletes` (a minute, and a rebuild replays
+/// both at once): the documents that move back are not refused by the tombstones the
+/// first move left under their ids.
+#[tokio::test]
+async fn an_org_renamed_and_renamed_back_keeps_its_members() {
+    let (_standin, config) = standin().await;
+    let store = open(&config).await;
+    let member = EntityWrite::OrgMember(reckon::model::Membership {
+        org: "acme".into(),
+        user_id: 1,
+        login: "ann".into(),
+        present: true,
+        version: version(FEB_1, 0),
+    });
+    store
+        .write_batch(vec![envelope(
+            "d1",
+            FEB_1,
+            vec![member, pr(1, PrState::Open, FEB_1)],
+        )])
+        .await
+        .unwrap();
+    let rename = |from: &str, to: &str| {
+        vec![
+            EntityWrite::Org(reckon::model::Org {
+                key: to.into(),
+                login: to.into(),
+                id: None,
+            }),
+            EntityWrite::OrgRenamed {
+                from: from.into(),
+                to: to.into(),
+            },
+        ]
+    };
+    for (i, (from, to)) in [("acme", "acme-corp"), ("acme-corp", "acme")]
+        .into_iter()
+        .enumerate()
+    {
+        let mut env = envelope(&format!("rename-{i}"), FEB_1 + 1 + i as i64, vec![]);
+        env.writes = rename(from, to);
+        store.write_batch(vec![env]).await.unwrap();
+    }
+    assert!(store.org_summary("acme-corp").await.unwrap().is_none());
+    let summary = store.org_summary("acme").await.unwrap().unwrap();
+    assert_eq!(
+        (summary.members, summary.pull_requests.open),
+        (1, 1),
+        "{summary:?}"
+    );
+}
+
+/// Two replicas starting on an empty cluster at once: both look for the entity aliases
+/// before either creates them (the stand-in holds each lookup until both ask). They
+/// must agree on one first generation; a second write index on the alias would be
+/// refused by the cluster and fail the start.
+#[tokio::test]
+async fn replicas_setting_up_an_empty_cluster_at_once_create_one_first_generation() {
+    use reckon::store::elasticsearch::cluster::Cluster;
+    use reckon::store::elasticsearch::{client, layout};
+    let (standin, url) = StandIn::start().await;
+    standin.rendezvous_on("GET /_alias/", 2);
+    let mut config = reckon::config::Config::defaults().elasticsearch;
+    config.url = vec![url];
+    let cluster = || Cluster::new(client::build(&config).unwrap(), 1);
+    let (c1, c2) = (cluster(), cluster());
+    let names = layout::Names {
+        prefix: "rk".into(),
+    };
+    // Each started in its own millisecond.
+    let (a, b) = tokio::join!(
+        layout::setup(&c1, &names, FEB_1),
+        layout::setup(&c2, &names, FEB_1 + 7)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    standin.clear_rendezvous();
+    for entity in layout::ENTITIES {
+        let targets = layout::alias_targets(&c1, &names.alias(entity))
+            .await
+            .unwrap();
+        assert_eq!(targets.len(), 1, "{entity}: {targets:?}");
+        let created = [&a, &b]
+            .iter()
+            .filter(|r| r.indices_created.contains(&targets[0]))
+            .count();
+        assert_eq!(created, 1, "one replica reports creating {}", targets[0]);
+    }
+}
+
+/// `reckon reindex` while another replica stores a delivery received earlier: its
+/// sequence number is below the cut-over, its event appears after the first pass read
+/// that range, and its entity write goes to the old generation. The rebuild must still
+/// apply it (the old cut-over, "everything above the highest visible sequence number",
+/// lost it with the old generation).
+#[tokio::test]
+async fn a_rebuild_applies_a_batch_stored_late_below_its_cut_over() {
+    use std::sync::{mpsc, Arc, Mutex};
+    let (_standin, config) = standin().await;
+    let store = Arc::new(open(&config).await);
+    let mut writes = std::collections::HashMap::new();
+    let mut batch = Vec::new();
+    for id in 1..=3 {
+        let env = envelope(
+            &format!("d{id}"),
+            FEB_1 + id,
+            vec![pr(id, PrState::Open, FEB_1)],
+        );
+        writes.insert(env.delivery_id.clone(), env.writes.clone());
+        batch.push(env);
+    }
+    let early = envelope("early", JAN_31, vec![pr(9, PrState::Open, JAN_31)]);
+    writes.insert(early.delivery_id.clone(), early.writes.clone());
+    store.write_batch(batch).await.unwrap();
+
+    // The first replayed event holds the rebuild until the other replica has written.
+    let (started_tx, started_rx) = mpsc::channel::<()>();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let pause = Mutex::new(Some((started_tx, go_rx)));
+    let projector: reckon::store::Projector = Arc::new(move |event| {
+        if let Some((started, go)) = pause.lock().unwrap().take() {
+            started.send(()).unwrap();
+            go.recv().unwrap();
+        }
+        let payload: serde_json::Value = serde_json::from_slice(&event.payload).unwrap();
+        writes[payload["delivery"].as_str().unwrap()].clone()
+    });
+    let rebuild = tokio::spawn({
+        let store = store.clone();
+        async move {
+            store
+                .rebuild_projections(projector, Arc::new(|_, _| {}))
+                .await
+        }
+    });
+    tokio::task::spawn_blocking(move || started_rx.recv().unwrap())
+        .await
+        .unwrap();
+    let other = open(&config).await;
+    assert_eq!(
+        other.write_batch(vec![early]).await.unwrap(),
+        [WriteOutcome::Accepted]
+    );
+    go_tx.send(()).unwrap();
+    let report = rebuild.await.unwrap().unwrap();
+    assert_eq!(report.caught_up, 1, "{report:?}");
+    assert_eq!(opened(&*store).await, 4, "PR 9 survived the cut-over");
 }

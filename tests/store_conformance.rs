@@ -521,6 +521,104 @@ async fn sqlite_store_conforms() {
     conformance(Arc::new(store)).await;
 }
 
+#[tokio::test]
+async fn elasticsearch_state_documents_scan_by_prefix() {
+    let (_standin, config) = es_standin::test_cluster().await;
+    let (store, _) = ElasticsearchStore::open(&config).await.unwrap();
+    state_scans(&store).await;
+}
+
+#[tokio::test]
+async fn sqlite_state_documents_scan_by_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(
+        &dir.path().join("reckon.sqlite3"),
+        &SqliteOptions::default(),
+    )
+    .unwrap();
+    state_scans(&store).await;
+}
+
+/// `states` lists exactly the keys under a prefix, in key order, up to the limit, and
+/// sees the writes and deletes made just before; locks are never listed.
+async fn state_scans(store: &dyn Store) {
+    assert!(store.states("queue/", 10).await.unwrap().is_empty());
+    assert!(!store.delete_state("queue/nothing").await.unwrap());
+    // Written out of order; neighbours that share all but the last character.
+    for key in [
+        "queue/b",
+        "queue/a",
+        "queue/c/1",
+        "queue0",
+        "queue",
+        "queuf/a",
+    ] {
+        store.put_state(key, json!({ "k": key })).await.unwrap();
+    }
+    store.put_state("queue/%_", json!(1)).await.unwrap();
+    assert!(store.try_lock("queue", "p1", 60_000).await.unwrap());
+    let keys = |list: Vec<(String, serde_json::Value)>| -> Vec<String> {
+        list.into_iter().map(|(k, _)| k).collect()
+    };
+    let all = store.states("queue/", 10).await.unwrap();
+    assert_eq!(all[0], ("queue/%_".to_owned(), json!(1)));
+    assert_eq!(all[1], ("queue/a".to_owned(), json!({"k": "queue/a"})));
+    assert_eq!(
+        keys(all),
+        ["queue/%_", "queue/a", "queue/b", "queue/c/1"],
+        "only the prefix, in key order"
+    );
+    assert_eq!(
+        keys(store.states("queue/", 2).await.unwrap()),
+        ["queue/%_", "queue/a"]
+    );
+    assert!(store.states("queue/", 0).await.unwrap().is_empty());
+    assert_eq!(
+        keys(store.states("queue/c", 10).await.unwrap()),
+        ["queue/c/1"]
+    );
+    assert_eq!(
+        keys(store.states("QUEUE/", 10).await.unwrap()),
+        Vec::<String>::new(),
+        "prefixes are case-sensitive"
+    );
+    assert_eq!(
+        keys(store.states("queue/_", 10).await.unwrap()),
+        Vec::<String>::new(),
+        "`_` and `%` are not wildcards"
+    );
+    // Everything but the lock, whatever the prefix.
+    assert_eq!(
+        keys(store.states("", 100).await.unwrap()),
+        [
+            "queue",
+            "queue/%_",
+            "queue/a",
+            "queue/b",
+            "queue/c/1",
+            "queue0",
+            "queuf/a"
+        ]
+    );
+
+    // Deletes are seen at once, and only the named key goes.
+    assert!(store.delete_state("queue/a").await.unwrap());
+    assert!(!store.delete_state("queue/a").await.unwrap());
+    assert_eq!(store.state("queue/a").await.unwrap(), None);
+    assert_eq!(
+        keys(store.states("queue/", 10).await.unwrap()),
+        ["queue/%_", "queue/b", "queue/c/1"]
+    );
+    // A replaced document is listed with its new value.
+    store.put_state("queue/b", json!("new")).await.unwrap();
+    assert_eq!(
+        store.states("queue/b", 10).await.unwrap(),
+        [("queue/b".to_owned(), json!("new"))]
+    );
+    // The lock is untouched by all of this.
+    assert!(!store.try_lock("queue", "p2", 60_000).await.unwrap());
+}
+
 /// Everything the stats say about the org, for before/after comparisons.
 async fn org_answers(store: &dyn Store, org: &str) -> serde_json::Value {
     let all = PrFilter {

@@ -74,6 +74,16 @@ impl Store for Flaky {
     async fn put_state(&self, key: &str, value: serde_json::Value) -> Result<(), StoreError> {
         self.inner.put_state(key, value).await
     }
+    async fn states(
+        &self,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, serde_json::Value)>, StoreError> {
+        self.inner.states(prefix, limit).await
+    }
+    async fn delete_state(&self, key: &str) -> Result<bool, StoreError> {
+        self.inner.delete_state(key).await
+    }
     async fn try_lock(&self, name: &str, holder: &str, ttl_ms: i64) -> Result<bool, StoreError> {
         self.inner.try_lock(name, holder, ttl_ms).await
     }

@@ -15,7 +15,9 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 pub use secret_list::SecretList;
-pub use sync::{GithubApiConfig, LauncherKind, QueueConfig, ReconcileConfig, WorkerConfig};
+pub use sync::{
+    GithubApiConfig, LauncherKind, QueueBackend, QueueConfig, ReconcileConfig, WorkerConfig,
+};
 
 /// The commented defaults, also printed by `reckon config defaults`.
 pub const DEFAULTS_TOML: &str = include_str!("defaults.toml");
@@ -36,6 +38,9 @@ const ENV_SECTIONS: &[&str] = &[
     "reconcile",
     "queue",
     "worker",
+    "sqs",
+    "ecs",
+    "aws",
 ];
 /// Top-level keys that `RECKON_<KEY>` environment variables map onto.
 const ENV_TOP_LEVEL: &[&str] = &["listen", "data_dir", "store", "public_url"];
@@ -53,7 +58,7 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
-    fn invalid(key: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn invalid(key: impl Into<String>, message: impl Into<String>) -> Self {
         ConfigError::Invalid {
             key: key.into(),
             message: message.into(),
@@ -80,6 +85,9 @@ pub struct Config {
     pub reconcile: ReconcileConfig,
     pub queue: QueueConfig,
     pub worker: WorkerConfig,
+    pub sqs: crate::queue::sqs::SqsConfig,
+    pub ecs: crate::launcher::ecs::EcsConfig,
+    pub aws: crate::aws::AwsConfig,
     #[serde(default)]
     pub sources: BTreeMap<String, SourceConfig>,
 }
@@ -108,6 +116,10 @@ pub struct ElasticsearchConfig {
     pub max_retries: u32,
     /// Whether entity writes wait for the next refresh before the delivery is acked.
     pub refresh: Refresh,
+    /// Largest `_bulk` body Reckon sends; a single document bigger than this is sent
+    /// alone. Keep it under the cluster's `http.max_content_length` (10 MiB on Amazon
+    /// OpenSearch's smaller instance types).
+    pub max_bulk_bytes: usize,
 }
 
 /// `refresh` on entity writes: `false` makes them searchable within the index refresh
@@ -137,6 +149,10 @@ impl<'de> Deserialize<'de> for Refresh {
         }
     }
 }
+
+/// Smallest sensible `elasticsearch.max_bulk_bytes`: below it a group commit of small
+/// deliveries becomes many requests.
+const MIN_BULK_BYTES: usize = 64 * 1024;
 
 impl ElasticsearchConfig {
     fn check(&self) -> Result<(), ConfigError> {
@@ -195,6 +211,12 @@ impl ElasticsearchConfig {
                 "must be greater than 0",
             ));
         }
+        if self.max_bulk_bytes < MIN_BULK_BYTES {
+            return Err(ConfigError::invalid(
+                "elasticsearch.max_bulk_bytes",
+                format!("must be at least {MIN_BULK_BYTES} bytes"),
+            ));
+        }
         Ok(())
     }
 }
@@ -214,7 +236,9 @@ pub struct ApiConfig {
 }
 
 /// An optional string where an empty one (`RECKON_X=`) means unset.
-fn non_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(crate) fn non_empty<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
     Ok(Option::<String>::deserialize(d)?.filter(|s| !s.is_empty()))
 }
 
@@ -225,7 +249,7 @@ fn non_empty_secret<'de, D: serde::Deserializer<'de>>(
 }
 
 /// A list written as a TOML array or as one comma-separated string (from the environment).
-fn list_or_csv<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+pub(crate) fn list_or_csv<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum OneOrMany {
@@ -483,6 +507,13 @@ impl Config {
         self.reconcile.check()?;
         self.queue.check()?;
         self.worker.check()?;
+        self.aws.check()?;
+        if self.queue.backend == QueueBackend::Sqs {
+            self.sqs.check()?;
+        }
+        if self.worker.launcher == LauncherKind::Ecs {
+            self.ecs.check()?;
+        }
         for (name, source) in &self.sources {
             let key = format!("sources.{name}");
             if !is_valid_source_name(name) {
@@ -777,6 +808,11 @@ mod tests {
                     "Reckon",
                     "elasticsearch.index_prefix",
                 ),
+                (
+                    "RECKON_ELASTICSEARCH_MAX_BULK_BYTES",
+                    "1000",
+                    "elasticsearch.max_bulk_bytes",
+                ),
             ] {
                 jail.set_env("RECKON_ELASTICSEARCH_USERNAME", "");
                 jail.set_env(key, value);
@@ -784,7 +820,11 @@ mod tests {
                 assert!(err.to_string().contains(named), "{value}: {err}");
                 jail.set_env("RECKON_ELASTICSEARCH_URL", "http://127.0.0.1:9200");
                 jail.set_env("RECKON_ELASTICSEARCH_INDEX_PREFIX", "reckon");
+                jail.set_env("RECKON_ELASTICSEARCH_MAX_BULK_BYTES", "5242880");
             }
+            jail.set_env("RECKON_ELASTICSEARCH_MAX_BULK_BYTES", "10485760");
+            let config = Config::load(None, Overrides::default()).unwrap();
+            assert_eq!(config.elasticsearch.max_bulk_bytes, 10 * 1024 * 1024);
             Ok(())
         });
     }

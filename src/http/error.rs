@@ -38,6 +38,8 @@ pub enum ApiError {
     InvalidQuery { name: &'static str, reason: String },
     #[error("too many requests; retry in {retry_after} s")]
     RateLimited { retry_after: u64 },
+    #[error("the delivery ({bytes} bytes) is larger than the store accepts in one request; nothing was stored")]
+    StoreTooLarge { bytes: usize },
     #[error("the store could not commit the delivery; retry later")]
     StoreUnavailable(#[source] Arc<StoreError>),
     #[error("the server is shutting down; retry later")]
@@ -69,7 +71,9 @@ impl ApiError {
             | ApiError::InvalidHeader { .. }
             | ApiError::MalformedBody(_)
             | ApiError::InvalidQuery { .. } => StatusCode::BAD_REQUEST,
-            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge { .. } | ApiError::StoreTooLarge { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::UnknownSource(_) | ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -93,7 +97,9 @@ impl ApiError {
             ApiError::MissingHeader(_) => "missing_header",
             ApiError::InvalidHeader { .. } => "invalid_header",
             ApiError::MalformedBody(_) => "malformed_body",
-            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::PayloadTooLarge { .. } | ApiError::StoreTooLarge { .. } => {
+                "payload_too_large"
+            }
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::UnknownSource(_) => "unknown_source",
@@ -111,6 +117,7 @@ impl From<IntakeError> for ApiError {
         match error {
             IntakeError::Closed => ApiError::ShuttingDown,
             IntakeError::Store(e) => ApiError::StoreUnavailable(e),
+            IntakeError::TooLarge { bytes } => ApiError::StoreTooLarge { bytes },
         }
     }
 }

@@ -22,6 +22,8 @@ pub enum IntakeError {
     Closed,
     #[error("the store failed to commit the batch")]
     Store(#[source] Arc<StoreError>),
+    #[error("the store refused the delivery as too large ({bytes} bytes)")]
+    TooLarge { bytes: usize },
 }
 
 struct Pending {
@@ -133,7 +135,10 @@ async fn commit(store: &dyn Store, batch: Vec<Pending>, metrics: &Metrics) {
         Ok(outcomes) => {
             for (reply, outcome) in replies.into_iter().zip(outcomes) {
                 // A waiter that went away (client disconnected) is fine: it is stored.
-                let _ = reply.send(Ok(outcome));
+                let _ = reply.send(match outcome {
+                    WriteOutcome::TooLarge { bytes } => Err(IntakeError::TooLarge { bytes }),
+                    stored => Ok(stored),
+                });
             }
         }
         Err(error) => {

@@ -40,6 +40,10 @@ pub enum StoreError {
     Elasticsearch(#[from] elasticsearch::cluster::EsError),
     #[error("the store was written by a newer Reckon (schema version {found}, this build knows {known})")]
     SchemaTooNew { found: i64, known: i64 },
+    /// One delivery of the batch is bigger than the store accepts in one request. Nothing
+    /// of the batch is acknowledged; the others can be committed again without it.
+    #[error("delivery {position} of the batch ({bytes} bytes as stored) is larger than the store accepts in one request")]
+    TooLarge { position: usize, bytes: usize },
 }
 
 /// One stored event as a rebuild reads it: enough to project it again.
@@ -149,6 +153,16 @@ pub trait Store: Send + Sync + 'static {
     async fn state(&self, key: &str) -> Result<Option<serde_json::Value>, StoreError>;
     /// Replaces the document under `key`.
     async fn put_state(&self, key: &str, value: serde_json::Value) -> Result<(), StoreError>;
+    /// State documents whose key starts with `prefix`, in key order, at most `limit`.
+    /// Sees every `put_state` and `delete_state` that returned before it was called.
+    /// Keys under `lock/` are the locks' own (see `try_lock`) and never listed.
+    async fn states(
+        &self,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, serde_json::Value)>, StoreError>;
+    /// Deletes the state document under `key`; `false` if there was none.
+    async fn delete_state(&self, key: &str) -> Result<bool, StoreError>;
     /// Takes or renews the named lock for `holder` until `ttl_ms` from now; `false`
     /// while another holder's lock is unexpired. Every process on the same store sees
     /// the same lock, which is how one scheduler runs per deployment.

@@ -5,12 +5,23 @@
 //! Reckon sends. It answers with the response shapes of Elasticsearch 8.x and refuses,
 //! with a 400, any request option it does not implement, so a test can never pass on a
 //! feature the stand-in only pretends to have. Faults can be injected per index.
+//!
+//! It is as strict as a real cluster where Reckon could go wrong: bulk requests are
+//! validated as a whole (`create` takes no `version_type`, `version` or `if_seq_no`;
+//! `version` needs a `version_type`); bodies over `http.max_content_length` get a 413;
+//! a deleted document's version outlives it for `index.gc_deletes`; only one index of
+//! an alias may be its write index; `from + size` stops at `index.max_result_window`;
+//! and searches see writes only after a refresh (`_refresh`, `refresh=true|wait_for`,
+//! or [`StandIn::refresh`] standing for the periodic one), while `_mget` is realtime.
+//! `percentiles` is approximate beyond 100 values, as a t-digest is.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -42,14 +53,70 @@ struct Doc {
     seq_no: i64,
 }
 
+/// What a deleted document leaves behind for `index.gc_deletes`: its last version.
+#[derive(Debug, Clone)]
+struct Tombstone {
+    version: i64,
+    at: Instant,
+}
+
 #[derive(Debug, Default)]
 struct Index {
     mappings: Value,
+    /// Realtime: what `_mget` and writes see.
     docs: BTreeMap<String, Doc>,
+    /// What searches see: `docs` as of the last refresh.
+    visible: BTreeMap<String, Doc>,
+    /// Ids changed since the last refresh.
+    dirty: BTreeSet<String>,
+    tombstones: BTreeMap<String, Tombstone>,
 }
+
+impl Index {
+    fn refresh(&mut self) {
+        for id in std::mem::take(&mut self.dirty) {
+            match self.docs.get(&id) {
+                Some(doc) => self.visible.insert(id, doc.clone()),
+                None => self.visible.remove(&id),
+            };
+        }
+    }
+}
+
+/// Which cluster the stand-in plays, and its limits.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Answer `GET /` as OpenSearch 2 (`version.distribution: "opensearch"`).
+    pub opensearch: bool,
+    /// `http.max_content_length`: larger request bodies get a 413.
+    pub max_content_length: usize,
+    /// `index.gc_deletes`: how long a deleted document's version is remembered.
+    pub gc_deletes: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            opensearch: false,
+            max_content_length: 100 * 1024 * 1024,
+            gc_deletes: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Requests whose `METHOD path` starts with `prefix` wait until `parties` of them
+/// are waiting, then all go on: a deterministic interleaving of concurrent clients.
+struct Rendezvous {
+    prefix: String,
+    barrier: Arc<tokio::sync::Barrier>,
+}
+
+/// `index.max_result_window`.
+const MAX_RESULT_WINDOW: u64 = 10_000;
 
 #[derive(Default)]
 struct State {
+    options: Options,
     templates: BTreeMap<String, Value>,
     indices: BTreeMap<String, Index>,
     /// alias → (index → is_write_index)
@@ -57,12 +124,15 @@ struct State {
     seq_no: i64,
     log: Vec<Request>,
     faults: Vec<Fault>,
+    /// `_mget` documents in indices starting with the prefix fail this way, `times` times.
+    mget_faults: Vec<Fault>,
     down: bool,
 }
 
 #[derive(Clone, Default)]
 pub struct StandIn {
     state: Arc<Mutex<State>>,
+    rendezvous: Arc<Mutex<Vec<Rendezvous>>>,
 }
 
 type Reply = (StatusCode, Value);
@@ -90,18 +160,86 @@ fn ok(body: Value) -> Reply {
 impl StandIn {
     /// Starts the stand-in on a loopback port; returns it and its base URL.
     pub async fn start() -> (StandIn, String) {
+        StandIn::start_with(Options::default()).await
+    }
+
+    /// [`StandIn::start`] playing the cluster `options` describe.
+    pub async fn start_with(options: Options) -> (StandIn, String) {
         let standin = StandIn::default();
+        standin.state.lock().unwrap().options = options;
         let handle = standin.clone();
-        let app = Router::new().fallback(
-            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-                let standin = handle.clone();
-                async move { standin.handle(method, uri, headers, body) }
-            },
-        );
+        let app = Router::new()
+            .fallback(
+                move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                    let standin = handle.clone();
+                    async move {
+                        standin.rendezvous(&method, uri.path()).await;
+                        standin.handle(method, uri, headers, body)
+                    }
+                },
+            )
+            // The stand-in applies `http.max_content_length` itself.
+            .layer(DefaultBodyLimit::disable());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         (standin, url)
+    }
+
+    /// From now on, requests whose `METHOD /path` starts with `prefix` are held until
+    /// `parties` of them wait (each time), so concurrent clients interleave as a test
+    /// needs, without sleeps.
+    pub fn rendezvous_on(&self, prefix: &str, parties: usize) {
+        self.rendezvous.lock().unwrap().push(Rendezvous {
+            prefix: prefix.to_owned(),
+            barrier: Arc::new(tokio::sync::Barrier::new(parties)),
+        });
+    }
+
+    /// Lets every request through at once again.
+    pub fn clear_rendezvous(&self) {
+        self.rendezvous.lock().unwrap().clear();
+    }
+
+    async fn rendezvous(&self, method: &Method, path: &str) {
+        let line = format!("{method} {path}");
+        let barrier = self
+            .rendezvous
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|r| line.starts_with(&r.prefix))
+            .map(|r| r.barrier.clone());
+        if let Some(barrier) = barrier {
+            barrier.wait().await;
+        }
+    }
+
+    /// The periodic refresh: every index's writes become visible to searches.
+    pub fn refresh(&self) {
+        for index in self.state.lock().unwrap().indices.values_mut() {
+            index.refresh();
+        }
+    }
+
+    /// Puts documents straight into `index` (realtime and searchable), as a bulk load
+    /// and a refresh would, for tests that need many.
+    pub fn load(&self, index: &str, docs: Vec<(String, Value)>) {
+        let mut state = self.state.lock().unwrap();
+        let index = state.write_target(index).unwrap();
+        let mut seq_no = state.seq_no;
+        let target = state.indices.get_mut(&index).unwrap();
+        for (id, source) in docs {
+            seq_no += 1;
+            let doc = Doc {
+                source,
+                version: 1,
+                seq_no,
+            };
+            target.docs.insert(id.clone(), doc.clone());
+            target.visible.insert(id, doc);
+        }
+        state.seq_no = seq_no;
     }
 
     pub fn requests(&self) -> Vec<Request> {
@@ -114,6 +252,12 @@ impl StandIn {
 
     pub fn inject(&self, fault: Fault) {
         self.state.lock().unwrap().faults.push(fault);
+    }
+
+    /// `_mget` answers an `error` entry (shard unavailable, say) for documents of
+    /// matching indices, as a cluster does for a document it cannot read.
+    pub fn inject_mget(&self, fault: Fault) {
+        self.state.lock().unwrap().mget_faults.push(fault);
     }
 
     /// While down, every request gets a 503 `cluster_block_exception`-style answer.
@@ -149,6 +293,15 @@ impl StandIn {
             headers,
             body: body.to_vec(),
         });
+        if body.len() > state.options.max_content_length {
+            // Elasticsearch answers an empty 413; Amazon's front end a JSON `Message`.
+            let body = if state.options.opensearch {
+                json!({"Message": format!("Request size exceeded {} bytes", state.options.max_content_length)}).to_string()
+            } else {
+                String::new()
+            };
+            return (StatusCode::PAYLOAD_TOO_LARGE, body).into_response();
+        }
         let (status, value) = if state.down {
             error(
                 503,
@@ -170,6 +323,50 @@ impl StandIn {
         )
             .into_response()
     }
+}
+
+/// The checks `IndexRequest.validate()` / `DeleteRequest.validate()` make of one bulk
+/// item, with their messages; `None` if it is valid.
+fn validate(op: &str, meta: &Value) -> Option<String> {
+    let version_type = meta["version_type"].as_str().unwrap_or("internal");
+    let version = meta.get("version").filter(|v| !v.is_null());
+    let if_seq_no = meta.get("if_seq_no").filter(|v| !v.is_null());
+    let if_primary_term = meta.get("if_primary_term").filter(|v| !v.is_null());
+    if op == "create" {
+        if version_type != "internal" {
+            return Some(
+                "create operations only support internal versioning. use index instead".into(),
+            );
+        }
+        if version.is_some() {
+            return Some(
+                "create operations do not support explicit versions. use index instead".into(),
+            );
+        }
+        if if_seq_no.is_some() || if_primary_term.is_some() {
+            return Some(
+                "create operations do not support compare and set. use index instead".into(),
+            );
+        }
+    }
+    if version_type != "internal" && version.is_none() {
+        return Some(format!(
+            "illegal version value [-3] for version type [{}]",
+            version_type.to_uppercase()
+        ));
+    }
+    match (if_seq_no, if_primary_term) {
+        (Some(_), None) => return Some("ifSeqNo is set, but primary term is [0]".into()),
+        (None, Some(_)) => return Some("ifPrimaryTerm is set, but sequence number is [-2]".into()),
+        _ => {}
+    }
+    if if_seq_no.is_some() && (version.is_some() || version_type != "internal") {
+        return Some("compare and write operations can not use versioning".into());
+    }
+    if version.is_some() && version_type == "internal" {
+        return Some("internal versioning can not be used for optimistic concurrency control. Please use `if_seq_no` and `if_primary_term` instead".into());
+    }
+    None
 }
 
 fn glob(pattern: &str, name: &str) -> bool {
@@ -215,12 +412,28 @@ impl State {
             };
         }
         match (method.as_str(), parts.as_slice()) {
+            ("GET", [""]) | ("HEAD", [""]) if self.options.opensearch => ok(json!({
+                "name": "standin", "cluster_name": "123456789012:reckon",
+                "version": {"distribution": "opensearch", "number": "2.13.0", "build_type": "tar",
+                    "minimum_wire_compatibility_version": "7.10.0", "minimum_index_compatibility_version": "7.0.0"},
+                "tagline": "The OpenSearch Project: https://opensearch.org/",
+            })),
             ("GET", [""]) | ("HEAD", [""]) => ok(json!({
                 "name": "standin", "cluster_name": "reckon-standin",
                 "version": {"number": "8.15.0", "build_flavor": "default"},
                 "tagline": "You Know, for Search",
             })),
-            ("POST", ["_bulk"]) => self.bulk(body),
+            ("POST", ["_bulk"]) => {
+                let refresh = query.get("refresh").map(String::as_str).unwrap_or("false");
+                if !["true", "false", "wait_for", ""].contains(&refresh) {
+                    return error(
+                        400,
+                        "illegal_argument_exception",
+                        format!("Unknown value for refresh: [{refresh}]."),
+                    );
+                }
+                self.bulk(body, refresh != "false")
+            }
             ("POST", ["_mget"]) | ("GET", ["_mget"]) => self.mget(&body!()),
             ("POST", ["_aliases"]) => self.update_aliases(&body!()),
             ("GET", ["_alias", alias]) => match self.aliases.get(*alias) {
@@ -262,9 +475,14 @@ impl State {
                 }
             }
             ("POST", [target, "_refresh"]) => match self.resolve(target, lenient) {
-                Ok(names) => ok(
-                    json!({"_shards": {"total": names.len(), "successful": names.len(), "failed": 0}}),
-                ),
+                Ok(names) => {
+                    for name in &names {
+                        self.indices.get_mut(name).unwrap().refresh();
+                    }
+                    ok(
+                        json!({"_shards": {"total": names.len(), "successful": names.len(), "failed": 0}}),
+                    )
+                }
                 Err(r) => r,
             },
             ("GET", [target, "_stats", "store"]) => match self.resolve(target, true) {
@@ -408,11 +626,28 @@ impl State {
                 }
             }
         }
+        for (alias, spec) in aliases.as_object().into_iter().flatten() {
+            if spec["is_write_index"].as_bool() != Some(true) {
+                continue;
+            }
+            if let Some(other) = self
+                .aliases
+                .get(alias)
+                .and_then(|t| t.iter().find(|(_, w)| **w).map(|(i, _)| i.clone()))
+            {
+                // Elasticsearch's metadata check: an IllegalStateException, so a 500.
+                return error(
+                    500,
+                    "illegal_state_exception",
+                    format!("alias [{alias}] has more than one write index [{other},{name}]"),
+                );
+            }
+        }
         self.indices.insert(
             name.to_owned(),
             Index {
                 mappings,
-                docs: BTreeMap::new(),
+                ..Index::default()
             },
         );
         for (alias, spec) in aliases.as_object().into_iter().flatten() {
@@ -448,6 +683,7 @@ impl State {
                 }
             }
         }
+        let mut aliases = self.aliases.clone();
         for action in actions {
             for (kind, spec) in action.as_object().into_iter().flatten() {
                 let (index, alias) = (
@@ -455,15 +691,33 @@ impl State {
                     spec["alias"].as_str().unwrap_or(""),
                 );
                 if kind == "add" {
-                    self.aliases.entry(alias.to_owned()).or_default().insert(
+                    aliases.entry(alias.to_owned()).or_default().insert(
                         index.to_owned(),
                         spec["is_write_index"].as_bool().unwrap_or(false),
                     );
-                } else if let Some(t) = self.aliases.get_mut(alias) {
+                } else if let Some(t) = aliases.get_mut(alias) {
                     t.remove(index);
                 }
             }
         }
+        for (alias, targets) in &aliases {
+            let writers: Vec<&str> = targets
+                .iter()
+                .filter(|(_, w)| **w)
+                .map(|(i, _)| i.as_str())
+                .collect();
+            if writers.len() > 1 {
+                return error(
+                    500,
+                    "illegal_state_exception",
+                    format!(
+                        "alias [{alias}] has more than one write index [{}]",
+                        writers.join(",")
+                    ),
+                );
+            }
+        }
+        self.aliases = aliases;
         ok(json!({"acknowledged": true}))
     }
 
@@ -521,10 +775,9 @@ impl State {
         Some((fault.status, fault.kind.clone()))
     }
 
-    fn bulk(&mut self, body: &[u8]) -> Reply {
+    fn bulk(&mut self, body: &[u8], refresh: bool) -> Reply {
         let mut lines = body.split(|b| *b == b'\n').filter(|l| !l.is_empty());
-        let mut items = Vec::new();
-        let mut errors = false;
+        let mut requests = Vec::new();
         while let Some(line) = lines.next() {
             let Ok(Value::Object(action)) = serde_json::from_slice::<Value>(line) else {
                 return error(
@@ -540,6 +793,9 @@ impl State {
                     "Malformed action/metadata line",
                 );
             };
+            if !["create", "index", "delete"].contains(&op.as_str()) {
+                return unsupported(format!("bulk action `{op}`"));
+            }
             let source = if op == "delete" {
                 None
             } else {
@@ -568,10 +824,52 @@ impl State {
                     return unsupported(format!("bulk metadata `{key}`"));
                 }
             }
+            if let Some(vt) = meta["version_type"].as_str() {
+                if !["internal", "external", "external_gt", "external_gte"].contains(&vt) {
+                    return error(
+                        400,
+                        "illegal_argument_exception",
+                        format!("No version type match [{vt}]"),
+                    );
+                }
+            }
+            requests.push((op, meta, source));
+        }
+        // Like BulkRequest.validate(): one invalid item fails the whole request.
+        let problems: Vec<String> = requests
+            .iter()
+            .filter_map(|(op, meta, _)| validate(op, meta))
+            .collect();
+        if !problems.is_empty() {
+            let reason: String = problems
+                .iter()
+                .enumerate()
+                .map(|(i, p)| format!("{}: {p};", i + 1))
+                .collect();
+            return error(
+                400,
+                "action_request_validation_exception",
+                format!("Validation Failed: {reason}"),
+            );
+        }
+        let mut items = Vec::new();
+        let mut errors = false;
+        let mut touched = BTreeSet::new();
+        for (op, meta, source) in requests {
             let item = self.bulk_item(&op, &meta, source);
             errors |= item["status"].as_u64().unwrap_or(500) >= 300
                 && !(op == "delete" && item["status"] == 404);
+            if let Some(index) = item["_index"].as_str() {
+                touched.insert(index.to_owned());
+            }
             items.push(json!({ op: item }));
+        }
+        if refresh {
+            for index in touched {
+                if let Some(index) = self.indices.get_mut(&index) {
+                    index.refresh();
+                }
+            }
         }
         ok(json!({"took": 1, "errors": errors, "items": items}))
     }
@@ -602,10 +900,11 @@ impl State {
                 return fail(&index, status, &kind, &reason);
             }
         }
-        let external = match meta["version_type"].as_str() {
-            None => None,
-            Some("external_gte") => meta["version"].as_i64(),
-            Some(other) => {
+        let version_type = meta["version_type"].as_str().unwrap_or("internal");
+        let external = match version_type {
+            "internal" => None,
+            "external_gte" | "external" | "external_gt" => meta["version"].as_i64(),
+            other => {
                 return fail(
                     &index,
                     400,
@@ -622,7 +921,15 @@ impl State {
                 "illegal version value",
             );
         }
-        let existing = self.indices[&index].docs.get(&id).cloned();
+        let gc_deletes = self.options.gc_deletes;
+        let target = self.indices.get_mut(&index).unwrap();
+        target.tombstones.retain(|_, t| t.at.elapsed() < gc_deletes);
+        let existing = target.docs.get(&id).cloned();
+        // A deleted document's version still counts until `index.gc_deletes` passes.
+        let current_version = existing
+            .as_ref()
+            .map(|d| d.version)
+            .or_else(|| target.tombstones.get(&id).map(|t| t.version));
         let conflict = |current: &str| {
             fail(
                 &index,
@@ -648,37 +955,47 @@ impl State {
                 }
             }
         }
-        let version = match (op, &existing, external) {
-            ("create", Some(d), _) => {
+        let strict = version_type != "external_gte";
+        let version = match (op, &existing, external, current_version) {
+            ("create", Some(d), _, _) => {
                 return conflict(&format!(
                     "document already exists (current version [{}])",
                     d.version
                 ))
             }
-            ("delete", None, _) => {
-                return json!({"_index": index, "_id": id, "_version": 1, "result": "not_found", "status": 404})
-            }
-            ("delete", Some(d), _) => d.version + 1,
-            (_, Some(d), Some(v)) if v < d.version => {
+            (_, _, Some(v), Some(current)) if v < current || (strict && v == current) => {
                 return conflict(&format!(
-                    "current version [{}] is higher than the one provided [{v}]",
-                    d.version
+                    "current version [{current}] is higher{} than the one provided [{v}]",
+                    if strict { " or equal to" } else { "" }
                 ))
             }
-            (_, _, Some(v)) => v,
-            (_, Some(d), None) => d.version + 1,
-            (_, None, None) => 1,
+            ("delete", None, _, current) => {
+                return json!({"_index": index, "_id": id, "_version": current.unwrap_or(0) + 1, "result": "not_found", "status": 404})
+            }
+            (_, _, Some(v), _) => v,
+            (_, _, None, Some(current)) => current + 1,
+            (_, _, None, None) => 1,
         };
         self.seq_no += 1;
         let seq_no = self.seq_no;
-        let docs = &mut self.indices.get_mut(&index).unwrap().docs;
+        let target = self.indices.get_mut(&index).unwrap();
+        target.dirty.insert(id.clone());
         let (result, status) = match (op, source) {
             ("delete", _) => {
-                docs.remove(&id);
+                target.docs.remove(&id);
+                target.tombstones.insert(
+                    id.clone(),
+                    Tombstone {
+                        version,
+                        at: Instant::now(),
+                    },
+                );
                 ("deleted", 200)
             }
             (_, Some(source)) => {
-                let created = docs
+                target.tombstones.remove(&id);
+                let created = target
+                    .docs
                     .insert(
                         id.clone(),
                         Doc {
@@ -719,6 +1036,11 @@ impl State {
                     Ok(_) => return json!({"_index": name, "_id": id, "error": {"type": "illegal_argument_exception", "reason": "alias has more than one index"}}),
                     Err(_) => return json!({"_index": name, "_id": id, "error": {"type": "index_not_found_exception", "reason": format!("no such index [{name}]")}}),
                 };
+                if let Some(fault) = self.mget_faults.iter_mut().find(|f| f.times > 0 && index.starts_with(&f.index_prefix)) {
+                    fault.times -= 1;
+                    let reason = format!("No shard available for [get [{index}][{id}]: routing [null]]");
+                    return json!({"_index": index, "_id": id, "error": {"root_cause": [{"type": fault.kind, "reason": reason}], "type": fault.kind, "reason": reason}});
+                }
                 match self.indices[&index].docs.get(id) {
                     Some(doc) => json!({"_index": index, "_id": id, "_version": doc.version, "_seq_no": doc.seq_no, "_primary_term": 1, "found": true, "_source": doc.source}),
                     None => json!({"_index": index, "_id": id, "found": false}),
@@ -733,23 +1055,40 @@ impl State {
             if ![
                 "query",
                 "size",
+                "from",
                 "sort",
                 "search_after",
                 "track_total_hits",
                 "aggs",
+                "_source",
             ]
             .contains(&key.as_str())
             {
                 return unsupported(format!("search option `{key}`"));
             }
         }
+        let from = body.get("from").and_then(Value::as_u64).unwrap_or(0);
+        let size = body.get("size").and_then(Value::as_u64).unwrap_or(10);
+        if from + size > MAX_RESULT_WINDOW {
+            let reason = format!("Result window is too large, from + size must be less than or equal to: [{MAX_RESULT_WINDOW}] but was [{}]. See the scroll api for a more efficient way to request large data sets. This limit can be set by changing the [index.max_result_window] index level setting.", from + size);
+            return (
+                StatusCode::BAD_REQUEST,
+                json!({"error": {"root_cause": [{"type": "illegal_argument_exception", "reason": reason}], "type": "search_phase_execution_exception", "reason": "all shards failed", "phase": "query", "grouped": true}, "status": 400}),
+            );
+        }
+        let with_source = match body.get("_source") {
+            None | Some(Value::Bool(true)) => true,
+            Some(Value::Bool(false)) => false,
+            Some(other) => return unsupported(format!("`_source` {other}")),
+        };
         let query = body
             .get("query")
             .cloned()
             .unwrap_or(json!({"match_all": {}}));
         let mut matched: Vec<(&String, &String, &Doc)> = Vec::new();
         for name in names {
-            for (id, doc) in &self.indices[name].docs {
+            // Searches see what the last refresh made visible, never newer writes.
+            for (id, doc) in &self.indices[name].visible {
                 match matches(&query, &doc.source) {
                     Ok(true) => matched.push((name, id, doc)),
                     Ok(false) => {}
@@ -793,13 +1132,15 @@ impl State {
         if let Some(after) = body.get("search_after").and_then(Value::as_array) {
             matched.retain(|m| compare(&key_of(m.2), after) == std::cmp::Ordering::Greater);
         }
-        let size = body.get("size").and_then(Value::as_u64).unwrap_or(10) as usize;
         let hits: Vec<Value> = matched
             .iter()
-            .take(size)
+            .skip(from as usize)
+            .take(size as usize)
             .map(|(index, id, doc)| {
-                let mut hit =
-                    json!({"_index": index, "_id": id, "_score": null, "_source": doc.source});
+                let mut hit = json!({"_index": index, "_id": id, "_score": null});
+                if with_source {
+                    hit["_source"] = doc.source.clone();
+                }
                 if !sorts.is_empty() {
                     hit["sort"] = json!(key_of(doc));
                 }
@@ -1126,6 +1467,16 @@ fn aggregate(aggs: &Value, docs: &[&Value]) -> Result<Value, Reply> {
                     .filter_map(Value::as_f64)
                     .collect();
                 all.sort_by(|a, b| a.partial_cmp(b).unwrap());
+                // A t-digest keeps about 100 centroids: beyond that many values, each
+                // centroid is the mean of a run of neighbours, and quantiles are read
+                // from the means, so they are estimates, not values of the field.
+                if all.len() > 100 {
+                    let per = all.len().div_ceil(100);
+                    all = all
+                        .chunks(per)
+                        .map(|c| c.iter().sum::<f64>() / c.len() as f64)
+                        .collect();
+                }
                 let mut out = Map::new();
                 for p in body["percents"].as_array().cloned().unwrap_or_default() {
                     let p = p.as_f64().unwrap_or(50.0);
@@ -1143,6 +1494,60 @@ fn aggregate(aggs: &Value, docs: &[&Value]) -> Result<Value, Reply> {
                     out.insert(format!("{p:.1}"), value);
                 }
                 json!({"values": out})
+            }
+            "value_count" => {
+                let n = docs.iter().map(|d| values(d, field).len()).sum::<usize>();
+                json!({"value": n})
+            }
+            "range" => {
+                for key in body.as_object().into_iter().flatten().map(|(k, _)| k) {
+                    if !["field", "ranges", "keyed"].contains(&key.as_str()) {
+                        return Err(unsupported(format!("range option `{key}`")));
+                    }
+                }
+                let keyed = body["keyed"].as_bool().unwrap_or(false);
+                let mut keyed_out = Map::new();
+                let mut list = Vec::new();
+                for r in body["ranges"].as_array().cloned().unwrap_or_default() {
+                    let (from, to) = (r["from"].as_f64(), r["to"].as_f64());
+                    let inside: Vec<&Value> =
+                        docs.iter()
+                            .copied()
+                            .filter(|d| {
+                                values(d, field).iter().filter_map(|v| v.as_f64()).any(|v| {
+                                    from.is_none_or(|f| v >= f) && to.is_none_or(|t| v < t)
+                                })
+                            })
+                            .collect();
+                    let key = match r["key"].as_str() {
+                        Some(k) => k.to_owned(),
+                        None => format!(
+                            "{}-{}",
+                            from.map_or("*".into(), |f| format!("{f:.1}")),
+                            to.map_or("*".into(), |t| format!("{t:.1}"))
+                        ),
+                    };
+                    let mut bucket = json!({"doc_count": inside.len()});
+                    if let Some(f) = from {
+                        bucket["from"] = json!(f);
+                    }
+                    if let Some(t) = to {
+                        bucket["to"] = json!(t);
+                    }
+                    let bucket = with_subs(bucket, &inside)?;
+                    if keyed {
+                        keyed_out.insert(key, bucket);
+                    } else {
+                        let mut bucket = bucket;
+                        bucket["key"] = json!(key);
+                        list.push(bucket);
+                    }
+                }
+                if keyed {
+                    json!({"buckets": keyed_out})
+                } else {
+                    json!({"buckets": list})
+                }
             }
             "max" => {
                 let max = docs

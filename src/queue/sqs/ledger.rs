@@ -84,6 +84,11 @@ pub struct Ledger {
     store: Arc<dyn Store>,
 }
 
+/// The store lock under which the claim of one dedup key changes.
+pub fn claim_lock(key: &str) -> String {
+    format!("queue-claim/{key}")
+}
+
 fn task_key(id: i64) -> String {
     // Zero-padded so that key order is id order (oldest first).
     format!("{TASK}{id:020}")
@@ -144,10 +149,13 @@ impl Ledger {
 
     /// Drops the claim if `id` still holds it, so an identical task can be queued again.
     pub async fn release_claim(&self, key: &str, id: i64) -> Result<(), QueueError> {
-        if self.claim(key).await? == Some(id) {
-            self.store.delete_state(&format!("{CLAIM}{key}")).await?;
-        }
-        Ok(())
+        self.exclusive(&claim_lock(key), || async {
+            if self.claim(key).await? == Some(id) {
+                self.store.delete_state(&format!("{CLAIM}{key}")).await?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Runs `f` while holding the store lock `name`: one replica at a time.

@@ -145,7 +145,7 @@ impl SqsQueue {
     async fn claim_new(&self, spec: &TaskSpec) -> Result<Result<TaskRecord, i64>, QueueError> {
         let key = dedup_key(spec);
         self.ledger
-            .exclusive(&format!("queue-claim/{key}"), || async {
+            .exclusive(&ledger::claim_lock(&key), || async {
                 if let Some(id) = self.ledger.claim(&key).await? {
                     if let Some(existing) = self.ledger.get(id).await? {
                         if existing.pending() && !self.stale(&existing) {
@@ -489,32 +489,40 @@ impl Queue for SqsQueue {
         }
         self.remove_dead_copy(id).await?;
         let key = dedup_key(&record.spec);
-        let pending = match self.ledger.claim(&key).await? {
-            Some(other) if other != id => self
-                .ledger
-                .get(other)
-                .await?
-                .is_some_and(|r| r.pending() && !self.stale(&r)),
-            _ => false,
-        };
-        if pending {
-            // An identical task is already queued: this one is redundant.
-            self.ledger.delete(id).await?;
-            return Ok(true);
+        let requeued = self
+            .ledger
+            .exclusive(&ledger::claim_lock(&key), || async {
+                let pending = match self.ledger.claim(&key).await? {
+                    Some(other) if other != id => self
+                        .ledger
+                        .get(other)
+                        .await?
+                        .is_some_and(|r| r.pending() && !self.stale(&r)),
+                    _ => false,
+                };
+                if pending {
+                    // An identical task is already queued: this one is redundant.
+                    self.ledger.delete(id).await?;
+                    return Ok(false);
+                }
+                let now = now_ms();
+                record.state = TaskState::Ready;
+                record.attempts = 0;
+                record.not_before = now;
+                record.updated_at = now;
+                self.ledger.put(&record).await?;
+                self.ledger.set_claim(&key, id).await?;
+                Ok(true)
+            })
+            .await?;
+        if requeued {
+            let body = Body::Task {
+                id,
+                spec: record.spec,
+                error: None,
+            };
+            self.send(&self.queue_url, &body).await?;
         }
-        let now = now_ms();
-        record.state = TaskState::Ready;
-        record.attempts = 0;
-        record.not_before = now;
-        record.updated_at = now;
-        self.ledger.put(&record).await?;
-        self.ledger.set_claim(&key, id).await?;
-        let body = Body::Task {
-            id,
-            spec: record.spec,
-            error: None,
-        };
-        self.send(&self.queue_url, &body).await?;
         Ok(true)
     }
 

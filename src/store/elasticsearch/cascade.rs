@@ -1,6 +1,6 @@
 //! Writes that move many documents: a renamed or transferred repo takes its pull
 //! requests along, and a renamed org takes everything under it. Moved documents keep
-//! their external versions, so a move never outranks a newer webhook.
+//! their external versions, so a move never outranks a newer webhook; bulks are split.
 
 use std::collections::HashMap;
 
@@ -152,10 +152,20 @@ impl ElasticsearchStore {
                     EntityDoc::PullRequest(d) => d.rename_org(to, &login),
                     EntityDoc::Org(_) => {}
                 }
-                if doc.id() != hit.id {
-                    ops.push(BulkOp::new(Action::Delete, index, hit.id.clone(), None));
-                }
+                // The new document before the old one goes: should the move stop
+                // half-way (the bulk is split by size), nothing is lost, only doubled
+                // until the rename is stored again.
                 ops.push(self.rewrite(index, &doc));
+                if doc.id() != hit.id {
+                    // Deleted at its own external version, so the tombstone a delete
+                    // leaves for `index.gc_deletes` (60 s) does not outrank the document
+                    // moving back under this id (a rename and its reversal, or a replay).
+                    let delete = BulkOp::new(Action::Delete, index, hit.id.clone(), None);
+                    ops.push(match doc.es_version() {
+                        Some(v) => delete.versioned(v),
+                        None => delete,
+                    });
+                }
             }
         }
         ops.push(BulkOp::new(Action::Delete, orgs, from.to_owned(), None));

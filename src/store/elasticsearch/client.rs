@@ -37,6 +37,25 @@ pub enum ClientError {
     },
     #[error("cannot build the Elasticsearch client")]
     Build(#[source] elasticsearch::http::transport::BuildError),
+    #[error("elasticsearch.api_key is set, but the cluster is OpenSearch {version}, which has no API keys: use elasticsearch.username and elasticsearch.password (an internal user of fine-grained access control) instead")]
+    ApiKeyOnOpenSearch { version: String },
+    #[error("the cluster refused elasticsearch.api_key (401); if it is OpenSearch, which has no API keys, use elasticsearch.username and elasticsearch.password instead")]
+    ApiKeyRefused(#[source] super::cluster::EsError),
+}
+
+/// Refuses settings the cluster behind `GET /` (its `root`) cannot honour: API keys
+/// are Elasticsearch's; OpenSearch answers them 401 on every request.
+pub fn check_cluster(
+    config: &ElasticsearchConfig,
+    root: &serde_json::Value,
+) -> Result<(), ClientError> {
+    let version = &root["version"];
+    if version["distribution"] == "opensearch" && config.api_key.is_some() {
+        return Err(ClientError::ApiKeyOnOpenSearch {
+            version: version["number"].as_str().unwrap_or("?").to_owned(),
+        });
+    }
+    Ok(())
 }
 
 /// The client for `config`; nothing is sent until the first request.

@@ -1,7 +1,8 @@
-//! Talking to the cluster: JSON requests retried on 429, 5xx and lost connections with
-//! backoff and jitter, and `_bulk` encoded as NDJSON whose answer is read item by item,
-//! so only the items that failed for a retryable reason are sent again.
+//! Talking to the cluster: JSON requests retried on 429, 5xx, write blocks and lost
+//! connections with backoff and jitter, and `_bulk` split by bytes, encoded as NDJSON,
+//! whose answer is read item by item so only items that failed retryably go again.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use elasticsearch::http::headers::HeaderMap;
@@ -43,6 +44,19 @@ pub enum EsError {
     },
     #[error("delivery `{0}` is being stored by another Reckon right now")]
     Contended(String),
+    #[error("a {bytes}-byte bulk item is larger than the cluster accepts in one request (413)")]
+    TooLarge {
+        /// Which op of the `bulk` call it was.
+        item: usize,
+        bytes: usize,
+    },
+    #[error("`_mget` could not read {index}/{id}: {kind}: {reason}")]
+    Mget {
+        index: String,
+        id: String,
+        kind: String,
+        reason: String,
+    },
 }
 
 impl EsError {
@@ -55,10 +69,16 @@ impl EsError {
     }
 }
 
-/// Which answers are worth asking again: overload, server faults and lost connections.
-pub fn retryable(status: u16) -> bool {
-    status == 429 || status >= 500
+/// Which answers are worth asking again: overload, server faults, and the write blocks
+/// a cluster sets while disk or memory runs low (`cluster_block_exception`, a 403 on
+/// Amazon OpenSearch, a 429 on Elasticsearch's flood stage): they lift by themselves.
+pub fn retryable(status: u16, kind: &str) -> bool {
+    status == 429 || status >= 500 || kind == "cluster_block_exception"
 }
+
+/// Requests at most this big go to `_bulk` unless configured otherwise: half the
+/// 10 MiB that Amazon OpenSearch's smaller instance types accept.
+pub const DEFAULT_MAX_BULK_BYTES: usize = 5 * 1024 * 1024;
 
 /// Exponential backoff from 50 ms, capped at 5 s, with full jitter.
 pub fn backoff(attempt: u32) -> Duration {
@@ -70,6 +90,7 @@ pub fn backoff(attempt: u32) -> Duration {
 pub struct Cluster {
     client: Elasticsearch,
     max_retries: u32,
+    max_bulk_bytes: usize,
 }
 
 fn method_name(method: &Method) -> &'static str {
@@ -82,8 +103,10 @@ fn method_name(method: &Method) -> &'static str {
     }
 }
 
-/// The `{"error": {"type", "reason"}}` body Elasticsearch and OpenSearch answer with.
-fn error_of(body: &Value) -> (String, String) {
+/// The `{"error": {"type", "reason"}}` body Elasticsearch and OpenSearch answer with;
+/// Amazon's front end answers `{"Message": ...}`, and proxies plain text or HTML.
+fn error_of(bytes: &[u8]) -> (String, String) {
+    let body: Value = serde_json::from_slice(bytes).unwrap_or(Value::Null);
     let error = &body["error"];
     match error {
         Value::Object(_) => (
@@ -91,7 +114,14 @@ fn error_of(body: &Value) -> (String, String) {
             error["reason"].as_str().unwrap_or("").to_owned(),
         ),
         Value::String(s) => ("error".into(), s.clone()),
-        _ => ("unknown".into(), String::new()),
+        _ => match body["Message"].as_str().or(body["message"].as_str()) {
+            Some(message) => ("error".into(), message.to_owned()),
+            None => {
+                let text = String::from_utf8_lossy(bytes);
+                let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                ("unknown".into(), text.chars().take(200).collect())
+            }
+        },
     }
 }
 
@@ -100,7 +130,14 @@ impl Cluster {
         Cluster {
             client,
             max_retries,
+            max_bulk_bytes: DEFAULT_MAX_BULK_BYTES,
         }
+    }
+
+    /// Splits `_bulk` bodies so none is bigger than `bytes`, unless one item is.
+    pub fn with_max_bulk_bytes(mut self, bytes: usize) -> Cluster {
+        self.max_bulk_bytes = bytes.max(1);
+        self
     }
 
     /// Sends one request; retries lost connections, 429 and 5xx. A 404 comes back as
@@ -146,21 +183,22 @@ impl Cluster {
                         }
                         Err(e) => return Err(e),
                     };
-                    let body: Value = if bytes.is_empty() {
-                        Value::Null
-                    } else {
-                        serde_json::from_slice(&bytes).map_err(|source| EsError::Decode {
-                            path: path.to_owned(),
-                            source,
-                        })?
-                    };
                     if (200..300).contains(&status) {
-                        return Ok(Some(body));
+                        if bytes.is_empty() {
+                            return Ok(Some(Value::Null));
+                        }
+                        return serde_json::from_slice(&bytes).map(Some).map_err(|source| {
+                            EsError::Decode {
+                                path: path.to_owned(),
+                                source,
+                            }
+                        });
                     }
                     if status == 404 && missing_ok {
                         return Ok(None);
                     }
-                    let (kind, reason) = error_of(&body);
+                    let (kind, reason) = error_of(&bytes);
+                    let again = retryable(status, &kind);
                     let error = EsError::Status {
                         method: name,
                         path: path.to_owned(),
@@ -168,7 +206,7 @@ impl Cluster {
                         kind,
                         reason,
                     };
-                    if !retryable(status) {
+                    if !again {
                         return Err(error);
                     }
                     error
@@ -212,55 +250,63 @@ impl Cluster {
         serde_json::from_value(reply).map_err(|source| EsError::Decode { path, source })
     }
 
-    /// Sends `ops` through `_bulk`, re-sending only items that failed with 429 or 5xx.
-    /// Returns one result per op, in order; every result is final (success, conflict
-    /// or a permanent rejection). Errors when retryable failures outlast the retries.
+    /// Sends `ops` through `_bulk`, re-sending only items that failed retryably (429,
+    /// 5xx, a write block). Bodies are split to stay under `max_bulk_bytes`; an op
+    /// bigger than that goes alone, and before the others, so that if the cluster
+    /// refuses it (413) nothing else of the call has been written: that is
+    /// [`EsError::TooLarge`]. Returns one final result per op, in order (success,
+    /// conflict, missing or a permanent rejection); errors when retryable failures
+    /// outlast the retries.
     pub async fn bulk(&self, ops: &[BulkOp], refresh: &str) -> Result<Vec<ItemResult>, EsError> {
+        let encoded: Vec<Vec<u8>> = ops
+            .iter()
+            .map(|op| {
+                let mut line = Vec::with_capacity(256);
+                op.encode(&mut line);
+                line
+            })
+            .collect();
         let mut results: Vec<Option<ItemResult>> = vec![None; ops.len()];
         let mut pending: Vec<usize> = (0..ops.len()).collect();
         let mut attempt = 0;
         while !pending.is_empty() {
-            let mut body = Vec::with_capacity(pending.len() * 256);
-            for &i in &pending {
-                ops[i].encode(&mut body);
-            }
-            let reply = self
-                .call(
-                    Method::Post,
-                    "/_bulk",
-                    &[("refresh", refresh)],
-                    Some(&body),
-                    false,
-                )
-                .await?
-                .unwrap_or(Value::Null);
-            let reply: BulkReply =
-                serde_json::from_value(reply).map_err(|source| EsError::Decode {
-                    path: "/_bulk".into(),
-                    source,
-                })?;
-            if reply.items.len() != pending.len() {
-                return Err(EsError::Status {
-                    method: "POST",
-                    path: "/_bulk".into(),
-                    status: 200,
-                    kind: "item_count_mismatch".into(),
-                    reason: format!("sent {} items, got {}", pending.len(), reply.items.len()),
-                });
-            }
             let mut again = Vec::new();
-            for (&i, item) in pending.iter().zip(reply.items) {
-                let result = item.into_result();
-                if let ItemResult::Failed { status, .. } = &result {
-                    if retryable(*status) {
-                        again.push(i);
+            let mut chunks = self.chunks(&pending, &encoded);
+            while let Some(chunk) = chunks.pop_front() {
+                match self.send_chunk(&chunk, &encoded, refresh).await {
+                    Ok(items) => {
+                        for (&i, result) in chunk.iter().zip(items) {
+                            if let ItemResult::Failed { status, kind, .. } = &result {
+                                if retryable(*status, kind) {
+                                    again.push(i);
+                                }
+                            }
+                            results[i] = Some(result);
+                        }
                     }
+                    // Over the cluster's own limit (below ours): halve and resend.
+                    Err(EsError::Status { status: 413, .. }) if chunk.len() > 1 => {
+                        let (head, tail) = chunk.split_at(chunk.len() / 2);
+                        tracing::warn!(
+                            items = chunk.len(),
+                            "the cluster refused a bulk body as too large; splitting it"
+                        );
+                        chunks.push_front(tail.to_vec());
+                        chunks.push_front(head.to_vec());
+                    }
+                    Err(EsError::Status { status: 413, .. }) => {
+                        return Err(EsError::TooLarge {
+                            item: chunk[0],
+                            bytes: encoded[chunk[0]].len(),
+                        })
+                    }
+                    Err(e) => return Err(e),
                 }
-                results[i] = Some(result);
             }
             if again.is_empty() {
                 break;
             }
+            again.sort_unstable();
             if attempt >= self.max_retries {
                 let first = match &results[again[0]] {
                     Some(ItemResult::Failed {
@@ -291,6 +337,64 @@ impl Cluster {
             .collect())
     }
 
+    /// Groups `pending` ops, in order, into bodies of at most `max_bulk_bytes`; ops
+    /// bigger than that each get a body of their own, sent first.
+    fn chunks(&self, pending: &[usize], encoded: &[Vec<u8>]) -> VecDeque<Vec<usize>> {
+        let (alone, rest): (Vec<usize>, Vec<usize>) = pending
+            .iter()
+            .partition(|&&i| encoded[i].len() > self.max_bulk_bytes);
+        let mut out: VecDeque<Vec<usize>> = alone.into_iter().map(|i| vec![i]).collect();
+        let (mut chunk, mut bytes) = (Vec::new(), 0);
+        for i in rest {
+            if bytes + encoded[i].len() > self.max_bulk_bytes && !chunk.is_empty() {
+                out.push_back(std::mem::take(&mut chunk));
+                bytes = 0;
+            }
+            bytes += encoded[i].len();
+            chunk.push(i);
+        }
+        if !chunk.is_empty() {
+            out.push_back(chunk);
+        }
+        out
+    }
+
+    async fn send_chunk(
+        &self,
+        chunk: &[usize],
+        encoded: &[Vec<u8>],
+        refresh: &str,
+    ) -> Result<Vec<ItemResult>, EsError> {
+        let mut body = Vec::with_capacity(chunk.iter().map(|&i| encoded[i].len()).sum());
+        for &i in chunk {
+            body.extend_from_slice(&encoded[i]);
+        }
+        let reply = self
+            .call(
+                Method::Post,
+                "/_bulk",
+                &[("refresh", refresh)],
+                Some(&body),
+                false,
+            )
+            .await?
+            .unwrap_or(Value::Null);
+        let reply: BulkReply = serde_json::from_value(reply).map_err(|source| EsError::Decode {
+            path: "/_bulk".into(),
+            source,
+        })?;
+        if reply.items.len() != chunk.len() {
+            return Err(EsError::Status {
+                method: "POST",
+                path: "/_bulk".into(),
+                status: 200,
+                kind: "item_count_mismatch".into(),
+                reason: format!("sent {} items, got {}", chunk.len(), reply.items.len()),
+            });
+        }
+        Ok(reply.items.into_iter().map(|i| i.into_result()).collect())
+    }
+
     /// Makes recent writes visible to searches of `target`.
     pub async fn refresh(&self, target: &str) -> Result<(), EsError> {
         self.call(
@@ -304,7 +408,9 @@ impl Cluster {
         Ok(())
     }
 
-    /// Realtime reads of documents by id; `None` where a document is absent.
+    /// Realtime reads of documents by id; `None` where a document is absent. A document
+    /// the cluster could not read (its `error` entry: a missing index, a shard down) is
+    /// an error, never "absent": callers merge into what they read.
     pub async fn mget(&self, docs: &[(String, String)]) -> Result<Vec<Option<Doc>>, EsError> {
         if docs.is_empty() {
             return Ok(Vec::new());
@@ -317,11 +423,19 @@ impl Cluster {
             path: "/_mget".into(),
             source,
         })?;
-        Ok(reply
+        reply
             .docs
             .into_iter()
-            .map(|d| d.found.then_some(d).filter(|d| d.source.is_some()))
-            .collect())
+            .map(|d| match &d.error {
+                Some(error) => Err(EsError::Mget {
+                    index: d.index.clone().unwrap_or_default(),
+                    id: d.id.clone(),
+                    kind: error["type"].as_str().unwrap_or("unknown").to_owned(),
+                    reason: error["reason"].as_str().unwrap_or("").to_owned(),
+                }),
+                None => Ok(d.found.then_some(d).filter(|d| d.source.is_some())),
+            })
+            .collect()
     }
 }
 
@@ -403,6 +517,8 @@ pub enum ItemResult {
     },
     /// 409: the document exists (`create`) or holds a newer version: expected outcomes.
     Conflict,
+    /// A delete of a document that was not there (404 `not_found`): already gone.
+    Missing,
     Failed {
         status: u16,
         kind: String,
@@ -443,8 +559,7 @@ impl IntoResult for std::collections::HashMap<String, BulkItem> {
                 version: item.version,
             },
             409 => ItemResult::Conflict,
-            // A delete of a document that is not there: already gone.
-            404 if item.error.is_none() => ItemResult::Done { version: None },
+            404 if item.error.is_none() => ItemResult::Missing,
             status => {
                 let error = item.error.unwrap_or(Value::Null);
                 ItemResult::Failed {
@@ -461,6 +576,8 @@ impl IntoResult for std::collections::HashMap<String, BulkItem> {
 pub struct Doc {
     #[serde(rename = "_id")]
     pub id: String,
+    #[serde(default, rename = "_index")]
+    pub index: Option<String>,
     #[serde(default)]
     pub found: bool,
     #[serde(default, rename = "_version")]
@@ -471,6 +588,9 @@ pub struct Doc {
     pub primary_term: Option<i64>,
     #[serde(default, rename = "_source")]
     pub source: Option<Value>,
+    /// Set instead of `found` when the document could not be read.
+    #[serde(default)]
+    pub error: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -505,10 +625,15 @@ pub struct Hit {
     pub id: String,
     #[serde(rename = "_index")]
     pub index: String,
-    #[serde(rename = "_source")]
+    /// `null` when the search asked for no `_source`.
+    #[serde(rename = "_source", default = "no_source")]
     pub source: Box<serde_json::value::RawValue>,
     #[serde(default)]
     pub sort: Vec<Value>,
+}
+
+fn no_source() -> Box<serde_json::value::RawValue> {
+    serde_json::value::RawValue::from_string("null".to_owned()).expect("null is JSON")
 }
 
 impl SearchReply {

@@ -22,6 +22,11 @@ pub const ENTITIES: [&str; 6] = [
     "pull-requests",
 ];
 
+/// The generation a fresh layout starts with. The same name on every replica, so that
+/// replicas starting together on an empty cluster create one index between them (the
+/// others find it exists) rather than one write index each behind the same alias.
+pub const FIRST_GENERATION: i64 = 0;
+
 /// Journal indices, one per month of `received_at`, read through `{prefix}-{name}`.
 pub const JOURNALS: [&str; 2] = ["events", "deliveries"];
 
@@ -219,9 +224,10 @@ pub async fn setup(cluster: &Cluster, names: &Names, now_ms: i64) -> Result<Setu
         let alias = names.alias(name);
         match alias_targets(cluster, &alias).await? {
             targets if targets.is_empty() => {
-                let index = names.generation(name, now_ms);
-                create_index(cluster, &index, Some(&alias)).await?;
-                report.indices_created.push(index);
+                let index = names.generation(name, FIRST_GENERATION);
+                if create_index(cluster, &index, Some(&alias)).await? {
+                    report.indices_created.push(index);
+                }
             }
             targets => {
                 let current = format!("{}-{name}-v{LAYOUT_VERSION}-", names.prefix);

@@ -7,6 +7,7 @@ pub mod client;
 pub mod cluster;
 mod entities;
 pub mod layout;
+mod median;
 pub mod read;
 mod rebuild;
 mod reconcile;
@@ -44,6 +45,8 @@ pub struct ElasticsearchStore {
     last_seq: AtomicI64,
     /// Journal indices known to exist, so each month's index is created once.
     known: Mutex<HashSet<String>>,
+    /// The settings `setup` checks against what the cluster is.
+    config: ElasticsearchConfig,
 }
 
 impl ElasticsearchStore {
@@ -60,7 +63,8 @@ impl ElasticsearchStore {
     pub fn connect(config: &ElasticsearchConfig) -> Result<ElasticsearchStore, StoreError> {
         let client = client::build(config).map_err(StoreError::EsClient)?;
         Ok(ElasticsearchStore {
-            cluster: Cluster::new(client, config.max_retries),
+            cluster: Cluster::new(client, config.max_retries)
+                .with_max_bulk_bytes(config.max_bulk_bytes),
             names: Names {
                 prefix: config.index_prefix.clone(),
             },
@@ -71,11 +75,20 @@ impl ElasticsearchStore {
             owner: format!("{:016x}", rand::random::<u64>()),
             last_seq: AtomicI64::new(0),
             known: Mutex::new(HashSet::new()),
+            config: config.clone(),
         })
     }
 
-    /// Creates or migrates templates, indices and aliases; safe to repeat.
+    /// Checks the cluster takes our settings, then creates or migrates templates,
+    /// indices and aliases; safe to repeat.
     pub async fn setup(&self) -> Result<SetupReport, StoreError> {
+        let root = match self.cluster.json(Method::Get, "/", &[], None).await {
+            Err(e @ EsError::Status { status: 401, .. }) if self.config.api_key.is_some() => {
+                return Err(StoreError::EsClient(client::ClientError::ApiKeyRefused(e)))
+            }
+            root => root?,
+        };
+        client::check_cluster(&self.config, &root).map_err(StoreError::EsClient)?;
         let report = layout::setup(
             &self.cluster,
             &self.names,
@@ -154,8 +167,31 @@ impl ApiKeyDoc {
 
 #[async_trait]
 impl Store for ElasticsearchStore {
-    async fn write_batch(&self, batch: Vec<Envelope>) -> Result<Vec<WriteOutcome>, StoreError> {
-        self.write(batch).await
+    /// A delivery the cluster refuses as too large even on its own is answered
+    /// `TooLarge`, and the rest of the batch is committed without it (nothing of the
+    /// batch was written when the refusal came).
+    async fn write_batch(&self, mut batch: Vec<Envelope>) -> Result<Vec<WriteOutcome>, StoreError> {
+        let mut positions: Vec<usize> = (0..batch.len()).collect();
+        let mut refused = Vec::new();
+        let outcomes = loop {
+            match self.write(&batch).await {
+                Ok(outcomes) => break outcomes,
+                Err(StoreError::TooLarge { position, bytes }) if position < batch.len() => {
+                    tracing::warn!(bytes, source = %batch[position].source, delivery = %batch[position].delivery_id, "delivery refused as too large for the cluster");
+                    batch.remove(position);
+                    refused.push((positions.remove(position), bytes));
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        let mut all = vec![WriteOutcome::Accepted; positions.len() + refused.len()];
+        for (position, outcome) in positions.into_iter().zip(outcomes) {
+            all[position] = outcome;
+        }
+        for (position, bytes) in refused {
+            all[position] = WriteOutcome::TooLarge { bytes };
+        }
+        Ok(all)
     }
 
     async fn orgs(&self) -> Result<Vec<OrgListItem>, StoreError> {
@@ -230,7 +266,8 @@ impl Store for ElasticsearchStore {
             Some(serde_json::to_vec(&doc).expect("api keys serialize")),
         );
         match self.cluster.bulk(&[op], "wait_for").await?.remove(0) {
-            ItemResult::Done { .. } => Ok(()),
+            // Only deletes answer `Missing`.
+            ItemResult::Done { .. } | ItemResult::Missing => Ok(()),
             ItemResult::Conflict => Err(StoreError::Corrupt(format!(
                 "api key id {} already exists",
                 key.id
@@ -311,7 +348,7 @@ impl Store for ElasticsearchStore {
             op.if_seq_no = doc.seq_no;
             op.if_primary_term = doc.primary_term;
             match self.cluster.bulk(&[op], "wait_for").await?.remove(0) {
-                ItemResult::Done { .. } => return Ok(true),
+                ItemResult::Done { .. } | ItemResult::Missing => return Ok(true),
                 // Changed since it was read: read it again.
                 ItemResult::Conflict => continue,
                 ItemResult::Failed {
@@ -358,6 +395,18 @@ impl Store for ElasticsearchStore {
 
     async fn put_state(&self, key: &str, value: serde_json::Value) -> Result<(), StoreError> {
         self.write_state(key, value).await
+    }
+
+    async fn states(
+        &self,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, serde_json::Value)>, StoreError> {
+        self.read_states(prefix, limit).await
+    }
+
+    async fn delete_state(&self, key: &str) -> Result<bool, StoreError> {
+        self.remove_state(key).await
     }
 
     async fn try_lock(&self, name: &str, holder: &str, ttl_ms: i64) -> Result<bool, StoreError> {

@@ -1,6 +1,6 @@
 //! The read path: every stat is one search with aggregations (`filter`, `filters`,
-//! `terms`, `date_histogram`, `percentiles`), plus searches for the delivery log and
-//! raw events. The query bodies are pure functions so their shape can be snapshotted.
+//! `terms`, `date_histogram`, `percentiles`), plus exact medians (see `median`) and
+//! searches for the delivery log and raw events. Query bodies are pure functions.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::cluster::Hit;
+use super::median::MedianOf;
 use super::write::DeliveryDoc;
 use super::ElasticsearchStore;
 use crate::stats::{
@@ -97,8 +98,21 @@ pub fn series_body(filter: &PrFilter, team_authors: Option<&[i64]>, interval: In
     })
 }
 
+/// The count of merge durations, and the t-digest estimate of their median that the
+/// exact median starts from.
 fn median_of(field: &str) -> Value {
     json!({"percentiles": {"field": field, "percents": [50]}})
+}
+
+fn ttm_aggs() -> Value {
+    json!({"ttm": median_of("time_to_merge_seconds"), "ttm_n": {"value_count": {"field": "time_to_merge_seconds"}}})
+}
+
+/// The PRs of `filters` merged in the range, whose merge durations the median is of.
+pub fn merged_within(mut filters: Vec<Value>, range: TimeRange) -> Value {
+    filters.push(within("merged_at", range));
+    filters.push(json!({"exists": {"field": "time_to_merge_seconds"}}));
+    all_of(filters)
 }
 
 fn tallies(field: &str, range: TimeRange, top: usize) -> Value {
@@ -117,7 +131,7 @@ pub fn stats_body(filter: &PrFilter, team_authors: Option<&[i64]>, top: usize) -
         "query": all_of(filters),
         "aggs": {
             "opened": {"filter": within("created_at", r)},
-            "merged": {"filter": within("merged_at", r), "aggs": {"ttm": median_of("time_to_merge_seconds")}},
+            "merged": {"filter": within("merged_at", r), "aggs": ttm_aggs()},
             "closed": {"filter": closed_within(r)},
             "repos": tallies("repo", r, top),
             "authors": tallies("author", r, top),
@@ -139,7 +153,7 @@ pub fn team_stats_body(org: &str, range: TimeRange, teams: &BTreeMap<i64, Vec<i6
             "filters": {"filters": per_team},
             "aggs": {
                 "opened": {"filter": within("created_at", range)},
-                "merged": {"filter": within("merged_at", range), "aggs": {"ttm": median_of("time_to_merge_seconds")}},
+                "merged": {"filter": within("merged_at", range), "aggs": ttm_aggs()},
             },
         }},
     })
@@ -154,6 +168,10 @@ fn median_in(v: &Value) -> Option<f64> {
     values["50.0"]
         .as_f64()
         .or_else(|| values.as_array()?.first()?["value"].as_f64())
+}
+
+fn durations_in(v: &Value) -> u64 {
+    v["ttm_n"]["value"].as_u64().unwrap_or(0)
 }
 
 fn buckets(v: &Value) -> &[Value] {
@@ -399,11 +417,20 @@ impl ElasticsearchStore {
     ) -> Result<PrStats, StoreError> {
         let authors = self.team_authors(filter).await?;
         let body = stats_body(filter, authors.as_deref(), top);
-        let reply = self
-            .cluster
-            .search(&self.names.alias("pull-requests"), &body)
-            .await?;
+        let target = self.names.alias("pull-requests");
+        let reply = self.cluster.search(&target, &body).await?;
         let a = &reply.aggregations;
+        let mut filters = pr_filters(filter, authors.as_deref());
+        filters.extend(touched(filter.range));
+        let of = MedianOf {
+            target: &target,
+            query: merged_within(filters, filter.range),
+            field: "time_to_merge_seconds",
+            tiebreak: "id",
+        };
+        let median = self
+            .exact_median(&of, durations_in(&a["merged"]), median_in(&a["merged"]))
+            .await?;
         let top_of = |name: &str| -> Vec<PrTally> {
             buckets(&a[name])
                 .iter()
@@ -419,7 +446,7 @@ impl ElasticsearchStore {
             opened: count(&a["opened"]),
             merged: count(&a["merged"]),
             closed: count(&a["closed"]),
-            median_time_to_merge_seconds: median_in(&a["merged"]),
+            median_time_to_merge_seconds: median,
             top_repos: top_of("repos"),
             top_authors: top_of("authors"),
         })
@@ -483,28 +510,37 @@ impl ElasticsearchStore {
                 authors.entry(m.team_id).or_default().push(m.user_id);
             }
         }
+        let target = self.names.alias("pull-requests");
         let reply = self
             .cluster
-            .search(
-                &self.names.alias("pull-requests"),
-                &team_stats_body(org, range, &authors),
-            )
+            .search(&target, &team_stats_body(org, range, &authors))
             .await?;
         let per_team = &reply.aggregations["teams"]["buckets"];
-        Ok(teams
-            .into_iter()
-            .map(|t| {
-                let b = &per_team[t.id.to_string()];
-                TeamStats {
-                    members: sizes.get(&t.id).copied().unwrap_or(0),
-                    opened: count(&b["opened"]),
-                    merged: count(&b["merged"]),
-                    median_time_to_merge_seconds: median_in(&b["merged"]),
-                    team: t.sort_key,
-                    name: t.name,
-                }
-            })
-            .collect())
+        let mut out = Vec::with_capacity(teams.len());
+        for t in teams {
+            let b = &per_team[t.id.to_string()];
+            let mut filters = vec![term("org", org)];
+            filters.extend(touched(range));
+            filters.push(json!({"terms": {"author_id": authors[&t.id]}}));
+            let of = MedianOf {
+                target: &target,
+                query: merged_within(filters, range),
+                field: "time_to_merge_seconds",
+                tiebreak: "id",
+            };
+            let median = self
+                .exact_median(&of, durations_in(&b["merged"]), median_in(&b["merged"]))
+                .await?;
+            out.push(TeamStats {
+                members: sizes.get(&t.id).copied().unwrap_or(0),
+                opened: count(&b["opened"]),
+                merged: count(&b["merged"]),
+                median_time_to_merge_seconds: median,
+                team: t.sort_key,
+                name: t.name,
+            });
+        }
+        Ok(out)
     }
 
     pub(super) async fn read_team_members(

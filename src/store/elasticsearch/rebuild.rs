@@ -1,6 +1,14 @@
 //! Rebuilding the projections while serving: replay the journal into a new generation
-//! of entity indices, swap every entity alias to it in one `_aliases` call, replay the
-//! events that arrived meanwhile, then drop the old generation.
+//! of entity indices, swap every entity alias to it in one `_aliases` call, replay every
+//! event the first pass did not see, then drop the old generation.
+//!
+//! Why nothing is missed: a writer stores its events before any of its entity writes,
+//! so a writer whose entity writes went to the old generation (before the swap) has its
+//! event visible to a search after the swap and a refresh. The first pass counts what it
+//! replayed per range of sequence numbers; after the swap, every range whose count grew
+//! (an event with a low sequence number that became visible late: a batch in flight, or
+//! one from another replica) is replayed again, and so is everything above the cut-over.
+//! Replaying is idempotent (versioned merges), so replaying a range twice is harmless.
 
 use std::collections::HashMap;
 
@@ -15,6 +23,60 @@ use crate::store::{Progress, Projector, RawEvent, RebuildReport, StoreError};
 
 /// Events per replay page (payloads are up to tens of KB each).
 const PAGE: usize = 500;
+
+/// Ranges counted per search after the swap (well under `search.max_buckets`).
+const RANGES_PER_SEARCH: usize = 1_000;
+
+/// How many events the first pass replayed per range of sequence numbers: `(hi, n)`
+/// counts the events in `(previous hi, hi]`; the first range has no lower bound.
+#[derive(Debug, Default)]
+struct Ledger {
+    ranges: Vec<(i64, u64)>,
+    open: u64,
+}
+
+impl Ledger {
+    fn record(&mut self, seq: i64) {
+        let i = self.ranges.partition_point(|(hi, _)| *hi < seq);
+        match self.ranges.get_mut(i) {
+            Some((_, n)) => *n += 1,
+            None => self.open += 1,
+        }
+    }
+
+    /// Ends the open range at `hi` (or folds it into the last one if that reaches `hi`).
+    fn close(&mut self, hi: i64) {
+        match self.ranges.last_mut() {
+            Some((last, n)) if *last >= hi => *n += self.open,
+            _ => self.ranges.push((hi, self.open)),
+        }
+        self.open = 0;
+    }
+
+    /// `(lo, hi, n)` for every range: events with `lo < seq <= hi` (no `lo`: unbounded).
+    fn bounds(&self) -> Vec<(Option<i64>, i64, u64)> {
+        let mut lo = None;
+        self.ranges
+            .iter()
+            .map(|&(hi, n)| {
+                let range = (lo, hi, n);
+                lo = Some(hi);
+                range
+            })
+            .collect()
+    }
+}
+
+fn seq_range(lo: Option<i64>, hi: Option<i64>) -> Value {
+    let mut bounds = serde_json::Map::new();
+    if let Some(lo) = lo {
+        bounds.insert("gt".into(), json!(lo));
+    }
+    if let Some(hi) = hi {
+        bounds.insert("lte".into(), json!(hi));
+    }
+    json!({"range": {"seq": bounds}})
+}
 
 #[derive(Deserialize)]
 struct Replayed {
@@ -47,14 +109,17 @@ impl ElasticsearchStore {
         for index in fresh.values() {
             layout::create_index(&self.cluster, index, None).await?;
         }
+        let mut ledger = Ledger::default();
         let (events_done, writes) = self
             .replay(
                 &fresh,
-                json!({"range": {"seq": {"lte": upto}}}),
+                seq_range(None, Some(upto)),
                 &projector,
                 |done| progress(done, total),
+                Some(&mut ledger),
             )
             .await?;
+        ledger.close(upto);
         progress(events_done, events_done.max(total));
 
         // Swap every alias at once; remember the old generation to drop it after.
@@ -79,15 +144,26 @@ impl ElasticsearchStore {
             )
             .await?;
 
+        // Every event whose entity writes went to the old generation is visible now.
         self.cluster.refresh(&events).await?;
-        let (caught_up, _) = self
+        let mut caught_up = 0;
+        for (lo, hi, was) in self.grown_ranges(&ledger).await? {
+            let (now, _) = self
+                .replay(&fresh, seq_range(lo, Some(hi)), &projector, |_| {}, None)
+                .await?;
+            tracing::info!(from = ?lo, to = hi, events = now.saturating_sub(was), "replayed events stored late during the rebuild");
+            caught_up += now.saturating_sub(was);
+        }
+        let (late, _) = self
             .replay(
                 &fresh,
-                json!({"range": {"seq": {"gt": upto}}}),
+                seq_range(Some(upto), None),
                 &projector,
                 |_| {},
+                None,
             )
             .await?;
+        caught_up += late;
         for index in old {
             if let Err(error) = self
                 .cluster
@@ -105,14 +181,55 @@ impl ElasticsearchStore {
         })
     }
 
-    /// Projects every event matching `range` again, in sequence order, into `targets`.
-    /// Returns (events replayed, entity writes applied).
+    /// The ledger's ranges that hold more events now than the first pass replayed, with
+    /// the count it replayed: one `range` aggregation per [`RANGES_PER_SEARCH`] ranges.
+    async fn grown_ranges(
+        &self,
+        ledger: &Ledger,
+    ) -> Result<Vec<(Option<i64>, i64, u64)>, StoreError> {
+        let events = self.names.alias("events");
+        let mut grown = Vec::new();
+        for chunk in ledger.bounds().chunks(RANGES_PER_SEARCH) {
+            // `from` is inclusive and `to` exclusive; sequence numbers are integers.
+            let ranges: Vec<Value> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, (lo, hi, _))| {
+                    let mut r = json!({"key": i.to_string(), "to": hi + 1});
+                    if let Some(lo) = lo {
+                        r["from"] = json!(lo + 1);
+                    }
+                    r
+                })
+                .collect();
+            let body = json!({
+                "size": 0, "track_total_hits": false,
+                "aggs": {"seqs": {"range": {"field": "seq", "ranges": ranges, "keyed": true}}},
+            });
+            let reply = self.cluster.search(&events, &body).await?;
+            for (i, &(lo, hi, was)) in chunk.iter().enumerate() {
+                let now = reply.aggregations["seqs"]["buckets"][i.to_string()]["doc_count"]
+                    .as_u64()
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!("no count for events in ({lo:?}, {hi}]"))
+                    })?;
+                if now > was {
+                    grown.push((lo, hi, was));
+                }
+            }
+        }
+        Ok(grown)
+    }
+
+    /// Projects every event matching `range` again, in sequence order, into `targets`,
+    /// counting them in `ledger` per page. Returns (events replayed, writes applied).
     async fn replay(
         &self,
         targets: &HashMap<&'static str, String>,
         range: Value,
         projector: &Projector,
         tick: impl Fn(u64),
+        mut ledger: Option<&mut Ledger>,
     ) -> Result<(u64, u64), StoreError> {
         let events = self.names.alias("events");
         let (mut done, mut writes) = (0u64, 0u64);
@@ -142,6 +259,14 @@ impl ElasticsearchStore {
                     })
                 })
                 .collect::<Result<_, StoreError>>()?;
+            if let Some(ledger) = ledger.as_deref_mut() {
+                for event in &page {
+                    ledger.record(event.seq);
+                }
+                if let Some(last) = page.last() {
+                    ledger.close(last.seq);
+                }
+            }
             let count = page.len() as u64;
             // Projection is CPU work, and a projector may block.
             let projector = projector.clone();
@@ -154,7 +279,7 @@ impl ElasticsearchStore {
                 .flat_map(|(i, ws)| ws.iter().map(move |w| (i, w)))
                 .collect();
             writes += flat.len() as u64;
-            let (_, rejected) = self.apply_writes(targets, &flat, Vec::new()).await?;
+            let rejected = self.apply_writes(targets, &flat).await?;
             for r in rejected {
                 tracing::warn!(target = %r.target, kind = %r.kind, reason = %r.reason, "replayed write refused by the cluster");
             }
@@ -164,5 +289,33 @@ impl ElasticsearchStore {
                 return Ok((done, writes));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Ledger;
+
+    #[test]
+    fn the_ledger_counts_per_page_range_and_folds_ties_into_the_earlier_page() {
+        let mut ledger = Ledger::default();
+        for seq in [1, 3, 5] {
+            ledger.record(seq);
+        }
+        ledger.close(5);
+        // A tie with the last page's end (another replica's equal sequence number)
+        // belongs to that range; 9 opens the next.
+        for seq in [5, 9] {
+            ledger.record(seq);
+        }
+        ledger.close(9);
+        ledger.close(12);
+        assert_eq!(
+            ledger.bounds(),
+            [(None, 5, 4), (Some(5), 9, 1), (Some(9), 12, 0)]
+        );
+        let mut empty = Ledger::default();
+        empty.close(0);
+        assert_eq!(empty.bounds(), [(None, 0, 0)]);
     }
 }

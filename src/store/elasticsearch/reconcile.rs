@@ -271,4 +271,105 @@ impl ElasticsearchStore {
             ))),
         }
     }
+
+    /// A `range` on the `key` keyword from `prefix` up to its successor, in key order,
+    /// paged with `search_after`. Reads after state writes, which all `wait_for` refresh.
+    pub(super) async fn read_states(
+        &self,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, Value)>, StoreError> {
+        let mut range = json!({"gte": prefix});
+        if let Some(end) = prefix_successor(prefix) {
+            range["lt"] = json!(end);
+        }
+        let query = json!({"bool": {
+            "filter": [{"range": {"key": range}}],
+            "must_not": [{"range": {"key": {"gte": LOCKS, "lt": prefix_successor(LOCKS)}}}],
+        }});
+        let index = self.names.alias("state");
+        let mut out = Vec::new();
+        let mut after: Option<Vec<Value>> = None;
+        while out.len() < limit {
+            let size = (limit - out.len()).min(STATE_PAGE);
+            let mut body = json!({
+                "size": size, "query": query, "sort": [{"key": "asc"}], "track_total_hits": false,
+            });
+            if let Some(after) = &after {
+                body["search_after"] = json!(after);
+            }
+            let page = self.cluster.search(&index, &body).await?.hits.hits;
+            let done = page.len() < size;
+            after = page.last().map(|h| h.sort.clone());
+            for hit in &page {
+                let doc: StateDoc = parse(hit)?;
+                let value = serde_json::from_str(&doc.value)
+                    .map_err(|e| StoreError::Corrupt(format!("state {}: {e}", doc.key)))?;
+                out.push((doc.key, value));
+            }
+            if done {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Deletes with `refresh=wait_for`, so the next `states` no longer lists it.
+    pub(super) async fn remove_state(&self, key: &str) -> Result<bool, StoreError> {
+        let op = BulkOp::new(
+            Action::Delete,
+            &self.names.alias("state"),
+            key.to_owned(),
+            None,
+        );
+        match self.cluster.bulk(&[op], "wait_for").await?.remove(0) {
+            ItemResult::Done { .. } => Ok(true),
+            ItemResult::Missing => Ok(false),
+            other => Err(StoreError::Corrupt(format!(
+                "state {key} was not deleted: {other:?}"
+            ))),
+        }
+    }
+}
+
+/// Lock documents' ids (and `key`s) start with this; `states` never lists them.
+const LOCKS: &str = "lock/";
+
+/// Most state documents one search page returns (well under `max_result_window`).
+const STATE_PAGE: usize = 1_000;
+
+/// The least string greater than every string that starts with `prefix`: its last
+/// character incremented (UTF-8 byte order is code point order). `None` when no such
+/// string exists (an empty prefix, or one of only `char::MAX`).
+fn prefix_successor(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match last {
+            '\u{D7FF}' => Some('\u{E000}'),
+            c => char::from_u32(c as u32 + 1),
+        };
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix_successor;
+
+    #[test]
+    fn successors_bound_exactly_the_prefixed_keys() {
+        assert_eq!(prefix_successor("queue/").as_deref(), Some("queue0"));
+        assert_eq!(prefix_successor("").as_deref(), None);
+        assert_eq!(prefix_successor("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_successor("\u{D7FF}").as_deref(), Some("\u{E000}"));
+        let end = prefix_successor("queue/").unwrap();
+        for key in ["queue/", "queue/a", "queue/\u{10FFFF}"] {
+            assert!(key < end.as_str(), "{key}");
+        }
+        assert!("queue0" >= end.as_str() && "queue/" > "queue");
+    }
 }

@@ -1,7 +1,7 @@
 //! The write path, one group-commit batch at a time. Each delivery first claims its
 //! deterministic dedup `_id` with `op_type=create`, so a redelivery is caught whatever
-//! month it lands in; then its event, its delivery record and the merged entity
-//! documents go out in one `_bulk`. Only what the cluster confirmed is acknowledged.
+//! month it lands in; then the journal (events, delivery records) is written, and only
+//! after it the merged entity documents. Only what the cluster confirmed is acknowledged.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -138,6 +138,24 @@ fn permanent(result: &ItemResult) -> Option<(u16, &str, &str)> {
     }
 }
 
+/// Whether a final item failure is the document's own fault (a 400: a mapping or parse
+/// failure), which a dead letter records. Anything else (a block that outlasted the
+/// retries, a missing index, a permission) is the cluster's, and means "not stored".
+fn document_fault(status: u16) -> bool {
+    status == 400
+}
+
+/// The batch position of the delivery whose op was refused as too large.
+fn too_large(error: EsError, origin: impl Fn(usize) -> Option<usize>) -> StoreError {
+    match error {
+        EsError::TooLarge { item, bytes } => match origin(item) {
+            Some(position) => StoreError::TooLarge { position, bytes },
+            None => StoreError::Elasticsearch(EsError::TooLarge { item, bytes }),
+        },
+        other => StoreError::Elasticsearch(other),
+    }
+}
+
 fn item_error(what: &str, status: u16, kind: &str, reason: &str) -> StoreError {
     StoreError::Elasticsearch(EsError::Status {
         method: "POST",
@@ -155,10 +173,7 @@ enum JournalItem {
 }
 
 impl ElasticsearchStore {
-    pub(super) async fn write(
-        &self,
-        batch: Vec<Envelope>,
-    ) -> Result<Vec<WriteOutcome>, StoreError> {
+    pub(super) async fn write(&self, batch: &[Envelope]) -> Result<Vec<WriteOutcome>, StoreError> {
         let now = chrono::Utc::now().timestamp_millis();
         let n = batch.len();
         let ids: Vec<String> = batch
@@ -180,7 +195,7 @@ impl ElasticsearchStore {
 
         // Sequence numbers in batch order, so the delivery log reads in arrival order.
         let seqs: Vec<i64> = batch.iter().map(|e| self.next_seq(e.received_at)).collect();
-        let claims = self.claim(&batch, &ids, &seqs, now).await?;
+        let claims = self.claim(batch, &ids, &seqs, now).await?;
 
         // The journal: events of accepted deliveries, and a log record for every one.
         let mut ops = Vec::with_capacity(n * 2);
@@ -224,6 +239,15 @@ impl ElasticsearchStore {
             ops.push(self.delivery_op(env, seq, status.as_str(), None));
             items.push(JournalItem::Delivery);
         }
+        // The journal goes first, entities after it: a rebuild relies on every entity
+        // write having its event in the journal already (see `rebuild`). An event too
+        // big for the cluster is refused here, before anything else of the batch.
+        let journal_results = self.cluster.bulk(&ops, self.refresh).await.map_err(|e| {
+            too_large(e, |item| match items.get(item) {
+                Some(JournalItem::Event(i)) => Some(*i),
+                _ => None,
+            })
+        })?;
         let writes: Vec<(usize, &EntityWrite)> = batch
             .iter()
             .enumerate()
@@ -231,7 +255,7 @@ impl ElasticsearchStore {
             .flat_map(|(i, env)| env.writes.iter().map(move |w| (i, w)))
             .collect();
         let targets = self.entity_aliases();
-        let (journal_results, rejected) = self.apply_writes(&targets, &writes, ops).await?;
+        let rejected = self.apply_writes(&targets, &writes).await?;
 
         // Settle: dead letters for what the cluster refused for good, then mark claims.
         let mut settle = Vec::new();
@@ -241,6 +265,9 @@ impl ElasticsearchStore {
                 continue;
             };
             match *item {
+                JournalItem::Event(_) if !document_fault(status) => {
+                    return Err(item_error("event", status, kind, reason))
+                }
                 JournalItem::Delivery => {
                     return Err(item_error("delivery record", status, kind, reason))
                 }
@@ -301,7 +328,9 @@ impl ElasticsearchStore {
             }
         }
         if !settle.is_empty() {
-            match self.cluster.bulk(&settle, "false").await {
+            // Dead letters change the delivery log: visible as soon as the journal is.
+            let refresh = if must > 0 { self.refresh } else { "false" };
+            match self.cluster.bulk(&settle, refresh).await {
                 Ok(results) => {
                     if let Some((status, kind, reason)) = results[..must].iter().find_map(permanent)
                     {
@@ -363,7 +392,7 @@ impl ElasticsearchStore {
         let mut contested = Vec::new();
         for ((i, claim), result) in asked.into_iter().zip(results) {
             match result {
-                ItemResult::Done { .. } => claims[i] = Some(claim),
+                ItemResult::Done { .. } | ItemResult::Missing => claims[i] = Some(claim),
                 ItemResult::Conflict => contested.push(i),
                 ItemResult::Failed {
                     status,
@@ -433,7 +462,7 @@ impl ElasticsearchStore {
         let results = self.cluster.bulk(&ops, "false").await?;
         for ((i, claim), result) in taking.into_iter().zip(results) {
             match result {
-                ItemResult::Done { .. } => claims[i] = Some(claim),
+                ItemResult::Done { .. } | ItemResult::Missing => claims[i] = Some(claim),
                 ItemResult::Conflict => {
                     return Err(EsError::Contended(batch[i].delivery_id.clone()).into())
                 }
@@ -503,17 +532,14 @@ impl ElasticsearchStore {
     }
 
     /// Merges entity writes, in order, into the stored documents of `targets` (entity
-    /// kind → index or alias) and writes the results with external versions. `leading`
-    /// ops ride in the first bulk; their results come back in order. An org rename
-    /// splits the writes: everything before it is written, then the org's documents move.
+    /// kind → index or alias) and writes the results with external versions. An org
+    /// rename splits the writes: everything before it is written, then the org's
+    /// documents move. Returns the writes the cluster refused for good.
     pub(super) async fn apply_writes(
         &self,
         targets: &HashMap<&'static str, String>,
         writes: &[(usize, &EntityWrite)],
-        leading: Vec<BulkOp>,
-    ) -> Result<(Vec<ItemResult>, Vec<Rejected>), StoreError> {
-        let mut leading = Some(leading);
-        let mut leading_results = Vec::new();
+    ) -> Result<Vec<Rejected>, StoreError> {
         let mut rejected = Vec::new();
         let mut start = 0;
         for end in 0..=writes.len() {
@@ -524,31 +550,20 @@ impl ElasticsearchStore {
             if end < writes.len() && rename.is_none() {
                 continue;
             }
-            let (results, mut refused) = self
-                .flush(
-                    targets,
-                    &writes[start..end],
-                    leading.take().unwrap_or_default(),
-                )
-                .await?;
-            if leading_results.is_empty() {
-                leading_results = results;
-            }
-            rejected.append(&mut refused);
+            rejected.append(&mut self.flush(targets, &writes[start..end]).await?);
             if let Some((from, to)) = rename {
                 self.rename_org(targets, from, to).await?;
             }
             start = end + 1;
         }
-        Ok((leading_results, rejected))
+        Ok(rejected)
     }
 
     async fn flush(
         &self,
         targets: &HashMap<&'static str, String>,
         writes: &[(usize, &EntityWrite)],
-        leading: Vec<BulkOp>,
-    ) -> Result<(Vec<ItemResult>, Vec<Rejected>), StoreError> {
+    ) -> Result<Vec<Rejected>, StoreError> {
         struct Slot {
             before: Option<EntityDoc>,
             now: Option<EntityDoc>,
@@ -597,8 +612,7 @@ impl ElasticsearchStore {
                 slot.origin = Some(origin);
             }
         }
-        let lead = leading.len();
-        let mut ops = leading;
+        let mut ops = Vec::new();
         let mut written = Vec::new();
         let mut moved = Vec::new();
         for slot in slots.values() {
@@ -626,10 +640,22 @@ impl ElasticsearchStore {
                 }
             }
         }
-        let mut results = self.cluster.bulk(&ops, self.refresh).await?;
+        let results = self
+            .cluster
+            .bulk(&ops, self.refresh)
+            .await
+            .map_err(|e| too_large(e, |item| written.get(item).map(|(origin, _)| *origin)))?;
         let mut rejected = Vec::new();
-        for (result, (origin, doc)) in results[lead..].iter().zip(written) {
-            if let Some((_, kind, reason)) = permanent(result) {
+        for (result, (origin, doc)) in results.iter().zip(written) {
+            if let Some((status, kind, reason)) = permanent(result) {
+                if !document_fault(status) {
+                    return Err(item_error(
+                        &format!("{} {}", doc.entity(), doc.id()),
+                        status,
+                        kind,
+                        reason,
+                    ));
+                }
                 rejected.push(Rejected {
                     origin,
                     target: format!("{} {}", doc.entity(), doc.id()),
@@ -642,8 +668,7 @@ impl ElasticsearchStore {
         if !moved.is_empty() {
             self.move_pull_requests(targets, &moved).await?;
         }
-        results.truncate(lead);
-        Ok((results, rejected))
+        Ok(rejected)
     }
 }
 

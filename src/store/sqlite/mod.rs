@@ -350,6 +350,22 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn states(
+        &self,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, serde_json::Value)>, StoreError> {
+        let prefix = prefix.to_owned();
+        self.with_reader(move |c| reconcile::states(c, &prefix, limit))
+            .await
+    }
+
+    async fn delete_state(&self, key: &str) -> Result<bool, StoreError> {
+        let key = key.to_owned();
+        self.with_writer(move |w| reconcile::delete_state(&w.conn, &key))
+            .await
+    }
+
     async fn try_lock(&self, name: &str, holder: &str, ttl_ms: i64) -> Result<bool, StoreError> {
         let (name, holder) = (name.to_owned(), holder.to_owned());
         self.with_writer(move |w| reconcile::try_lock(&w.conn, &name, &holder, ttl_ms))

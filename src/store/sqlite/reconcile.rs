@@ -127,6 +127,32 @@ pub fn put_state(c: &Connection, key: &str, value: &serde_json::Value) -> Result
     Ok(())
 }
 
+pub fn states(
+    c: &Connection,
+    prefix: &str,
+    limit: usize,
+) -> Result<Vec<(String, serde_json::Value)>, StoreError> {
+    // `substr` rather than LIKE: keys may hold `%` and `_`, and LIKE ignores case.
+    let mut stmt = c.prepare_cached(
+        "SELECT key, value FROM state WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key LIMIT ?2",
+    )?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = stmt.query_map(params![prefix, limit], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    rows.map(|row| {
+        let (key, raw) = row?;
+        let value = serde_json::from_str(&raw)
+            .map_err(|e| StoreError::Corrupt(format!("state {key}: {e}")))?;
+        Ok((key, value))
+    })
+    .collect()
+}
+
+pub fn delete_state(c: &Connection, key: &str) -> Result<bool, StoreError> {
+    Ok(c.execute("DELETE FROM state WHERE key = ?1", [key])? == 1)
+}
+
 pub fn try_lock(c: &Connection, name: &str, holder: &str, ttl_ms: i64) -> Result<bool, StoreError> {
     let now = chrono::Utc::now().timestamp_millis();
     let n = c.execute(
