@@ -27,7 +27,7 @@ pub struct Envelope {
 }
 
 /// What storing one envelope did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WriteOutcome {
     Accepted,
@@ -38,6 +38,24 @@ pub enum WriteOutcome {
     TooLarge {
         bytes: usize,
     },
+}
+
+/// What storing one envelope did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = WriteOutcome)]
+pub enum Stored {
+    Accepted,
+    Duplicate,
+}
+
+impl Stored {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stored::Accepted => "accepted",
+            Stored::Duplicate => "duplicate",
+        }
+    }
 }
 
 impl WriteOutcome {

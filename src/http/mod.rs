@@ -28,7 +28,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
 use crate::intake::Intake;
-use crate::model::WriteOutcome;
+use crate::model::Stored;
 use crate::stats::{rfc3339, DeliveryRecord};
 use crate::store::Store;
 use crate::telemetry::metrics::Metrics;
@@ -55,7 +55,7 @@ pub(crate) struct Seen {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Ack {
     /// `accepted`, or `duplicate` when this delivery was already stored.
-    status: WriteOutcome,
+    status: Stored,
     source: String,
     event: String,
     delivery_id: String,

@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
 
 use crate::config::IntakeConfig;
-use crate::model::{Envelope, WriteOutcome};
+use crate::model::{Envelope, Stored, WriteOutcome};
 use crate::store::{Store, StoreError};
 use crate::telemetry::metrics::Metrics;
 
@@ -28,7 +28,7 @@ pub enum IntakeError {
 
 struct Pending {
     envelope: Envelope,
-    reply: oneshot::Sender<Result<WriteOutcome, IntakeError>>,
+    reply: oneshot::Sender<Result<Stored, IntakeError>>,
 }
 
 /// The handle request handlers submit through. Cheap to clone.
@@ -62,7 +62,7 @@ impl Intake {
     }
 
     /// Resolves once the envelope is durably committed (or found to be a duplicate).
-    pub async fn submit(&self, envelope: Envelope) -> Result<WriteOutcome, IntakeError> {
+    pub async fn submit(&self, envelope: Envelope) -> Result<Stored, IntakeError> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Pending { envelope, reply })
@@ -136,8 +136,9 @@ async fn commit(store: &dyn Store, batch: Vec<Pending>, metrics: &Metrics) {
             for (reply, outcome) in replies.into_iter().zip(outcomes) {
                 // A waiter that went away (client disconnected) is fine: it is stored.
                 let _ = reply.send(match outcome {
+                    WriteOutcome::Accepted => Ok(Stored::Accepted),
+                    WriteOutcome::Duplicate => Ok(Stored::Duplicate),
                     WriteOutcome::TooLarge { bytes } => Err(IntakeError::TooLarge { bytes }),
-                    stored => Ok(stored),
                 });
             }
         }
