@@ -1,7 +1,8 @@
 //! The AWS side against moto's server and a small ECS stand-in: the SQS queue with its
 //! dead letters and store ledger, the ECS launcher's exit-code contract, the worker
 //! running EventBridge-scheduled reconciles from SQS, `reckon queue` on SQS, config
-//! validation, and (with `RECKON_TEST_AWS_TF_OUTPUTS`) what `terraform/moto` created.
+//! and (with `RECKON_TEST_AWS_TF_OUTPUTS`) what `terraform/moto` created. The AWS
+//! config keys are tested with the rest of the config, in `src/config/`.
 
 mod common;
 #[path = "aws/ecs_stub.rs"]
@@ -16,7 +17,7 @@ use std::time::Duration;
 use ecs_stub::{EcsStub, Script};
 use moto::Aws;
 use reckon::aws::AwsConfig;
-use reckon::config::{Config, LauncherKind, QueueBackend};
+use reckon::config::QueueBackend;
 use reckon::launcher::ecs::EcsConfig;
 use reckon::launcher::{Attempt, EcsLauncher, JobLauncher, JobOutcome};
 use reckon::queue::sqs::{Ledger, SqsConfig, SqsQueue};
@@ -298,65 +299,6 @@ async fn sqs_queue_extends_leases_and_survives_a_lost_ledger_record() {
         .await
         .unwrap()
         .is_none());
-}
-
-/// The config the service runs with on AWS, read from `RECKON_*` variables.
-#[test]
-#[allow(clippy::result_large_err)] // figment::Jail's closure returns figment::Error
-fn aws_settings_come_from_the_environment_and_are_validated() {
-    figment::Jail::expect_with(|jail| {
-        jail.set_env("RECKON_QUEUE_BACKEND", "sqs");
-        jail.set_env(
-            "RECKON_SQS_QUEUE_URL",
-            "https://sqs.us-east-1.amazonaws.com/1/reckon",
-        );
-        jail.set_env(
-            "RECKON_SQS_DEAD_LETTER_QUEUE_URL",
-            "https://sqs.us-east-1.amazonaws.com/1/reckon-dlq",
-        );
-        jail.set_env("RECKON_WORKER_LAUNCHER", "ecs");
-        jail.set_env("RECKON_ECS_CLUSTER", "reckon");
-        jail.set_env("RECKON_ECS_TASK_DEFINITION", "reckon-job");
-        jail.set_env("RECKON_ECS_SUBNETS", "subnet-a,subnet-b");
-        jail.set_env("RECKON_RECONCILE_ENABLED", "false");
-        jail.set_env("RECKON_AWS_REGION", "eu-west-1");
-        let config = Config::load(None, Default::default()).expect("valid");
-        assert_eq!(config.queue.backend, QueueBackend::Sqs);
-        assert_eq!(config.worker.launcher, LauncherKind::Ecs);
-        assert_eq!(config.ecs.subnets, vec!["subnet-a", "subnet-b"]);
-        assert!(!config.reconcile.enabled);
-        assert!(reckon::config::unknown_env_vars().is_empty());
-
-        for (var, value, key) in [
-            ("RECKON_SQS_QUEUE_URL", "", "sqs.queue_url"),
-            (
-                "RECKON_SQS_DEAD_LETTER_QUEUE_URL",
-                "reckon-dlq",
-                "sqs.dead_letter_queue_url",
-            ),
-            (
-                "RECKON_SQS_RECEIVE_WAIT_SECONDS",
-                "21",
-                "sqs.receive_wait_seconds",
-            ),
-            ("RECKON_ECS_CLUSTER", "", "ecs.cluster"),
-            ("RECKON_ECS_SUBNETS", "", "ecs.subnets"),
-            ("RECKON_ECS_LAUNCH_TYPE", "LAMBDA", "ecs.launch_type"),
-            ("RECKON_AWS_ENDPOINT_URL", "moto", "aws.endpoint_url"),
-        ] {
-            let saved = std::env::var(var).ok();
-            jail.set_env(var, value);
-            let err = Config::load(None, Default::default())
-                .expect_err(var)
-                .to_string();
-            assert!(err.contains(&format!("`{key}`")), "{var}={value}: {err}");
-            match saved {
-                Some(v) => jail.set_env(var, v),
-                None => std::env::remove_var(var),
-            }
-        }
-        Ok(())
-    });
 }
 
 /// EventBridge Scheduler's message (a bare spec with the firing time) is leased from

@@ -828,4 +828,62 @@ mod tests {
             Ok(())
         });
     }
+
+    /// The config the service runs with on AWS (terraform/ sets these variables).
+    #[test]
+    fn aws_settings_come_from_the_environment_and_are_validated() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("RECKON_QUEUE_BACKEND", "sqs");
+            jail.set_env(
+                "RECKON_SQS_QUEUE_URL",
+                "https://sqs.us-east-1.amazonaws.com/1/reckon",
+            );
+            jail.set_env(
+                "RECKON_SQS_DEAD_LETTER_QUEUE_URL",
+                "https://sqs.us-east-1.amazonaws.com/1/reckon-dlq",
+            );
+            jail.set_env("RECKON_WORKER_LAUNCHER", "ecs");
+            jail.set_env("RECKON_ECS_CLUSTER", "reckon");
+            jail.set_env("RECKON_ECS_TASK_DEFINITION", "reckon-job");
+            jail.set_env("RECKON_ECS_SUBNETS", "subnet-a,subnet-b");
+            jail.set_env("RECKON_RECONCILE_ENABLED", "false");
+            jail.set_env("RECKON_AWS_REGION", "eu-west-1");
+            let config = Config::load(None, Default::default()).expect("valid");
+            assert_eq!(config.queue.backend, QueueBackend::Sqs);
+            assert_eq!(config.worker.launcher, LauncherKind::Ecs);
+            assert_eq!(config.ecs.subnets, vec!["subnet-a", "subnet-b"]);
+            assert!(!config.reconcile.enabled);
+            assert!(unknown_env_vars().is_empty());
+
+            for (var, value, key) in [
+                ("RECKON_SQS_QUEUE_URL", "", "sqs.queue_url"),
+                (
+                    "RECKON_SQS_DEAD_LETTER_QUEUE_URL",
+                    "reckon-dlq",
+                    "sqs.dead_letter_queue_url",
+                ),
+                (
+                    "RECKON_SQS_RECEIVE_WAIT_SECONDS",
+                    "21",
+                    "sqs.receive_wait_seconds",
+                ),
+                ("RECKON_ECS_CLUSTER", "", "ecs.cluster"),
+                ("RECKON_ECS_SUBNETS", "", "ecs.subnets"),
+                ("RECKON_ECS_LAUNCH_TYPE", "LAMBDA", "ecs.launch_type"),
+                ("RECKON_AWS_ENDPOINT_URL", "moto", "aws.endpoint_url"),
+            ] {
+                let saved = std::env::var(var).ok();
+                jail.set_env(var, value);
+                let err = Config::load(None, Default::default())
+                    .expect_err(var)
+                    .to_string();
+                assert!(err.contains(&format!("`{key}`")), "{var}={value}: {err}");
+                match saved {
+                    Some(v) => jail.set_env(var, v),
+                    None => std::env::remove_var(var),
+                }
+            }
+            Ok(())
+        });
+    }
 }
