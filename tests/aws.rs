@@ -557,8 +557,9 @@ async fn terraform_created_resources_serve_reckon() {
         .unwrap();
     assert!(queue.complete(&lease).await.unwrap());
 
-    // RunTask of the jobs task definition on the created cluster. moto reports every
-    // task as exiting 0; the exit-code mapping is tested against the ECS stand-in.
+    // RunTask of the jobs task definition on the created cluster, polled until moto
+    // reports it stopped. moto reports every task as exiting 0; the exit-code mapping
+    // is tested against the ECS stand-in.
     let strings = |v: serde_json::Value| -> Vec<String> {
         v.as_array()
             .into_iter()
@@ -579,7 +580,15 @@ async fn terraform_created_resources_serve_reckon() {
         poll_interval_ms: 100,
         ..ecs_config()
     };
-    let launcher = EcsLauncher::new(aws_sdk_ecs::Client::new(&aws.sdk().await), ecs);
+    let sdk = match &aws.endpoint {
+        Some(moto) => {
+            let fixed = moto::ecs_string_fix(moto).await;
+            let ecs = aws_sdk_ecs::config::Builder::from(&aws.sdk().await).endpoint_url(fixed);
+            aws_sdk_ecs::Client::from_conf(ecs.build())
+        }
+        None => aws_sdk_ecs::Client::new(&aws.sdk().await),
+    };
+    let launcher = EcsLauncher::new(sdk, ecs);
     let outcome = launcher
         .launch(
             &teams("acme"),

@@ -155,3 +155,62 @@ impl Aws {
             .collect()
     }
 }
+
+/// moto 5 answers ECS tasks with `containers[].cpu` and `.memory` as JSON numbers, where
+/// ECS sends strings, and the official SDK refuses the whole answer. This loopback proxy
+/// in front of moto turns those two fields into strings and changes nothing else, so
+/// Reckon's ECS launcher can run against the cluster Terraform created on moto.
+pub async fn ecs_string_fix(endpoint: &str) -> String {
+    use axum::body::Bytes;
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::response::IntoResponse;
+
+    fn stringify(task: &mut serde_json::Value) {
+        for container in task["containers"].as_array_mut().into_iter().flatten() {
+            for field in ["cpu", "memory", "memoryReservation"] {
+                if let Some(n) = container.get(field).filter(|v| v.is_number()).cloned() {
+                    container[field] = serde_json::Value::String(n.to_string());
+                }
+            }
+        }
+    }
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let target = endpoint.to_owned();
+    let client = reqwest::Client::new();
+    let app = axum::Router::new().fallback(move |headers: HeaderMap, body: Bytes| {
+        let (client, target) = (client.clone(), target.clone());
+        async move {
+            let mut request = client.post(&target).body(body);
+            for (name, value) in &headers {
+                if name != "host" && name != "content-length" {
+                    request = request.header(name.as_str(), value.as_bytes());
+                }
+            }
+            let answer = request.send().await.unwrap();
+            let status = StatusCode::from_u16(answer.status().as_u16()).unwrap();
+            let kind = answer.headers().get("content-type").cloned();
+            let bytes = answer.bytes().await.unwrap();
+            let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+                Ok(mut json) => {
+                    for task in json["tasks"].as_array_mut().into_iter().flatten() {
+                        stringify(task);
+                    }
+                    if json.get("task").is_some() {
+                        stringify(&mut json["task"]);
+                    }
+                    json.to_string().into_bytes()
+                }
+                Err(_) => bytes.to_vec(),
+            };
+            let mut response = (status, body).into_response();
+            if let Some(kind) = kind {
+                response.headers_mut().insert("content-type", kind);
+            }
+            response
+        }
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
