@@ -137,6 +137,16 @@ impl QueueCounts {
     pub fn pending(&self) -> u64 {
         self.ready + self.leased
     }
+
+    /// Counts `n` more tasks in `state`.
+    pub fn add(&mut self, state: TaskState, n: u64) {
+        match state {
+            TaskState::Ready => self.ready += n,
+            TaskState::Leased => self.leased += n,
+            TaskState::Done => self.done += n,
+            TaskState::Dead => self.dead += n,
+        }
+    }
 }
 
 #[async_trait]

@@ -357,13 +357,7 @@ impl Queue for SqliteQueue {
             let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
             for r in rows {
                 let (state, n) = r?;
-                let n = n as u64;
-                match TaskState::parse(&state) {
-                    TaskState::Ready => counts.ready = n,
-                    TaskState::Leased => counts.leased = n,
-                    TaskState::Done => counts.done = n,
-                    TaskState::Dead => counts.dead = n,
-                }
+                counts.add(TaskState::parse(&state), n as u64);
             }
             Ok(counts)
         })

@@ -543,12 +543,7 @@ impl Queue for SqsQueue {
     async fn counts(&self) -> Result<QueueCounts, QueueError> {
         let mut counts = QueueCounts::default();
         for record in self.ledger.all().await? {
-            match record.state {
-                TaskState::Ready => counts.ready += 1,
-                TaskState::Leased => counts.leased += 1,
-                TaskState::Done => counts.done += 1,
-                TaskState::Dead => counts.dead += 1,
-            }
+            counts.add(record.state, 1);
         }
         Ok(counts)
     }
