@@ -51,7 +51,54 @@ resource "aws_lb_listener" "https" {
   ssl_policy        = var.alb_ssl_policy
   certificate_arn   = var.certificate_arn
 
+  # Closed unless a rule below opens the path: Reckon's read API has no authentication
+  # yet, so only what GitHub and the health check need faces the internet.
   default_action {
+    type = "fixed-response"
+    fixed_response {
+      content_type = "application/json"
+      status_code  = "404"
+      message_body = jsonencode({ code = "not_found", message = "not served on the public endpoint" })
+    }
+  }
+
+  tags = local.tags
+}
+
+# Webhooks (HMAC-verified by Reckon) and the health check, from anywhere the security
+# group admits.
+resource "aws_lb_listener_rule" "hooks" {
+  listener_arn = aws_lb_listener.https.arn
+  priority     = 10
+
+  condition {
+    path_pattern {
+      values = ["/hooks/*", "/healthz"]
+    }
+  }
+
+  action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.service.arn
+  }
+
+  tags = local.tags
+}
+
+# Everything else (stats API, delivery log, drift, metrics, readiness) only from
+# `api_allowed_cidrs`.
+resource "aws_lb_listener_rule" "api" {
+  count        = length(var.api_allowed_cidrs) > 0 ? 1 : 0
+  listener_arn = aws_lb_listener.https.arn
+  priority     = 20
+
+  condition {
+    source_ip {
+      values = var.api_allowed_cidrs
+    }
+  }
+
+  action {
     type             = "forward"
     target_group_arn = aws_lb_target_group.service.arn
   }

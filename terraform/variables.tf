@@ -65,6 +65,17 @@ variable "alb_ingress_cidrs" {
   }
 }
 
+variable "api_allowed_cidrs" {
+  description = "Source CIDRs (at most 5) for which the ALB forwards everything, the stats API, delivery log, drift and metrics included. Empty (the default): the ALB forwards only /hooks/* and /healthz and answers 404 to the rest, because Reckon's read API has no authentication yet. [\"0.0.0.0/0\"] opens it to everyone (and makes CloudFront's /api/* routing work, whose requests come from CloudFront's addresses)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.api_allowed_cidrs) <= 5 && alltrue([for c in var.api_allowed_cidrs : can(cidrnetmask(c))])
+    error_message = "api_allowed_cidrs takes at most 5 IPv4 CIDR blocks such as 192.0.2.0/24."
+  }
+}
+
 # ---------------------------------------------------------------------------------------
 # Public endpoint (ALB + HTTPS)
 # ---------------------------------------------------------------------------------------

@@ -391,3 +391,35 @@ run "without_a_domain_name_the_dashboard_calls_the_alb" {
     error_message = "Without a domain name the public URL is the ALB's DNS name."
   }
 }
+
+run "only_hooks_and_health_face_the_internet_by_default" {
+  command = apply
+
+  assert {
+    condition     = aws_lb_listener.https.default_action[0].type == "fixed-response" && aws_lb_listener.https.default_action[0].fixed_response[0].status_code == "404"
+    error_message = "the HTTPS listener must answer 404 to paths no rule opens"
+  }
+
+  assert {
+    condition     = toset(one(aws_lb_listener_rule.hooks.condition).path_pattern[0].values) == toset(["/hooks/*", "/healthz"])
+    error_message = "only /hooks/* and /healthz may be forwarded to everyone"
+  }
+
+  assert {
+    condition     = length(aws_lb_listener_rule.api) == 0
+    error_message = "the read API must be closed unless api_allowed_cidrs is set"
+  }
+}
+
+run "the_api_opens_to_allowed_sources_only" {
+  command = apply
+
+  variables {
+    api_allowed_cidrs = ["192.0.2.0/24"]
+  }
+
+  assert {
+    condition     = toset(one(aws_lb_listener_rule.api[0].condition).source_ip[0].values) == toset(["192.0.2.0/24"])
+    error_message = "the API rule must be limited to api_allowed_cidrs"
+  }
+}
