@@ -49,6 +49,7 @@ async fn sqs_queue(
         queue_url: Some(url.clone()),
         dead_letter_queue_url: Some(dlq.clone()),
         receive_wait_seconds: 0,
+        done_retention_hours: 168,
     };
     let policy = RetryPolicy {
         max_attempts,
@@ -245,7 +246,7 @@ async fn worker_runs_sqs_tasks_on_ecs_and_retries_by_exit_code() {
 }
 
 #[tokio::test]
-async fn sqs_queue_extends_leases_and_survives_a_lost_ledger_record() {
+async fn sqs_queue_extends_leases_expires_finished_records_and_survives_a_lost_one() {
     let aws = Aws::start();
     let dir = tempfile::tempdir().unwrap();
     let store = sqlite_store(dir.path());
@@ -268,6 +269,18 @@ async fn sqs_queue_extends_leases_and_survives_a_lost_ledger_record() {
     assert!(
         !queue.extend(&lease, Duration::from_secs(60)).await.unwrap(),
         "a finished lease cannot be extended"
+    );
+
+    // Finished tasks leave the ledger after `sqs.done_retention_hours` (a week here).
+    let ledger = Ledger::new(store.clone());
+    let mut old = ledger.get(id).await.unwrap().unwrap();
+    assert_eq!(old.state, TaskState::Done);
+    old.updated_at -= 169 * 3_600_000;
+    ledger.put(&old).await.unwrap();
+    assert_eq!(queue.counts().await.unwrap().done, 0);
+    assert!(
+        ledger.get(id).await.unwrap().is_none(),
+        "the expired record is deleted"
     );
 
     // A message whose record is gone (purged, or its enqueuer died) is recorded again.
@@ -502,6 +515,7 @@ async fn terraform_created_resources_serve_reckon() {
         queue_url: out("queue_url").as_str().map(str::to_owned),
         dead_letter_queue_url: out("dlq_url").as_str().map(str::to_owned),
         receive_wait_seconds: 0,
+        done_retention_hours: 168,
     };
     let policy = RetryPolicy {
         max_attempts: 2,

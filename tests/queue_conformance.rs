@@ -162,6 +162,7 @@ async fn sqs_conformance(store: Arc<dyn Store>, other_store: Arc<dyn Store>) {
         queue_url: Some(url),
         dead_letter_queue_url: Some(dlq),
         receive_wait_seconds: 0,
+        done_retention_hours: 168,
     };
     let policy = RetryPolicy {
         max_attempts: 3,

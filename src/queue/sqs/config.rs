@@ -18,6 +18,9 @@ pub struct SqsConfig {
     pub dead_letter_queue_url: Option<String>,
     /// Long-poll wait of one receive, 0 to 20 seconds.
     pub receive_wait_seconds: i32,
+    /// Records of finished tasks are dropped from the ledger this long after they
+    /// finished, so the ledger a scan reads stays small. Dead tasks stay until purged.
+    pub done_retention_hours: u64,
 }
 
 impl SqsConfig {
@@ -44,6 +47,12 @@ impl SqsConfig {
             return Err(ConfigError::invalid(
                 "sqs.dead_letter_queue_url",
                 "must differ from sqs.queue_url",
+            ));
+        }
+        if self.done_retention_hours == 0 {
+            return Err(ConfigError::invalid(
+                "sqs.done_retention_hours",
+                "must be at least 1",
             ));
         }
         if !(0..=20).contains(&self.receive_wait_seconds) {

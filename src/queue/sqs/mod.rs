@@ -34,6 +34,7 @@ pub struct SqsQueue {
     queue_url: String,
     dlq_url: String,
     wait_seconds: i32,
+    done_retention_ms: i64,
     ledger: Ledger,
     policy: RetryPolicy,
 }
@@ -74,6 +75,7 @@ impl SqsQueue {
                 .clone()
                 .ok_or_else(|| missing("sqs.dead_letter_queue_url"))?,
             wait_seconds: config.receive_wait_seconds,
+            done_retention_ms: config.done_retention_hours.saturating_mul(3_600_000) as i64,
             ledger,
             policy,
         })
@@ -159,6 +161,21 @@ impl SqsQueue {
                 Ok(Ok(record))
             })
             .await
+    }
+
+    /// Every record, oldest first, less finished ones past their retention, which are
+    /// deleted on the way: scans are where the ledger is kept small.
+    async fn records(&self) -> Result<Vec<TaskRecord>, QueueError> {
+        let cutoff = now_ms() - self.done_retention_ms;
+        let mut kept = Vec::new();
+        for record in self.ledger.all().await? {
+            if record.state == TaskState::Done && record.updated_at < cutoff {
+                self.ledger.delete(record.id).await?;
+            } else {
+                kept.push(record);
+            }
+        }
+        Ok(kept)
     }
 
     /// A lease that expired on the last attempt: SQS's own redrive may have taken the
@@ -466,8 +483,7 @@ impl Queue for SqsQueue {
         limit: usize,
     ) -> Result<Vec<TaskRow>, QueueError> {
         Ok(self
-            .ledger
-            .all()
+            .records()
             .await?
             .iter()
             .filter(|r| state.is_none_or(|s| r.state == s))
@@ -528,7 +544,7 @@ impl Queue for SqsQueue {
 
     async fn purge(&self, state: TaskState) -> Result<u64, QueueError> {
         let mut n = 0;
-        for record in self.ledger.all().await? {
+        for record in self.records().await? {
             if record.state == state && self.ledger.delete(record.id).await? {
                 n += 1;
             }
@@ -542,7 +558,7 @@ impl Queue for SqsQueue {
 
     async fn counts(&self) -> Result<QueueCounts, QueueError> {
         let mut counts = QueueCounts::default();
-        for record in self.ledger.all().await? {
+        for record in self.records().await? {
             counts.add(record.state, 1);
         }
         Ok(counts)
