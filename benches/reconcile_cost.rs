@@ -10,7 +10,9 @@
 
 #[path = "common/args.rs"]
 mod args;
-#[path = "../tests/github_standin/mod.rs"]
+// The integration tests' GitHub stand-in, of which the benchmark uses a part.
+#[allow(dead_code)]
+#[path = "../tests/it/github_standin/mod.rs"]
 mod github_standin;
 
 use std::sync::Arc;

@@ -10,8 +10,9 @@ export default defineConfig({
     chunkSizeWarningLimit: 200,
   },
   server: {
-    // `npm run dev` proxies the API to a local `reckon serve`.
-    proxy: { '/api': 'http://127.0.0.1:8080' },
+    // `npm run dev` proxies the API to a local `reckon serve`, and the server-events day
+    // listing (`GET /events?ts_day=`), which lives at the root.
+    proxy: { '/api': 'http://127.0.0.1:8080', '/events': 'http://127.0.0.1:8080' },
   },
   test: {
     environment: 'happy-dom',

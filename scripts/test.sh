@@ -6,7 +6,7 @@
 #      port, with the queue/scheduler/ECS/S3 part of terraform/ applied to it;
 #   4. the Rust suite (cargo test --workspace): unit, integration, store and queue
 #      conformance (SQLite, and SQS on moto), reconciliation against the GitHub stand-in,
-#      the AWS side (tests/aws.rs), the built dashboard;
+#      the AWS side (tests/it/aws.rs), the built dashboard;
 #   5. the dashboard's type check and unit tests (tsc, Vitest);
 #   6. the end-to-end tests: a real `reckon serve` seeded with signed fixture webhooks,
 #      driven in headless Chromium; screenshots land in frontend/e2e/artifacts/;
@@ -65,7 +65,7 @@ else
 fi
 
 echo "== rust tests"
-# reckon-job (the jobs crate's binary) is run by tests/reconcile_cli.rs; build it first.
+# reckon-job (the jobs crate's binary) is run by tests/it/reconcile_cli.rs; build it first.
 cargo build --locked --workspace --bins
 cargo test --locked --workspace
 

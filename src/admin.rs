@@ -3,6 +3,7 @@
 //! library errors.
 
 use crate::config::{Config, SourceAuth};
+use crate::sources::server_events::submit::binding_key;
 use crate::store::{ApiKeyRecord, StoreError};
 use crate::verify::api_key;
 
@@ -14,18 +15,53 @@ pub enum AdminError {
     NotAnApiKeySource(String),
     #[error("no live key with id `{0}`")]
     NoSuchKey(String),
+    #[error("`{src}` is not a server of source `{source_name}`: its srcs are {known:?}")]
+    UnknownSrc {
+        source_name: String,
+        src: String,
+        known: Vec<String>,
+    },
+    #[error(
+        "`{0}` is not a server name: use a-z, A-Z, 0-9, '-', '_' and '.', at most 64 characters"
+    )]
+    InvalidSrc(String),
 }
 
+/// Creates a key for `source`; with `src`, the key may submit events of that one
+/// server only (`POST /submit`).
 pub async fn keys_add(
     config: &Config,
     source: &str,
+    src: Option<String>,
     name: Option<String>,
 ) -> Result<String, AdminError> {
-    if config.sources.get(source).map(|s| s.auth) != Some(SourceAuth::ApiKey) {
+    let Some(source_config) = config
+        .sources
+        .get(source)
+        .filter(|s| s.auth == SourceAuth::ApiKey)
+    else {
         return Err(AdminError::NotAnApiKeySource(source.to_owned()));
+    };
+    if let Some(src) = &src {
+        if !crate::config::is_valid_src(src) {
+            return Err(AdminError::InvalidSrc(src.clone()));
+        }
+        if !source_config.srcs.is_empty() && !source_config.srcs.contains(src) {
+            return Err(AdminError::UnknownSrc {
+                source_name: source.to_owned(),
+                src: src.clone(),
+                known: source_config.srcs.clone(),
+            });
+        }
     }
     let store = crate::open_store(config).await?;
     let key = api_key::generate();
+    // The binding first: a key never exists, even for a moment, without it.
+    if let Some(src) = &src {
+        store
+            .put_state(&binding_key(&key.id), serde_json::json!({ "src": src }))
+            .await?;
+    }
     store
         .create_api_key(ApiKeyRecord {
             id: key.id.clone(),
@@ -36,8 +72,12 @@ pub async fn keys_add(
             revoked_at: None,
         })
         .await?;
+    let bound = match &src {
+        Some(src) => format!(" bound to server `{src}`"),
+        None => String::new(),
+    };
     Ok(format!(
-        "created key {id} for source `{source}`\n\n    {token}\n\nSend it as `Authorization: Bearer <key>` to POST /hooks/{source}. It is shown only now.",
+        "created key {id} for source `{source}`{bound}\n\n    {token}\n\nSend it as `Authorization: Bearer <key>` to POST /hooks/{source}, or (bare or as Bearer) to POST /submit. It is shown only now.",
         id = key.id,
         token = key.token
     ))
@@ -57,7 +97,7 @@ pub async fn reindex(config: &Config) -> Result<String, AdminError> {
             tracing::info!(done, total, percent, "replaying stored events");
         }
     });
-    let projector: crate::store::Projector = std::sync::Arc::new(crate::github::project_stored);
+    let projector: crate::store::Projector = std::sync::Arc::new(crate::sources::project_stored);
     let report = store.rebuild_projections(projector, progress).await?;
     Ok(format!(
         "rebuilt the projections from {} stored events ({} entity writes; {} arrived during the rebuild) in {:.1} s",
@@ -71,18 +111,30 @@ pub async fn reindex(config: &Config) -> Result<String, AdminError> {
 pub async fn keys_list(config: &Config) -> Result<String, AdminError> {
     let store = crate::open_store(config).await?;
     let keys = store.api_keys().await?;
+    let bindings: std::collections::HashMap<String, String> = store
+        .states("key-src/", 100_000)
+        .await?
+        .into_iter()
+        .filter_map(|(k, v)| {
+            Some((
+                k.strip_prefix("key-src/")?.to_owned(),
+                v["src"].as_str()?.to_owned(),
+            ))
+        })
+        .collect();
     if keys.is_empty() {
         return Ok("no keys yet; create one with `reckon keys add --source NAME`".into());
     }
     let mut out = format!(
-        "{:<14} {:<20} {:<24} {:<26} {}\n",
-        "ID", "SOURCE", "NAME", "CREATED", "REVOKED"
+        "{:<14} {:<20} {:<10} {:<24} {:<26} {}\n",
+        "ID", "SOURCE", "SRC", "NAME", "CREATED", "REVOKED"
     );
     for k in keys {
         out.push_str(&format!(
-            "{:<14} {:<20} {:<24} {:<26} {}\n",
+            "{:<14} {:<20} {:<10} {:<24} {:<26} {}\n",
             k.id,
             k.source,
+            bindings.get(&k.id).map(String::as_str).unwrap_or("-"),
             k.name.as_deref().unwrap_or("-"),
             k.created_at,
             k.revoked_at.as_deref().unwrap_or("-"),

@@ -54,6 +54,9 @@ pub enum Command {
     /// Inspect and manage the sync-task queue.
     #[command(subcommand)]
     Queue(QueueCommand),
+    /// Tail a game server's xlog files (DCSS `logfile`, `milestones`) and send new
+    /// lines to a Reckon's POST /submit, at least once, remembering where it stopped.
+    Ship(crate::sources::server_events::ship::ShipArgs),
 }
 
 #[derive(Debug, Args)]
@@ -131,6 +134,10 @@ pub enum KeysCommand {
         /// The source the key may submit to; must be configured with auth = "api-key".
         #[arg(long)]
         source: String,
+        /// The one server (`src`, e.g. `cpo`) the key may submit events for at POST
+        /// /submit; a body naming another server is refused with 403.
+        #[arg(long)]
+        src: Option<String>,
         /// A label to recognise the key by, e.g. the host that uses it.
         #[arg(long)]
         name: Option<String>,

@@ -14,6 +14,7 @@ pub mod launcher;
 pub mod model;
 pub mod queue;
 pub mod reconcile;
+pub mod sources;
 pub mod stats;
 pub mod store;
 pub mod sync;

@@ -25,7 +25,9 @@ async fn main() -> anyhow::Result<()> {
             return Ok(());
         }
         Command::Openapi => {
-            println!("{}", reckon::http::openapi_json());
+            // A closed pipe (`reckon openapi | head`) is not an error worth a panic.
+            use std::io::Write;
+            let _ = writeln!(std::io::stdout(), "{}", reckon::http::openapi_json());
             return Ok(());
         }
         _ => {}
@@ -48,8 +50,29 @@ async fn main() -> anyhow::Result<()> {
 
     match cli.command {
         Command::Serve(_) => serve(config).await,
-        Command::Keys(KeysCommand::Add { source, name }) => {
-            println!("{}", reckon::admin::keys_add(&config, &source, name).await?);
+        Command::Ship(args) => {
+            let report =
+                reckon::sources::server_events::ship::run(args, reckon::shutdown_signal()).await?;
+            println!(
+                "shipped {} lines ({} bytes) from {} file(s) in {} requests, {} retried{}",
+                report.lines,
+                report.bytes,
+                report.files,
+                report.batches,
+                report.retries,
+                if report.interrupted {
+                    "; interrupted"
+                } else {
+                    ""
+                }
+            );
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Add { source, src, name }) => {
+            println!(
+                "{}",
+                reckon::admin::keys_add(&config, &source, src, name).await?
+            );
             Ok(())
         }
         Command::Keys(KeysCommand::List) => {

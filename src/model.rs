@@ -101,6 +101,19 @@ pub enum EntityWrite {
         member: Membership,
     },
     PullRequest(PullRequest),
+    /// A row of a source's own read model, stored beside its event in the same commit.
+    Row(SourceRow),
+}
+
+/// One row of a source's read model (e.g. `server_events`), keyed by its event: the
+/// backends add the event's `seq`, `source`, `received_at` and `day` to `fields`. It is
+/// written once, when its event is first stored, and never merged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceRow {
+    /// The read model's table on SQLite, its journal index kind on Elasticsearch.
+    pub table: String,
+    /// Column name → value: strings, integers, booleans, or JSON kept whole.
+    pub fields: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

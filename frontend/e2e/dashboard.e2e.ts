@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { postGithub, startReckon, type Reckon } from './reckon';
-import { demoPrs, expectedSummary, FIRST_DAY, LAST_DAY, ORG, replayFixtures, seedDemoOrg, TEAMS } from './seed';
+import { CONFIG, DCSS_EVENTS, demoPrs, expectedSummary, FIRST_DAY, LAST_DAY, ORG, replayFixtures, seedDemoOrg, seedServerEvents, TEAMS } from './seed';
 
 const ARTIFACTS = resolve(import.meta.dirname, 'artifacts');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -48,9 +48,10 @@ const text = async (page: Page, testId: string) =>
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  reckon = await startReckon();
+  reckon = await startReckon(CONFIG);
   fixtures = await replayFixtures(reckon);
   await seedDemoOrg(reckon);
+  await seedServerEvents(reckon);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
@@ -170,6 +171,73 @@ describe('dashboard', () => {
     await shot(page, 'events', false);
     await page.getByRole('button', { name: 'Load more' }).click();
     await expect.poll(() => dayRows.count()).toBe(200);
+    await page.close();
+  });
+
+  test('the server-events page charts a game server, counts its milestones, games and players, and lists a day', async () => {
+    const page = await newPage();
+    // With no source named, the page opens the one source with server events.
+    await page.goto(`${reckon.url}/#/orgs/octo-dash`);
+    await page.getByRole('link', { name: 'Server events' }).click();
+    await expect.poll(() => page.url()).toContain('#/sources/dcss');
+    const chart = page.locator('[data-testid="source-chart"]');
+    await chart.locator('canvas').waitFor();
+    expect(await chart.getAttribute('data-total')).toBe(String(DCSS_EVENTS.length));
+    expect(await chart.getAttribute('data-types')).toBe('milestone game');
+    expect(await page.locator('[data-testid="source-chart"] .u-legend').textContent()).toContain('milestone');
+    expect(await text(page, 'source-events')).toBe('5');
+    expect(await text(page, 'source-milestone-count')).toBe('3');
+    expect(await text(page, 'source-game-count')).toBe('2');
+    expect(await text(page, 'source-wins')).toBe('1');
+    const rows = (testId: string) =>
+      page
+        .locator(`[data-testid="${testId}"] tbody tr`)
+        .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim())));
+    expect(await rows('source-milestones')).toEqual([['uniq', '2'], ['rune', '1']]);
+    expect(await rows('source-games')).toEqual([['mon', '1'], ['winning', '1']]);
+    expect(await rows('top-by-games')).toEqual([['Blork', '1', '1'], ['Zed', '1', '0']]);
+    expect(await rows('top-by-wins')).toEqual([['Blork', '1', '1']]);
+    // The day the events were accepted is picked, and lists them in accepted order.
+    const day = page.locator('[data-testid="source-day"]');
+    await day.locator('tbody tr').first().waitFor();
+    const listed = await rows('source-day');
+    expect(listed.map((r) => r.slice(1))).toEqual([
+      ['cpo', 'milestone', 'Blork', 'killed Sigmund.'],
+      ['cpo', 'game', 'Blork', 'escaped with the Orb (score 1,234)'],
+      ['cpo', 'milestone', 'Zed', 'found a slimy rune of Zot.'],
+      ['cpo', 'milestone', 'Zed', 'killed Ijyb.'],
+      ['cpo', 'game', 'Zed', 'slain by an orc (score 55)'],
+    ]);
+    for (const row of listed) expect(row[0]).toMatch(/^\d\d:\d\d:\d\d$/);
+    expect(await day.getAttribute('data-day')).toBe(new Date().toISOString().slice(0, 10));
+    await shot(page, 'source-dcss');
+    // On a phone the page reflows into one column.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect.poll(() => chart.locator('canvas').evaluate((c: HTMLCanvasElement) => c.getBoundingClientRect().width)).toBeLessThan(390);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await shot(page, 'source-dcss-phone');
+    await page.setViewportSize({ width: 1280, height: 900 });
+    // Another day, picked in the day picker, had no events.
+    await page.locator('[data-testid="source-day"] input[name="day"]').fill('2026-01-05');
+    await expect.poll(() => page.url()).toContain('day=2026-01-05');
+    await expect.poll(async () => (await day.textContent()) ?? '').toContain('No dcss events were accepted on 2026-01-05 (UTC).');
+    await page.close();
+  });
+
+  test('the events page links to the server-events page, and a private source says it needs a token', async () => {
+    const page = await newPage();
+    await page.goto(`${reckon.url}/#/events?source=dcss`);
+    await page.getByRole('link', { name: 'Milestones, games and players of dcss' }).click();
+    await expect.poll(() => page.url()).toContain('#/sources/dcss');
+    await page.locator('[data-testid="source-chart"]').waitFor();
+    await page.goto(`${reckon.url}/#/sources/vault`);
+    const state = page.locator('[data-testid="source-private"]');
+    await state.waitFor();
+    expect(await state.getAttribute('data-code')).toBe('read_token_missing');
+    expect(await state.locator('h2').textContent()).toBe('vault is a private source');
+    expect(await state.textContent()).toContain('read token');
+    expect(await page.getByRole('alert').count()).toBe(0);
+    await shot(page, 'source-private');
     await page.close();
   });
 

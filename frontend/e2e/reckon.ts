@@ -1,15 +1,19 @@
-// Starts the real `reckon serve` binary on port 0 with a fresh data dir, and signs and
-// posts webhooks to it exactly as GitHub does (HMAC-SHA256 over the raw body).
+// Starts the real `reckon serve` binary on port 0 with a fresh data dir (and a config file
+// when given), signs and posts webhooks to it exactly as GitHub does (HMAC-SHA256 over the
+// raw body), runs its CLI against the same data, and submits game-server events.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 
 export interface Reckon {
   url: string;
   secret: string;
+  /** `--config` and `--data-dir` of this server, for its CLI. */
+  cliArgs: string[];
   stop(): Promise<void>;
 }
 
@@ -24,9 +28,17 @@ export function reckonBinary(): string {
   return bin;
 }
 
-export async function startReckon(): Promise<Reckon> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'reckon-e2e-'));
-  const child: ChildProcess = spawn(reckonBinary(), ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
+/** Starts `reckon serve`; `config` is the text of its reckon.toml, if it needs one. */
+export async function startReckon(config?: string): Promise<Reckon> {
+  const root = mkdtempSync(join(tmpdir(), 'reckon-e2e-'));
+  const dataDir = join(root, 'data');
+  const cliArgs = ['--data-dir', dataDir];
+  if (config !== undefined) {
+    const file = join(root, 'reckon.toml');
+    writeFileSync(file, config);
+    cliArgs.unshift('--config', file);
+  }
+  const child: ChildProcess = spawn(reckonBinary(), [...cliArgs, 'serve', '--listen', '127.0.0.1:0'], {
     env: { ...process.env, RECKON_GITHUB_WEBHOOK_SECRET: SECRET, RECKON_LOG_LEVEL: 'warn', RECKON_LOG_FORMAT: 'text' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -44,13 +56,14 @@ export async function startReckon(): Promise<Reckon> {
   return {
     url,
     secret: SECRET,
+    cliArgs,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
         await exited;
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true });
     },
   };
 }
@@ -74,5 +87,33 @@ export async function postGithub(reckon: Reckon, event: string, body: string | o
   });
   if (response.status !== 200) {
     throw new Error(`${event} delivery answered ${response.status}: ${await response.text()}`);
+  }
+}
+
+/** Runs the reckon CLI on the server's config and data dir; resolves to its stdout. */
+export async function reckonCli(reckon: Reckon, ...args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)(reckonBinary(), [...reckon.cliArgs, ...args], {
+    env: { ...process.env, RECKON_LOG_LEVEL: 'warn' },
+  });
+  return stdout;
+}
+
+/** Creates an API key with `reckon keys add`; the key is the word of its output starting `rk_`. */
+export async function addKey(reckon: Reckon, source: string, src: string): Promise<string> {
+  const out = await reckonCli(reckon, 'keys', 'add', '--source', source, '--src', src);
+  const key = /\brk_\S+/.exec(out)?.[0];
+  if (!key) throw new Error(`\`reckon keys add\` printed no rk_ key:\n${out}`);
+  return key;
+}
+
+/** Posts server events to /submit with a key, as a DCSS server does; fails unless stored (204). */
+export async function submit(reckon: Reckon, key: string, events: object | object[]): Promise<void> {
+  const response = await fetch(`${reckon.url}/submit`, {
+    method: 'POST',
+    headers: { Authorization: key, 'Content-Type': 'application/json' },
+    body: JSON.stringify(events),
+  });
+  if (response.status !== 204) {
+    throw new Error(`/submit answered ${response.status}: ${await response.text()}`);
   }
 }

@@ -1,10 +1,11 @@
 // Seeds Reckon from the real GitHub payloads in ../shared/fixtures/github-webhooks: first
 // every fixture as it is, then an org built from fixture templates with known teams,
-// members and PRs, so the tests know exactly which numbers the dashboard must show.
+// members and PRs, so the tests know exactly which numbers the dashboard must show; and a
+// game server's milestones and games, submitted with a key made by the real CLI.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { postGithub, type Reckon } from './reckon';
+import { addKey, postGithub, submit, type Reckon } from './reckon';
 
 export const FIXTURES = resolve(import.meta.dirname, '../../../shared/fixtures/github-webhooks');
 
@@ -139,4 +140,32 @@ export async function seedDemoOrg(reckon: Reckon): Promise<void> {
     const end = pr.merged ?? pr.closed;
     if (end) await postGithub(reckon, 'pull_request', body(closed, 'closed', end, pr.merged, end));
   }
+}
+
+/** The server: a public source for one game server, and a private one beside it. */
+export const CONFIG = `[sources.dcss]
+auth = "api-key"
+srcs = ["cpo"]
+public = true
+
+[sources.vault]
+auth = "api-key"
+srcs = ["cpo"]
+`;
+
+/** What the game server `cpo` submits to `dcss`, in this order. */
+export const DCSS_EVENTS = [
+  { type: 'milestone', src: 'cpo', data: { name: 'Blork', type: 'uniq', milestone: 'killed Sigmund.' } },
+  { type: 'game', src: 'cpo', data: { name: 'Blork', ktyp: 'winning', sc: '1234', tmsg: 'escaped with the Orb' } },
+  { type: 'milestone', src: 'cpo', data: { name: 'Zed', type: 'rune', milestone: 'found a slimy rune of Zot.' } },
+  { type: 'milestone', src: 'cpo', data: { name: 'Zed', type: 'uniq', milestone: 'killed Ijyb.' } },
+  { type: 'game', src: 'cpo', data: { name: 'Zed', ktyp: 'mon', sc: '55', tmsg: 'slain by an orc' } },
+];
+
+/** Makes a key for `cpo` with `reckon keys add` and submits DCSS_EVENTS: one alone, then the rest as a list. */
+export async function seedServerEvents(reckon: Reckon): Promise<void> {
+  const key = await addKey(reckon, 'dcss', 'cpo');
+  const [first, ...rest] = DCSS_EVENTS;
+  await submit(reckon, key, first!);
+  await submit(reckon, key, rest);
 }

@@ -58,3 +58,9 @@ export function ago(rfc3339: string, now: Date = new Date()): string {
   if (seconds < 86_400) return `${Math.floor(seconds / 3600)} h ago`;
   return `${Math.floor(seconds / 86_400)} d ago`;
 }
+
+/** A Unix millisecond as the UTC time of day, `14:05:09`; the day is shown beside it. */
+export function utcTime(ms: number): string {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? String(ms) : d.toISOString().slice(11, 19);
+}

@@ -11,6 +11,7 @@ import { drift } from './views/drift';
 import { events } from './views/events';
 import { home } from './views/home';
 import { overview } from './views/overview';
+import { source } from './views/source';
 import { team, teams } from './views/teams';
 import './style.css';
 
@@ -22,6 +23,7 @@ const views: Record<Page, (ctx: ViewContext) => Promise<void>> = {
   drift,
   deliveries,
   events,
+  source,
 };
 
 const api = createApi();
@@ -43,7 +45,7 @@ function show(): void {
   if (route.org) lastOrg = route.org;
   const org = route.org ?? (route.page === 'home' ? undefined : lastOrg);
   render(nav(route, orgs, org, (r) => navigate(r)), navEl);
-  document.title = ['Reckon', route.org, route.page === 'home' ? undefined : route.page].filter(Boolean).join(' · ');
+  document.title = ['Reckon', route.org ?? route.source, route.page === 'home' ? undefined : route.page].filter(Boolean).join(' · ');
   const ctx = makeContext(api, route, main, bar, () => mine === generation, cleanups, optionsCache);
   void views[route.page](ctx);
 }

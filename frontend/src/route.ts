@@ -2,13 +2,15 @@
 // any view can be bookmarked or shared, and the build stays plain files that any bucket
 // can serve. These functions parse and format it; they are pure and unit-tested.
 
-export type Page = 'home' | 'overview' | 'teams' | 'team' | 'drift' | 'deliveries' | 'events';
+export type Page = 'home' | 'overview' | 'teams' | 'team' | 'drift' | 'deliveries' | 'events' | 'source';
 
 export interface Route {
   page: Page;
   org?: string;
   /** The team slug of the team page. */
   team?: string;
+  /** The server-events source of the source page (`#/sources/dcss`); none: pick one. */
+  source?: string;
   params: Params;
 }
 
@@ -50,8 +52,9 @@ export function parseRoute(hash: string): Route {
     const value = search.get(key);
     if (value) params[key] = value;
   }
-  const [first, org, section, team] = segments;
-  if (first === 'orgs' && org) {
+  const [first, name, section, team] = segments;
+  if (first === 'orgs' && name) {
+    const org = name;
     if (section === 'teams' && team) return { page: 'team', org, team, params };
     if (section === 'teams') return { page: 'teams', org, params };
     if (section === 'drift') return { page: 'drift', org, params };
@@ -59,6 +62,7 @@ export function parseRoute(hash: string): Route {
   }
   if (first === 'deliveries') return { page: 'deliveries', params };
   if (first === 'events') return { page: 'events', params };
+  if (first === 'sources') return name ? { page: 'source', source: name, params } : { page: 'source', params };
   return { page: 'home', params };
 }
 
@@ -83,6 +87,9 @@ export function formatRoute(route: Route): string {
       break;
     case 'events':
       path = '/events';
+      break;
+    case 'source':
+      path = route.source ? `/sources/${encodeURIComponent(route.source)}` : '/sources';
       break;
     default:
       path = '/';
@@ -123,6 +130,23 @@ export function resolveRange(params: Params, today: Date = new Date()): { from?:
 
 export function isoDay(date: Date): string {
   return date.toISOString().slice(0, 10);
+}
+
+/** Every UTC day from `from` to `to` (`YYYY-MM-DD`, inclusive), at most ten years of them. */
+export function daysBetween(from: string, to: string): string[] {
+  const out: string[] = [];
+  const end = Date.parse(`${to}T00:00:00Z`);
+  for (let t = Date.parse(`${from}T00:00:00Z`); t <= end && out.length < 3660; t += 86_400_000) {
+    out.push(isoDay(new Date(t)));
+  }
+  return out;
+}
+
+/** The Unix millisecond a `YYYY-MM-DD` UTC day starts at; `undefined` for anything else. */
+export function dayStartMs(day: string): number | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
+  const ms = Date.parse(`${day}T00:00:00Z`);
+  return Number.isNaN(ms) || isoDay(new Date(ms)) !== day ? undefined : ms;
 }
 
 function safeDecode(segment: string): string {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { ago, bytes, count, duration } from '../src/format';
+import { ago, bytes, count, duration, utcTime } from '../src/format';
 
 describe('formatting', () => {
   test('durations use the two largest units', () => {
@@ -25,5 +25,11 @@ describe('formatting', () => {
     expect(ago('2026-03-02T11:59:30Z', now)).toBe('30 s ago');
     expect(ago('2026-03-02T09:00:00Z', now)).toBe('3 h ago');
     expect(ago('2026-02-27T12:00:00Z', now)).toBe('3 d ago');
+  });
+
+  test('UTC times of day from Unix milliseconds', () => {
+    expect(utcTime(1_795_944_742_409)).toBe('09:32:22');
+    expect(utcTime(Date.UTC(2026, 0, 1))).toBe('00:00:00');
+    expect(utcTime(Number.NaN)).toBe('NaN');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { formatRoute, parseRoute, resolveRange, withParams } from '../src/route';
+import { dayStartMs, daysBetween, formatRoute, parseRoute, resolveRange, withParams } from '../src/route';
 
 describe('routes', () => {
   test('parse every page and its params', () => {
@@ -14,15 +14,22 @@ describe('routes', () => {
     });
     expect(parseRoute('#/deliveries?status=rejected&bogus=1')).toEqual({ page: 'deliveries', params: { status: 'rejected' } });
     expect(parseRoute('#/events?source=ci&day=2026-03-02').params).toEqual({ source: 'ci', day: '2026-03-02' });
+    expect(parseRoute('#/sources')).toEqual({ page: 'source', params: {} });
+    expect(parseRoute('#/sources/dcss?range=30d&day=2026-11-29')).toEqual({
+      page: 'source',
+      source: 'dcss',
+      params: { range: '30d', day: '2026-11-29' },
+    });
     expect(parseRoute('#/nowhere').page).toBe('home');
   });
 
   test('format is the inverse of parse, with escaping', () => {
-    for (const hash of ['#/', '#/orgs/acme?from=2026-01-01&to=2026-02-01&team=core', '#/orgs/a%20b/teams/c%2Fd', '#/deliveries?status=accepted', '#/events?range=all']) {
+    for (const hash of ['#/', '#/orgs/acme?from=2026-01-01&to=2026-02-01&team=core', '#/orgs/a%20b/teams/c%2Fd', '#/deliveries?status=accepted', '#/events?range=all', '#/sources', '#/sources/dcss?from=2026-11-01&day=2026-11-29', '#/sources/game%20servers']) {
       expect(formatRoute(parseRoute(hash))).toBe(hash);
     }
     expect(parseRoute('#/orgs/a%20b/teams/c%2Fd').team).toBe('c/d');
     expect(parseRoute('#/orgs/%E0%A4%A').org).toBe('%E0%A4%A');
+    expect(parseRoute('#/sources/game%20servers').source).toBe('game servers');
   });
 
   test('withParams changes and removes params', () => {
@@ -37,5 +44,16 @@ describe('routes', () => {
     expect(resolveRange({ range: '12m' }, today)).toEqual({ from: '2025-04-01', to: '2026-03-31' });
     expect(resolveRange({ range: 'all' }, today)).toEqual({});
     expect(resolveRange({ range: '30d', from: '2026-01-01' }, today)).toEqual({ from: '2026-01-01', to: undefined });
+  });
+
+  test('days between two days, and the millisecond a day starts at', () => {
+    expect(daysBetween('2026-02-27', '2026-03-01')).toEqual(['2026-02-27', '2026-02-28', '2026-03-01']);
+    expect(daysBetween('2026-03-01', '2026-02-27')).toEqual([]);
+    expect(dayStartMs('2026-11-29')).toBe(1_795_910_400_000);
+    // GET /events?ts_day= takes only multiples of a day.
+    expect(dayStartMs('1970-01-02')! % 86_400_000).toBe(0);
+    for (const bad of ['2026-02-30', '2026-13-01', '29.11.2026', '', '2026-11-29T00:00:00Z']) {
+      expect(dayStartMs(bad), bad).toBeUndefined();
+    }
   });
 });

@@ -366,6 +366,27 @@ pub struct SourceConfig {
     /// Per API key for `api-key` sources, per source otherwise.
     #[serde(default)]
     pub rate_limit: Option<RateLimit>,
+    /// The servers (`src` values, e.g. `cpo`) that may submit to this source through
+    /// `POST /submit`; empty allows any `src` a key is bound to.
+    #[serde(default)]
+    pub srcs: Vec<String>,
+    /// Whether anyone may read this source's events (`GET /events`, the follow API)
+    /// without a read token.
+    #[serde(default)]
+    pub public: bool,
+    /// Tokens that may read this source's events when it is not public, sent as
+    /// `Authorization: Bearer <token>`.
+    #[serde(default)]
+    pub read_tokens: SecretList,
+}
+
+/// A server name as events carry it in `src`: short, plain, and safe in a URL.
+pub fn is_valid_src(src: &str) -> bool {
+    !src.is_empty()
+        && src.len() <= 64
+        && src
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 fn default_tolerance() -> u64 {
@@ -548,6 +569,20 @@ impl Config {
             }
             if let Some(limit) = &source.rate_limit {
                 limit.check(&format!("{key}.rate_limit"))?;
+            }
+            source
+                .read_tokens
+                .check_not_blank(&format!("{key}.read_tokens"))?;
+            if let Some((i, src)) = source
+                .srcs
+                .iter()
+                .enumerate()
+                .find(|(_, s)| !is_valid_src(s))
+            {
+                return Err(ConfigError::invalid(
+                    format!("{key}.srcs[{i}]"),
+                    format!("`{src}` is not a server name: use a-z, A-Z, 0-9, '-', '_' and '.', at most 64 characters"),
+                ));
             }
             if source.tolerance_seconds == 0 {
                 return Err(ConfigError::invalid(

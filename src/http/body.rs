@@ -100,7 +100,14 @@ pub fn body_kind(headers: &HeaderMap, allow_form: bool) -> Result<BodyKind, ApiE
     match media.as_str() {
         "application/json" => Ok(BodyKind::Json),
         "application/x-www-form-urlencoded" if allow_form => Ok(BodyKind::Form),
-        _ => Err(ApiError::UnsupportedMediaType(value.to_owned())),
+        _ => Err(ApiError::UnsupportedMediaType {
+            got: value.to_owned(),
+            accepted: if allow_form {
+                "application/json or application/x-www-form-urlencoded"
+            } else {
+                "application/json"
+            },
+        }),
     }
 }
 

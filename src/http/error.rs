@@ -28,10 +28,18 @@ pub enum ApiError {
     MalformedBody(String),
     #[error("the request body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
-    #[error("content type `{0}` is not supported: send application/json or application/x-www-form-urlencoded")]
-    UnsupportedMediaType(String),
+    #[error("content type `{got}` is not supported: send {accepted}")]
+    UnsupportedMediaType { got: String, accepted: &'static str },
     #[error("no source named `{0}` is configured")]
     UnknownSource(String),
+    #[error("this key may only submit events of server `{key_src}`, not `{src}`")]
+    SrcMismatch { key_src: String, src: String },
+    #[error("server `{src}` is not one of the servers (`srcs`) of source `{source_name}`")]
+    UnknownSrc { source_name: String, src: String },
+    #[error("event {position} is invalid: {reason}")]
+    InvalidEvent { position: usize, reason: String },
+    #[error("xlog line {line} is malformed: {reason}")]
+    MalformedXlog { line: usize, reason: String },
     #[error("{0}")]
     NotFound(String),
     #[error("query parameter `{name}` is invalid: {reason}")]
@@ -65,17 +73,22 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::Auth(AuthError::KeyWrongSource) => StatusCode::FORBIDDEN,
+            ApiError::Auth(AuthError::KeyWrongSource) | ApiError::SrcMismatch { .. } => {
+                StatusCode::FORBIDDEN
+            }
             ApiError::Auth(_) => StatusCode::UNAUTHORIZED,
             ApiError::MissingHeader(_)
             | ApiError::InvalidHeader { .. }
             | ApiError::MalformedBody(_)
+            | ApiError::UnknownSrc { .. }
+            | ApiError::InvalidEvent { .. }
+            | ApiError::MalformedXlog { .. }
             | ApiError::InvalidQuery { .. } => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge { .. } | ApiError::StoreTooLarge { .. } => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::UnknownSource(_) | ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::StoreUnavailable(_) | ApiError::ShuttingDown => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -94,6 +107,12 @@ impl ApiError {
             ApiError::Auth(AuthError::KeyMissing) => "api_key_missing",
             ApiError::Auth(AuthError::KeyInvalid) => "api_key_invalid",
             ApiError::Auth(AuthError::KeyWrongSource) => "api_key_wrong_source",
+            ApiError::Auth(AuthError::ReadTokenMissing) => "read_token_missing",
+            ApiError::Auth(AuthError::ReadTokenInvalid) => "read_token_invalid",
+            ApiError::SrcMismatch { .. } => "src_mismatch",
+            ApiError::UnknownSrc { .. } => "unknown_src",
+            ApiError::InvalidEvent { .. } => "invalid_event",
+            ApiError::MalformedXlog { .. } => "malformed_xlog",
             ApiError::MissingHeader(_) => "missing_header",
             ApiError::InvalidHeader { .. } => "invalid_header",
             ApiError::MalformedBody(_) => "malformed_body",
@@ -101,7 +120,7 @@ impl ApiError {
                 "payload_too_large"
             }
             ApiError::RateLimited { .. } => "rate_limited",
-            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
             ApiError::UnknownSource(_) => "unknown_source",
             ApiError::NotFound(_) => "not_found",
             ApiError::InvalidQuery { .. } => "invalid_query",

@@ -2,7 +2,7 @@
 //! API, the operational endpoints and the embedded dashboard live in their own modules.
 
 mod api;
-mod body;
+pub(crate) mod body;
 pub mod dashboard;
 pub mod error;
 pub(crate) mod github_hook;
@@ -116,7 +116,7 @@ impl AppState {
 
     /// Answers an intake request: counts and times an acknowledgement, or records a
     /// rejection, and turns either into the response.
-    fn finish(
+    pub(crate) fn finish(
         &self,
         source: &str,
         started: Instant,
@@ -139,7 +139,7 @@ impl AppState {
     }
 
     /// Records a rejected delivery in the metrics, the log and the in-memory delivery log.
-    fn reject(&self, source: &str, received_at: i64, seen: Seen, error: &ApiError) {
+    pub(crate) fn reject(&self, source: &str, received_at: i64, seen: Seen, error: &ApiError) {
         // Only authenticated event names become metric labels, so unauthenticated
         // callers cannot mint label values.
         let event_label = match (&seen.event, seen.verified) {
@@ -169,13 +169,16 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
-    let mut api = api::routes();
+    let mut api = api::routes().merge(crate::sources::api_routes());
+    let mut sources = crate::sources::routes();
     if let Some(cors) = cors_layer(&state.config.api.cors_origins) {
-        api = api.layer(cors);
+        api = api.layer(cors.clone());
+        sources = sources.layer(cors);
     }
     let router = Router::new()
         .route("/hooks/github", post(github_hook::receive))
         .route("/hooks/{source}", post(source_hook::receive))
+        .merge(sources)
         .nest("/api/v1", api)
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
@@ -205,6 +208,9 @@ fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
         CorsLayer::new()
             .allow_origin(allow)
             .allow_methods([Method::GET, Method::HEAD])
+            .expose_headers([axum::http::HeaderName::from_static(
+                crate::sources::server_events::listing::NEXT_AFTER,
+            )])
             .max_age(std::time::Duration::from_secs(3600)),
     )
 }

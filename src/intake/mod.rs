@@ -71,6 +71,27 @@ impl Intake {
         answer.await.map_err(|_| IntakeError::Closed)?
     }
 
+    /// Submits several envelopes at once, so they can share a commit, and resolves once
+    /// every one is committed (or found to be a duplicate), with their outcomes in order.
+    /// On an error, some of them may be stored: resubmitting them is safe when their
+    /// dedup keys are stable.
+    pub async fn submit_many(&self, envelopes: Vec<Envelope>) -> Result<Vec<Stored>, IntakeError> {
+        let mut answers = Vec::with_capacity(envelopes.len());
+        for envelope in envelopes {
+            let (reply, answer) = oneshot::channel();
+            self.tx
+                .send(Pending { envelope, reply })
+                .await
+                .map_err(|_| IntakeError::Closed)?;
+            answers.push(answer);
+        }
+        let mut outcomes = Vec::with_capacity(answers.len());
+        for answer in answers {
+            outcomes.push(answer.await.map_err(|_| IntakeError::Closed)??);
+        }
+        Ok(outcomes)
+    }
+
     /// False once the commit loop has stopped.
     pub fn is_open(&self) -> bool {
         !self.tx.is_closed()

@@ -85,8 +85,22 @@ pub struct ApiKeyRecord {
     pub revoked_at: Option<String>,
 }
 
+/// The concrete backend behind a `Store`, for the read models that sources keep on
+/// each backend themselves (see `sources::server_events::store`).
+pub enum Backend<'a> {
+    Sqlite(&'a sqlite::SqliteStore),
+    Elasticsearch(&'a elasticsearch::ElasticsearchStore),
+    /// A test double or wrapper with no read models of its own.
+    Other,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// The backend, for source read models. Wrappers and doubles answer `Other`.
+    fn backend(&self) -> Backend<'_> {
+        Backend::Other
+    }
+
     /// Stores a batch durably, in one commit. An envelope whose (source, dedup key) is
     /// already stored is recorded as a duplicate delivery and its writes are skipped.
     /// Returns one outcome per envelope, in order. On error nothing is acknowledged.

@@ -22,4 +22,8 @@ pub enum AuthError {
     KeyInvalid,
     #[error("the API key belongs to another source")]
     KeyWrongSource,
+    #[error("this source is not public: send `Authorization: Bearer <read token>`")]
+    ReadTokenMissing,
+    #[error("the read token is not one of this source's `read_tokens`")]
+    ReadTokenInvalid,
 }

@@ -162,7 +162,7 @@ module "dashboard_bucket" {
   force_destroy = true
 }
 
-# --- outputs: the interface Reckon's tests read (tests/aws.rs) ---------------------------
+# --- outputs: the interface Reckon's tests read (tests/it/aws.rs) ------------------------
 
 output "queue_url" {
   value = module.queue.queue_url

@@ -19,6 +19,23 @@ export type EventsAnswer = Schemas['EventsAnswer'];
 export type DayCount = Schemas['DayCount'];
 export type DriftAnswer = Schemas['DriftAnswer'];
 export type DriftCheck = Schemas['Check'];
+export type KeyCount = Schemas['ServerEventKeyCount'];
+export type PlayerCount = Schemas['ServerEventPlayerCount'];
+
+/** A server event (`GET /events`): `data` holds the fields the server submitted. */
+export type ServerEvent = Omit<Schemas['ServerEvent'], 'data'> & { data: Record<string, unknown> };
+
+/** Events of one UTC day, server and type, in a source's stats. */
+export type SourceDayCount = Schemas['ServerEventDayCount'];
+
+/** `GET /api/v1/sources/{source}/stats`. */
+export type SourceStats = Schemas['ServerEventStatsAnswer'];
+
+/** One UTC day of a source's events; `nextAfter` is set when the server cut the answer. */
+export interface ServerDay {
+  events: ServerEvent[];
+  nextAfter: string | null;
+}
 
 /** A failed API call: the server's `code` and `message`, or `unreachable`/`bad_response`. */
 export class ApiError extends Error {
@@ -121,6 +138,24 @@ export function createApi(baseUrl = apiBase(), fetchImpl: typeof fetch = (...a) 
       call(() => client.GET('/api/v1/github/orgs/{org}/drift', { params: { path: { org } } })),
     eventDays: (query: { source?: string; from?: string; to?: string }) =>
       call(() => client.GET('/api/v1/events/days', { params: { query: clean(query) } })),
+    sourceStats: async (source: string, range: { from?: string; to?: string }, top = 10): Promise<SourceStats> => {
+      const answer: unknown = await call(() =>
+        client.GET('/api/v1/sources/{source}/stats', {
+          params: { path: { source }, query: clean({ ...range, top }) },
+        }),
+      );
+      return answer as SourceStats;
+    },
+    /** `GET /events?ts_day=`: outside `/api/v1`, at the root, as DCSS servers expect it. */
+    serverDay: async (source: string, tsDay: number): Promise<ServerDay> => {
+      let nextAfter: string | null = null;
+      const events = await call(async () => {
+        const result = await client.GET('/events', { params: { query: { ts_day: tsDay, source } } });
+        nextAfter = result.response.headers.get('x-reckon-next-after');
+        return result;
+      });
+      return { events: events as ServerEvent[], nextAfter };
+    },
   };
 }
 

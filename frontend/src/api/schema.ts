@@ -200,6 +200,80 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The configured sources: GitHub, and every `[sources.NAME]` table. */
+        get: operations["list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sources/{source}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The source's events after an id, oldest first: follow the stream by passing
+         *     `next_after` back, with no gaps and no duplicates, across restarts.
+         */
+        get: operations["follow"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sources/{source}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Counts over the source's events accepted in a time range (all time by default). */
+        get: operations["stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * All events accepted on one UTC day, in the order they were accepted. An answer cut
+         *     at 10,000 events says where to go on in `X-Reckon-Next-After`.
+         */
+        get: operations["events_of_day"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -279,6 +353,27 @@ export interface paths {
         get: operations["readyz"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stores DCSS events: `{"type", "src", "data"}` (or a list of them), an xlog line as
+         *     `{"src", "xlog", "file"?, "offset"?}`, or xlog lines as `text/plain` with
+         *     `X-Xlog-File` and `X-Xlog-Offset`. Lines with a file and offset are stored once.
+         */
+        post: operations["submit"];
         delete?: never;
         options?: never;
         head?: never;
@@ -578,6 +673,83 @@ export interface components {
             merged: number;
             /** Format: int64 */
             opened: number;
+        };
+        /** @description One stored event, as listings return it. */
+        ServerEvent: {
+            /** @description The event's fields as submitted (for xlog lines, the line's fields). */
+            data: Record<string, never>;
+            /** @description Unique and increasing within the source: pass it as `after` to continue. */
+            id: string;
+            src: string;
+            /**
+             * Format: int64
+             * @description When Reckon accepted the event, in Unix milliseconds.
+             */
+            ts: number;
+            type: string;
+        };
+        /** @description Events of one UTC day, server and type. */
+        ServerEventDayCount: {
+            /** Format: int64 */
+            count: number;
+            day: string;
+            src: string;
+            type: string;
+        };
+        /** @description A key and how many events carry it. */
+        ServerEventKeyCount: {
+            /** Format: int64 */
+            count: number;
+            key: string;
+        };
+        /** @description A player's finished games and wins. */
+        ServerEventPlayerCount: {
+            /** Format: int64 */
+            games: number;
+            name: string;
+            /** Format: int64 */
+            wins: number;
+        };
+        /** @description The source's stats over a time range. */
+        ServerEventStats: {
+            /** @description Events per UTC day (of acceptance), server and type, by day. */
+            days: components["schemas"]["ServerEventDayCount"][];
+            /** @description Finished games by outcome (`ktyp`: `winning`, `mon`, `quitting`, ...), most first. */
+            games: components["schemas"]["ServerEventKeyCount"][];
+            /** @description Milestones by their `type` field (`uniq`, `rune`, `br.enter`, ...), most first. */
+            milestones: components["schemas"]["ServerEventKeyCount"][];
+            /** @description Players with the most finished games. */
+            top_by_games: components["schemas"]["ServerEventPlayerCount"][];
+            /** @description Players with the most wins (only players with at least one). */
+            top_by_wins: components["schemas"]["ServerEventPlayerCount"][];
+        };
+        ServerEventStatsAnswer: components["schemas"]["ServerEventStats"] & {
+            source: string;
+        };
+        ServerEventsPage: {
+            events: components["schemas"]["ServerEvent"][];
+            /**
+             * @description Pass as `after` next time: the last id here, or your `after` when there was
+             *     nothing new.
+             */
+            next_after?: string | null;
+            source: string;
+        };
+        /** @description A source as `GET /api/v1/sources` lists it. */
+        SourceItem: {
+            /** @description `github` (signed GitHub webhooks), `standard-webhooks` or `api-key`. */
+            auth: string;
+            name: string;
+            /** @description Whether its server events may be read without a read token. */
+            public: boolean;
+            /**
+             * @description Whether it takes server events (`POST /submit`, xlog) and serves them by day and
+             *     by id.
+             */
+            server_events: boolean;
+        };
+        SourceList: {
+            sources: components["schemas"]["SourceItem"][];
         };
         StatsAnswer: components["schemas"]["PrStats"] & {
             author?: string | null;
@@ -1035,6 +1207,182 @@ export interface operations {
             };
         };
     };
+    list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SourceList"];
+                };
+            };
+        };
+    };
+    follow: {
+        parameters: {
+            query?: {
+                /** @description The last id you have; omit to start at the beginning. */
+                after?: string;
+                /** @description Page size, 1 to 1000 (default 100). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description a source configured with auth = "api-key" */
+                source: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServerEventsPage"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    stats: {
+        parameters: {
+            query?: {
+                /** @description Start: `YYYY-MM-DD` (UTC) or RFC 3339. */
+                from?: string;
+                /** @description End: `YYYY-MM-DD` (inclusive) or RFC 3339 (exclusive). */
+                to?: string;
+                /** @description Players per list, 1 to 100 (default 10). */
+                top?: number;
+            };
+            header?: never;
+            path: {
+                /** @description a source configured with auth = "api-key" */
+                source: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServerEventStatsAnswer"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    events_of_day: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The UTC day, as the Unix millisecond it starts at (a multiple of 86400000);
+                 *     today by default.
+                 */
+                ts_day?: number;
+                /** @description The source; optional when only one source takes server events. */
+                source?: string;
+                /** @description Only events after this id (the `X-Reckon-Next-After` of the previous answer). */
+                after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServerEvent"][];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     healthz: {
         parameters: {
             query?: never;
@@ -1280,6 +1628,100 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    submit: {
+        parameters: {
+            query?: {
+                /**
+                 * @description For text/plain xlog lines: the events' type, when the lines do not show it
+                 *     (a `milestone` field makes a milestone, a `ktyp` field a game).
+                 */
+                type?: string;
+            };
+            header: {
+                /** @description the key, bare or as `Bearer <key>` */
+                Authorization: string;
+                /** @description text/plain: the file the lines come from */
+                "X-Xlog-File"?: string | null;
+                /** @description text/plain: byte offset of the first line in that file */
+                "X-Xlog-Offset"?: number | null;
+                /** @description text/plain: the server; defaults to the key's */
+                "X-Xlog-Src"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description a DCSS event, a list of them, or xlog lines (text/plain) */
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description every event is stored */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

@@ -16,6 +16,8 @@ export interface BarChartOptions {
   series: BarSeries[];
   /** Bucket width in days: 1, 7 or 30. */
   stepDays: number;
+  /** One bar per bucket with the series stacked on each other, the first at the bottom. */
+  stacked?: boolean;
   height?: number;
   /** Called with the bucket index when a bar is clicked. */
   onPick?: (index: number) => void;
@@ -38,11 +40,26 @@ export function bucketLabel(seconds: number, stepDays: number): string {
   return d.getUTCMonth() === 0 && d.getUTCDate() <= stepDays ? `${label}, ${d.getUTCFullYear()}` : label;
 }
 
+/**
+ * The series as stacked bars draw them: each one's values plus those of every series
+ * below it, tallest (the last) first, so every later bar paints the lower part over it.
+ */
+export function stackSeries(series: BarSeries[]): BarSeries[] {
+  const sums: number[] = [];
+  const stacked = series.map((s) => ({
+    ...s,
+    values: s.values.map((v, i) => (sums[i] = (sums[i] ?? 0) + v)),
+  }));
+  return stacked.reverse();
+}
+
 /** Draws into `el` and follows its width; returns a function that removes the chart. */
 export function barChart(el: HTMLElement, options: BarChartOptions): () => void {
   const xs = options.buckets.map(bucketSeconds);
   const step = options.stepDays * DAY;
-  const n = options.series.length;
+  const drawn = options.stacked ? stackSeries(options.series) : options.series;
+  // Stacked bars share one column per bucket, like a single series.
+  const n = options.stacked ? 1 : drawn.length;
   const bars = uPlot.paths.bars!;
   const plot = new uPlot(
     {
@@ -73,7 +90,7 @@ export function barChart(el: HTMLElement, options: BarChartOptions): () => void 
       ],
       series: [
         { label: options.stepDays === 1 ? 'Day' : options.stepDays === 7 ? 'Week of' : 'Month' },
-        ...options.series.map((s, i) => ({
+        ...drawn.map((s, i) => ({
           label: s.label,
           stroke: s.color,
           fill: s.color,
@@ -96,7 +113,7 @@ export function barChart(el: HTMLElement, options: BarChartOptions): () => void 
           }
         : {},
     },
-    [xs, ...options.series.map((s) => s.values)],
+    [xs, ...drawn.map((s) => s.values)],
     el,
   );
   const resize = new ResizeObserver(() => {

@@ -10,6 +10,8 @@ export interface ControlSet {
   team?: { slug: string; name: string }[];
   repo?: string[];
   source?: string[];
+  /** The server-events sources the source page can switch between (`#/sources/NAME`). */
+  sourcePage?: string[];
   status?: boolean;
 }
 
@@ -77,6 +79,26 @@ export function controls(ctx: ViewContext, set: ControlSet): TemplateResult {
       : nothing}
     ${set.repo ? select('repo', 'Repo', 'All repos', set.repo.map((r) => ({ value: r, label: r }))) : nothing}
     ${set.source ? select('source', 'Source', 'All sources', set.source.map((s) => ({ value: s, label: s }))) : nothing}
+    ${set.sourcePage ? sourceSwitch(ctx, set.sourcePage) : nothing}
     ${set.status ? select('status', 'Outcome', 'All outcomes', STATUSES.map((s) => ({ value: s, label: s }))) : nothing}
   </div>`;
+}
+
+/** Picks the source of the source page; the day picked belongs to the old one, so it goes. */
+function sourceSwitch(ctx: ViewContext, sources: string[]): TemplateResult {
+  const current = ctx.route.source;
+  const names = current && !sources.includes(current) ? [current, ...sources] : sources;
+  return html`<label class="control">
+    <span>Source</span>
+    <select
+      name="source-page"
+      @change=${(e: Event) => {
+        const source = (e.target as HTMLSelectElement).value;
+        if (source) ctx.navigate({ ...withParams(ctx.route, { day: undefined }), source });
+      }}
+    >
+      ${current ? nothing : html`<option value="" selected>Pick a source</option>`}
+      ${names.map((name) => html`<option value=${name} ?selected=${name === current}>${name}</option>`)}
+    </select>
+  </label>`;
 }

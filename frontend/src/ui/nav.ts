@@ -28,5 +28,6 @@ export function nav(route: Route, orgs: OrgListItem[], org: string | undefined, 
     ${org ? link('drift', 'Drift', { page: 'drift', org, params: {} }) : nothing}
     ${link('deliveries', 'Deliveries', { page: 'deliveries', params: {} })}
     ${link('events', 'Events', { page: 'events', params: keep })}
+    ${link('source', 'Server events', { page: 'source', source: route.source, params: keep })}
   `;
 }

@@ -6,25 +6,20 @@ import { ref } from 'lit-html/directives/ref.js';
 import type { DayCount, Schemas } from '../api/client';
 import type { ViewContext } from '../context';
 import { count, dateTime } from '../format';
-import { isoDay, resolveRange } from '../route';
+import { daysBetween, isoDay, resolveRange } from '../route';
 import { barChart } from '../ui/chart';
 import { controls } from '../ui/controls';
 import { empty, failure, loading } from '../ui/states';
 import { COLORS } from './common';
 import { webhookUrl } from './deliveries';
+import { GITHUB_SOURCES } from './source';
 
 const PAGE = 100;
 
 /** Every day from `from` to `to` (inclusive) with its count, zero where nothing came. */
 export function fillDays(days: DayCount[], from: string, to: string): { day: string; events: number }[] {
   const counts = new Map(days.map((d) => [d.day, d.events]));
-  const out: { day: string; events: number }[] = [];
-  const end = Date.parse(`${to}T00:00:00Z`);
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= end && out.length < 3660; t += 86_400_000) {
-    const day = isoDay(new Date(t));
-    out.push({ day, events: counts.get(day) ?? 0 });
-  }
-  return out;
+  return daysBetween(from, to).map((day) => ({ day, events: counts.get(day) ?? 0 }));
 }
 
 export async function events(ctx: ViewContext): Promise<void> {
@@ -40,7 +35,8 @@ export async function events(ctx: ViewContext): Promise<void> {
       ctx.show(
         empty(
           'No events in this range',
-          html`<p>Events appear here per source and day once they are stored. Send a GitHub webhook to <code>${webhookUrl()}</code>, or post server events to <code>/hooks/{source}</code>.</p>
+          html`<p>Events appear here per source and day once they are stored. Send a GitHub webhook to <code>${webhookUrl()}</code>, or post server events to <code>/hooks/{source}</code>.
+              Game servers submit to <code>/submit</code>: see <a href="#/sources">Server events</a>.</p>
             <p><a href=${ctx.href({ range: 'all', from: undefined, to: undefined })}>Show all time</a></p>`,
         ),
       );
@@ -70,6 +66,12 @@ export async function events(ctx: ViewContext): Promise<void> {
       );
     };
     const header = html`<h1>Events: ${source}</h1>
+      ${GITHUB_SOURCES.includes(source)
+        ? nothing
+        : html`<p class="muted" data-testid="server-events-link">
+            <a href=${ctx.href({}, { page: 'source', source, params: { range: params.range, from: params.from, to: params.to, day: params.day } })}>Milestones, games and players of ${source}</a>
+            (for sources that take server events)
+          </p>`}
       <section class="panel" data-testid="events-chart" data-total=${total}>
         <h2>Events per day</h2>
         <p class="caption">${count(total)} events on ${mine.length} ${mine.length === 1 ? 'day' : 'days'}; click a bar to list that day.</p>

@@ -41,13 +41,20 @@ use crate::http::{github_hook, ops, source_hook};
 )]
 pub struct ApiDoc;
 
+/// The whole document: the core routes and every source's.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(crate::sources::openapi());
+    doc
+}
+
 /// The document as pretty-printed JSON, as `reckon openapi` prints it.
 pub fn pretty_json() -> String {
-    ApiDoc::openapi()
+    openapi()
         .to_pretty_json()
         .expect("the OpenAPI document serialises")
 }
 
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    Json(openapi())
 }

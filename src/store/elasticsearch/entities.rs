@@ -209,7 +209,7 @@ impl EntityDoc {
 pub fn key_of(write: &EntityWrite) -> Option<DocKey> {
     Some(match write {
         EntityWrite::Org(o) => ("orgs", o.key.clone()),
-        EntityWrite::OrgRenamed { .. } => return None,
+        EntityWrite::OrgRenamed { .. } | EntityWrite::Row(_) => return None,
         EntityWrite::Repo(r) => ("repos", r.id.to_string()),
         EntityWrite::Team(t) => ("teams", t.id.to_string()),
         EntityWrite::OrgMember(m) | EntityWrite::OrgMemberSeen(m) => {
@@ -237,7 +237,8 @@ pub fn merge(write: &EntityWrite, current: Option<&EntityDoc>) -> Option<EntityD
                 id: o.id.or(old_id),
             }))
         }
-        (EntityWrite::OrgRenamed { .. }, _) => None,
+        // Renames move many documents; rows are journal documents, not entities.
+        (EntityWrite::OrgRenamed { .. } | EntityWrite::Row(_), _) => None,
         (EntityWrite::Repo(r), current) => {
             let mut doc = RepoDoc {
                 id: r.id,

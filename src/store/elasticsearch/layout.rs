@@ -28,7 +28,9 @@ pub const ENTITIES: [&str; 6] = [
 pub const FIRST_GENERATION: i64 = 0;
 
 /// Journal indices, one per month of `received_at`, read through `{prefix}-{name}`.
-pub const JOURNALS: [&str; 2] = ["events", "deliveries"];
+/// `server-events` is a source's read model: one document per stored event, written
+/// in the journal's bulk request (see `model::SourceRow`).
+pub const JOURNALS: [&str; 3] = ["events", "deliveries", "server-events"];
 
 /// Single indices that are neither journal nor projection.
 pub const SINGLES: [&str; 4] = ["dedup", "api-keys", "dead-letters", "state"];
@@ -103,6 +105,14 @@ pub fn mapping(name: &str) -> Value {
             "seq": long(), "source": keyword(), "kind": keyword(), "action": keyword(),
             "delivery_id": keyword(), "hook_id": keyword(), "status": keyword(),
             "reason": {"type": "keyword", "ignore_above": 1024}, "received_at": date(), "size": long(),
+        }),
+        "server-events" => json!({
+            "seq": long(), "source": keyword(), "dedup_key": keyword(), "received_at": date(),
+            "day": keyword(), "src": keyword(), "type": keyword(), "player": keyword(),
+            "ktyp": keyword(), "milestone_type": keyword(), "won": boolean(),
+            "game_time": date(),
+            // The event's data as submitted: returned whole, never searched.
+            "data": {"type": "object", "enabled": false},
         }),
         "dedup" => json!({
             "source": keyword(), "dedup_key": keyword(), "state": keyword(), "owner": keyword(),

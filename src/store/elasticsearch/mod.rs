@@ -50,6 +50,16 @@ pub struct ElasticsearchStore {
 }
 
 impl ElasticsearchStore {
+    /// The cluster client: how source read models query this store.
+    pub(crate) fn cluster(&self) -> &Cluster {
+        &self.cluster
+    }
+
+    /// Index, alias and template names under the configured prefix.
+    pub(crate) fn names(&self) -> &Names {
+        &self.names
+    }
+
     /// Connects and runs `setup`, so a first start needs no separate step.
     pub async fn open(
         config: &ElasticsearchConfig,
@@ -167,6 +177,10 @@ impl ApiKeyDoc {
 
 #[async_trait]
 impl Store for ElasticsearchStore {
+    fn backend(&self) -> super::Backend<'_> {
+        super::Backend::Elasticsearch(self)
+    }
+
     /// A delivery the cluster refuses as too large even on its own is answered
     /// `TooLarge`, and the rest of the batch is committed without it (nothing of the
     /// batch was written when the refusal came).

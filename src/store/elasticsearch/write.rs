@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use super::cluster::{Action, BulkOp, EsError, ItemResult};
 use super::entities::{self, DocKey, EntityDoc};
 use super::ElasticsearchStore;
-use crate::model::{EntityWrite, Envelope, WriteOutcome};
+use crate::model::{EntityWrite, Envelope, SourceRow, WriteOutcome};
 use crate::store::StoreError;
 
 /// A claim left `pending` this long by another Reckon is taken to be from a writer
@@ -189,6 +189,11 @@ impl ElasticsearchStore {
                 ]
             })
             .collect();
+        journal_indices.extend(
+            batch
+                .iter()
+                .flat_map(|e| rows(e).map(|row| self.names.journal(&row_kind(row), e.received_at))),
+        );
         journal_indices.sort();
         journal_indices.dedup();
         self.ensure_indices(&journal_indices).await?;
@@ -227,6 +232,10 @@ impl ElasticsearchStore {
                         Some(serde_json::to_vec(&doc).expect("events serialize")),
                     ));
                     items.push(JournalItem::Event(i));
+                    for row in rows(env) {
+                        ops.push(self.row_op(env, claim, &ids[i], row));
+                        items.push(JournalItem::Event(i));
+                    }
                     outcomes.push(WriteOutcome::Accepted);
                     (WriteOutcome::Accepted, claim.seq)
                 }
@@ -253,6 +262,7 @@ impl ElasticsearchStore {
             .enumerate()
             .filter(|(i, _)| claims[*i].is_some())
             .flat_map(|(i, env)| env.writes.iter().map(move |w| (i, w)))
+            .filter(|(_, w)| !matches!(w, EntityWrite::Row(_)))
             .collect();
         let targets = self.entity_aliases();
         let rejected = self.apply_writes(&targets, &writes).await?;
@@ -476,6 +486,28 @@ impl ElasticsearchStore {
         Ok(claims)
     }
 
+    /// A source's read-model row, in the journal month its event's claim fixed, so a
+    /// retried delivery overwrites the same document.
+    fn row_op(&self, env: &Envelope, claim: &Claim, id: &str, row: &SourceRow) -> BulkOp {
+        let kind = row_kind(row);
+        let index =
+            claim
+                .event_index
+                .replacen(&self.names.alias("events"), &self.names.alias(&kind), 1);
+        let mut doc = row.fields.clone();
+        doc.insert("seq".into(), claim.seq.into());
+        doc.insert("source".into(), env.source.clone().into());
+        doc.insert("dedup_key".into(), env.dedup_key.clone().into());
+        doc.insert("received_at".into(), env.received_at.into());
+        doc.insert("day".into(), day_of(env.received_at).into());
+        BulkOp::new(
+            Action::Index,
+            &index,
+            id.to_owned(),
+            Some(serde_json::to_vec(&doc).expect("rows serialize")),
+        )
+    }
+
     fn delivery_op(
         &self,
         env: &Envelope,
@@ -678,6 +710,19 @@ pub fn day_of(ms: i64) -> String {
         .unwrap_or_default()
         .date_naive()
         .to_string()
+}
+
+/// The source rows among an envelope's writes.
+fn rows(env: &Envelope) -> impl Iterator<Item = &SourceRow> {
+    env.writes.iter().filter_map(|w| match w {
+        EntityWrite::Row(row) => Some(row),
+        _ => None,
+    })
+}
+
+/// A row table's journal index kind: `server_events` lives in `…-server-events-v1-…`.
+pub(crate) fn row_kind(row: &SourceRow) -> String {
+    row.table.replace('_', "-")
 }
 
 #[cfg(test)]

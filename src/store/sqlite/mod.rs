@@ -123,7 +123,8 @@ impl SqliteStore {
         tokio::task::spawn_blocking(move || f(&mut Self::lock_writer(&writer))).await?
     }
 
-    async fn with_reader<T, F>(&self, f: F) -> Result<T, StoreError>
+    /// Runs `f` on a read-only connection: how source read models query this store.
+    pub(crate) async fn with_reader<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
@@ -152,6 +153,10 @@ const KEY_COLUMNS: &str = "id, source, name, hash, created_at, revoked_at";
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn backend(&self) -> super::Backend<'_> {
+        super::Backend::Sqlite(self)
+    }
+
     async fn write_batch(&self, batch: Vec<Envelope>) -> Result<Vec<WriteOutcome>, StoreError> {
         let outcomes = self
             .with_writer(move |writer| {

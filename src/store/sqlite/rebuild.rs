@@ -11,13 +11,14 @@ use crate::store::{Progress, Projector, RawEvent, RebuildReport, StoreError};
 
 /// The projected tables, the ones a rebuild replaces. The journal (events, deliveries)
 /// and API keys are never touched.
-const PROJECTIONS: [&str; 6] = [
+const PROJECTIONS: [&str; 7] = [
     "orgs",
     "repos",
     "teams",
     "org_members",
     "team_members",
     "pull_requests",
+    "server_events",
 ];
 /// Events replayed per scratch transaction.
 const CHUNK: u64 = 5_000;
@@ -127,8 +128,13 @@ fn apply_event(
     event: &RawEvent,
 ) -> Result<u64, StoreError> {
     let writes = projector(event);
+    let key = write::EventKey {
+        seq: event.seq,
+        source: &event.source,
+        received_at: event.received_at,
+    };
     for w in &writes {
-        write::apply(tx, w)?;
+        write::apply(tx, w, &key)?;
     }
     Ok(writes.len() as u64)
 }

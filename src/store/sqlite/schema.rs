@@ -144,6 +144,26 @@ CREATE TABLE locks (
     until   INTEGER NOT NULL
 );
 "#,
+    // Version 4: the server-events source's read model, one row per stored event, keyed
+    // by the event's journal seq (its public, monotonic id).
+    r#"
+CREATE TABLE server_events (
+    seq             INTEGER PRIMARY KEY,
+    source          TEXT    NOT NULL,
+    received_at     INTEGER NOT NULL,
+    day             TEXT    NOT NULL,
+    src             TEXT    NOT NULL,
+    type            TEXT    NOT NULL,
+    player          TEXT,
+    ktyp            TEXT,
+    milestone_type  TEXT,
+    won             INTEGER NOT NULL DEFAULT 0,
+    game_time       INTEGER,
+    data            TEXT    NOT NULL
+);
+CREATE INDEX server_events_by_source ON server_events (source, seq);
+CREATE INDEX server_events_by_time ON server_events (source, received_at, seq);
+"#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

@@ -5,7 +5,7 @@
 use rusqlite::{params, Transaction};
 
 use super::payload;
-use crate::model::{EntityWrite, Envelope, WriteOutcome};
+use crate::model::{EntityWrite, Envelope, SourceRow, WriteOutcome};
 use crate::store::StoreError;
 
 pub fn write_batch(
@@ -57,8 +57,13 @@ pub fn write_batch(
             env.size as i64,
         ])?;
         if outcome == WriteOutcome::Accepted {
+            let event = EventKey {
+                seq: tx.last_insert_rowid(),
+                source: &env.source,
+                received_at: env.received_at,
+            };
             for write in &env.writes {
-                apply(tx, write)?;
+                apply(tx, write, &event)?;
             }
         }
         outcomes.push(outcome);
@@ -66,8 +71,20 @@ pub fn write_batch(
     Ok(outcomes)
 }
 
-pub(super) fn apply(tx: &Transaction<'_>, write: &EntityWrite) -> Result<(), StoreError> {
+/// The stored event an entity write comes from: source rows are keyed by it.
+pub(super) struct EventKey<'a> {
+    pub seq: i64,
+    pub source: &'a str,
+    pub received_at: i64,
+}
+
+pub(super) fn apply(
+    tx: &Transaction<'_>,
+    write: &EntityWrite,
+    event: &EventKey<'_>,
+) -> Result<(), StoreError> {
     match write {
+        EntityWrite::Row(row) => insert_row(tx, row, event)?,
         EntityWrite::Org(o) => {
             tx.prepare_cached(
                 "INSERT INTO orgs (key, login, id) VALUES (?1, ?2, ?3)
@@ -213,4 +230,61 @@ pub(super) fn apply(tx: &Transaction<'_>, write: &EntityWrite) -> Result<(), Sto
         }
     }
     Ok(())
+}
+
+/// Inserts a source's read-model row; a replay of the same event leaves it as it is.
+/// Table and column names come from code, never from input, but are checked anyway.
+fn insert_row(
+    tx: &Transaction<'_>,
+    row: &SourceRow,
+    event: &EventKey<'_>,
+) -> Result<(), StoreError> {
+    let plain =
+        |name: &str| !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    if !plain(&row.table) || !row.fields.keys().all(|k| plain(k)) {
+        return Err(StoreError::Corrupt(format!(
+            "source row for table `{}` has a name that is not a plain identifier",
+            row.table
+        )));
+    }
+    let day = chrono::DateTime::from_timestamp_millis(event.received_at)
+        .unwrap_or_default()
+        .date_naive()
+        .to_string();
+    let mut columns = String::from("seq, source, received_at, day");
+    let mut marks = String::from("?1, ?2, ?3, ?4");
+    let mut values: Vec<rusqlite::types::Value> = vec![
+        event.seq.into(),
+        event.source.to_owned().into(),
+        event.received_at.into(),
+        day.into(),
+    ];
+    for (name, value) in &row.fields {
+        columns.push_str(", ");
+        columns.push_str(name);
+        values.push(sql_value(value));
+        marks.push_str(&format!(", ?{}", values.len()));
+    }
+    let sql = format!(
+        "INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT (seq) DO NOTHING",
+        table = row.table
+    );
+    tx.prepare_cached(&sql)?
+        .execute(rusqlite::params_from_iter(values))?;
+    Ok(())
+}
+
+fn sql_value(value: &serde_json::Value) -> rusqlite::types::Value {
+    use rusqlite::types::Value as Sql;
+    use serde_json::Value as Json;
+    match value {
+        Json::Null => Sql::Null,
+        Json::Bool(b) => Sql::Integer(i64::from(*b)),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => Sql::Integer(i),
+            None => Sql::Real(n.as_f64().unwrap_or_default()),
+        },
+        Json::String(s) => Sql::Text(s.clone()),
+        other => Sql::Text(other.to_string()),
+    }
 }

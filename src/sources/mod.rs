@@ -1,0 +1,92 @@
+//! The registry of sources: each source is a folder here that owns its routes, its
+//! decoding and projection, its read model on each backend, and its stats handlers.
+//! Adding a source means one folder, one line in `routes`, and its dashboard page.
+
+pub mod server_events;
+
+use axum::Router;
+
+use crate::http::AppState;
+
+/// Every source's projection of a stored event, for `reckon reindex`: the event's
+/// source decides which applies.
+pub fn project_stored(event: &crate::store::RawEvent) -> Vec<crate::model::EntityWrite> {
+    if event.source == crate::github::SOURCE || event.source == crate::sync::SOURCE {
+        crate::github::project_stored(event)
+    } else {
+        server_events::event::project_stored(event)
+    }
+}
+
+/// Every source's routes, merged into the service's router.
+pub fn routes() -> Router<AppState> {
+    Router::new().merge(server_events::routes())
+}
+
+/// Every source's routes under `/api/v1`, and the list of sources.
+pub fn api_routes() -> Router<AppState> {
+    Router::new()
+        .route("/sources", axum::routing::get(list))
+        .merge(server_events::api_routes())
+}
+
+/// A source as `GET /api/v1/sources` lists it.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct SourceItem {
+    pub name: String,
+    /// `github` (signed GitHub webhooks), `standard-webhooks` or `api-key`.
+    pub auth: &'static str,
+    /// Whether it takes server events (`POST /submit`, xlog) and serves them by day and
+    /// by id.
+    pub server_events: bool,
+    /// Whether its server events may be read without a read token.
+    pub public: bool,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct SourceList {
+    pub sources: Vec<SourceItem>,
+}
+
+/// The configured sources: GitHub, and every `[sources.NAME]` table.
+#[utoipa::path(get, path = "/api/v1/sources", tag = "sources",
+    responses((status = 200, body = SourceList)))]
+pub async fn list(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::Json<SourceList> {
+    use crate::config::SourceAuth;
+    let github = SourceItem {
+        name: crate::github::SOURCE.to_owned(),
+        auth: "github",
+        server_events: false,
+        // The GitHub stats API takes no token yet: whoever reaches it reads it.
+        public: true,
+    };
+    let configured = state.config.sources.iter().map(|(name, s)| SourceItem {
+        name: name.clone(),
+        auth: match s.auth {
+            SourceAuth::ApiKey => "api-key",
+            SourceAuth::StandardWebhooks => "standard-webhooks",
+        },
+        server_events: s.auth == SourceAuth::ApiKey,
+        public: s.public,
+    });
+    axum::Json(SourceList {
+        sources: std::iter::once(github).chain(configured).collect(),
+    })
+}
+
+/// Every source's part of the OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi;
+    let mut doc = RegistryDoc::openapi();
+    doc.merge(server_events::ApiDoc::openapi());
+    doc
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(list),
+    tags((name = "sources", description = "The configured sources")),
+)]
+struct RegistryDoc;

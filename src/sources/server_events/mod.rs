@@ -1,0 +1,38 @@
+//! The server-events source: game and CI servers that post event feeds. It takes
+//! DCSS-style `POST /submit` events and raw xlog lines from keys bound to one server,
+//! serves them by day (`GET /events?ts_day=`) and by cursor, and keeps their stats.
+
+pub mod event;
+pub mod listing;
+pub mod ship;
+pub mod stats;
+pub mod store;
+pub mod submit;
+pub mod xlog;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::http::AppState;
+
+/// The DCSS-compatible routes, at the root like the design they replace.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/submit", post(submit::submit))
+        .route("/events", get(listing::day))
+}
+
+/// Following a source's events, and their stats, under `/api/v1`.
+pub fn api_routes() -> Router<AppState> {
+    Router::new()
+        .route("/sources/{source}/events", get(listing::follow))
+        .route("/sources/{source}/stats", get(stats::stats))
+}
+
+/// This source's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(submit::submit, listing::day, listing::follow, stats::stats),
+    tags((name = "server-events", description = "Game and CI server events: DCSS /submit, xlog lines, days and the follow feed")),
+)]
+pub struct ApiDoc;
