@@ -80,9 +80,12 @@ impl ServerEvent {
         let mut fields = Map::new();
         fields.insert("src".into(), self.src.clone().into());
         fields.insert("type".into(), self.kind.clone().into());
-        fields.insert("player".into(), facts.player.into());
-        fields.insert("ktyp".into(), facts.ktyp.into());
-        fields.insert("milestone_type".into(), facts.milestone_type.into());
+        fields.insert("player".into(), facts.player.map(short).into());
+        fields.insert("ktyp".into(), facts.ktyp.map(short).into());
+        fields.insert(
+            "milestone_type".into(),
+            facts.milestone_type.map(short).into(),
+        );
         fields.insert("won".into(), facts.won.into());
         fields.insert("game_time".into(), facts.game_time_ms.into());
         fields.insert("data".into(), Value::Object(self.data.clone()));
@@ -305,4 +308,19 @@ fn check_file(file: String) -> Result<String, String> {
         ));
     }
     Ok(file)
+}
+
+/// Longest player name or outcome the stats group by: a key, not a document (a search
+/// engine refuses keyword terms past 32 KiB). The data keeps the whole value.
+const MAX_FACT: usize = 256;
+
+fn short(mut value: String) -> String {
+    if value.len() > MAX_FACT {
+        let mut end = MAX_FACT;
+        while !value.is_char_boundary(end) {
+            end -= 1;
+        }
+        value.truncate(end);
+    }
+    value
 }
