@@ -1,7 +1,11 @@
 //! Typed, lenient views of GitHub webhook payloads: only the fields the projections
 //! need, every one optional, timestamps as RFC 3339 strings or Unix seconds (as in
 //! `push` payloads). Unknown fields are skipped, so new GitHub fields never break intake.
+//! Nothing is decoded into a `serde_json::Value`: what is not projected is only scanned.
 
+use std::fmt;
+
+use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 #[derive(Debug, Default, Deserialize)]
@@ -30,8 +34,9 @@ pub struct Changes {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ChangedFrom {
-    /// Any JSON: only a string is used, so odd shapes never fail the decode.
-    pub from: Option<serde_json::Value>,
+    /// Any JSON is accepted, so odd shapes never fail the decode; only a string is kept.
+    #[serde(deserialize_with = "string_or_nothing")]
+    pub from: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -120,23 +125,94 @@ pub struct PullRequest {
     pub merged_at: Option<i64>,
 }
 
-/// RFC 3339 string, Unix seconds, or null, as Unix milliseconds.
+/// RFC 3339 string, Unix seconds (whole or not), or null, as Unix milliseconds, read
+/// from the borrowed text without buffering. A string that is not RFC 3339 gives
+/// `None`; a boolean, list or object fails the decode (the payload is then stored
+/// without projection).
 fn timestamp<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Text(String),
-        Seconds(i64),
-        Float(f64),
+    struct Timestamp;
+    impl<'de> Visitor<'de> for Timestamp {
+        type Value = Option<i64>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an RFC 3339 timestamp, Unix seconds or null")
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+            Ok(chrono::DateTime::parse_from_rfc3339(s)
+                .ok()
+                .map(|t| t.timestamp_millis()))
+        }
+        fn visit_i64<E>(self, s: i64) -> Result<Self::Value, E> {
+            Ok(Some(s.saturating_mul(1000)))
+        }
+        fn visit_u64<E>(self, s: u64) -> Result<Self::Value, E> {
+            Ok(Some(match i64::try_from(s) {
+                Ok(s) => s.saturating_mul(1000),
+                Err(_) => (s as f64 * 1000.0) as i64,
+            }))
+        }
+        fn visit_f64<E>(self, s: f64) -> Result<Self::Value, E> {
+            Ok(Some((s * 1000.0) as i64))
+        }
     }
-    Ok(match Option::<Raw>::deserialize(deserializer)? {
-        None => None,
-        Some(Raw::Text(s)) => chrono::DateTime::parse_from_rfc3339(&s)
-            .ok()
-            .map(|t| t.timestamp_millis()),
-        Some(Raw::Seconds(s)) => Some(s.saturating_mul(1000)),
-        Some(Raw::Float(s)) => Some((s * 1000.0) as i64),
-    })
+    deserializer.deserialize_option(Timestamp)
+}
+
+/// A string, or `None` for any other JSON value (which is skipped, not kept).
+fn string_or_nothing<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    struct StringOrNothing;
+    impl<'de> Visitor<'de> for StringOrNothing {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+            Ok(Some(s.to_owned()))
+        }
+        fn visit_string<E>(self, s: String) -> Result<Self::Value, E> {
+            Ok(Some(s))
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+    }
+    deserializer.deserialize_any(StringOrNothing)
 }
 
 #[cfg(test)]
@@ -152,5 +228,40 @@ mod tests {
         assert_eq!(r.pushed_at, Some(1_557_933_657_000));
         let r: Repository = serde_json::from_str(r#"{"updated_at":null}"#).unwrap();
         assert_eq!(r.updated_at, None);
+        let r: Repository = serde_json::from_str(
+            r#"{"updated_at":"yesterday","pushed_at":1.5,"owner":{"login":"a\u00e9"}}"#,
+        )
+        .unwrap();
+        assert_eq!(r.updated_at, None);
+        assert_eq!(r.pushed_at, Some(1_500));
+        assert_eq!(r.owner.unwrap().login.as_deref(), Some("a\u{e9}"));
+        let r: Repository = serde_json::from_str(r#"{"pushed_at":18446744073709551615}"#).unwrap();
+        assert_eq!(r.pushed_at, Some(i64::MAX));
+        let r: Repository = serde_json::from_str(r#"{"pushed_at":-5}"#).unwrap();
+        assert_eq!(r.pushed_at, Some(-5_000));
+        for odd in [
+            r#"{"pushed_at":true}"#,
+            r#"{"pushed_at":[1]}"#,
+            r#"{"pushed_at":{}}"#,
+        ] {
+            let e = serde_json::from_str::<Repository>(odd).unwrap_err();
+            assert_eq!(e.classify(), serde_json::error::Category::Data, "{odd}");
+        }
+    }
+
+    #[test]
+    fn changed_from_keeps_only_strings() {
+        for (json, from) in [
+            (r#"{"from":"Old"}"#, Some("Old")),
+            (r#"{"from":null}"#, None),
+            (r#"{"from":7}"#, None),
+            (r#"{"from":{"a":[1,{"b":null}]}}"#, None),
+            (r#"{"from":[true,"x"]}"#, None),
+            (r#"{}"#, None),
+        ] {
+            let c: ChangedFrom = serde_json::from_str(json).unwrap();
+            assert_eq!(c.from.as_deref(), from, "{json}");
+        }
+        assert!(serde_json::from_str::<ChangedFrom>(r#"{"from":{"a":}}"#).is_err());
     }
 }

@@ -82,8 +82,7 @@ pub fn project(event: &str, payload: &Payload, received_at: i64) -> Vec<EntityWr
                 .changes
                 .as_ref()
                 .and_then(|c| c.login.as_ref())
-                .and_then(|l| l.from.as_ref())
-                .and_then(|f| f.as_str())
+                .and_then(|l| l.from.as_deref())
                 .map(str::to_lowercase);
             if let Some(from) = from.filter(|from| *from != org) {
                 writes.push(EntityWrite::OrgRenamed { from, to: org });

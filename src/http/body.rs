@@ -4,14 +4,20 @@
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap};
+use http_body_util::BodyExt;
 use serde::Deserialize;
 
 use super::error::ApiError;
 
-/// Reads the whole body, or fails with 413 as soon as it exceeds `limit`.
+/// Most bytes reserved up front from `Content-Length`; a larger body grows the buffer
+/// as it arrives, so a false length cannot reserve much.
+const RESERVE_MAX: usize = 1024 * 1024;
+
+/// Reads the whole body, or fails with 413 as soon as it exceeds `limit`. The bytes are
+/// copied once, from the connection's buffers into the returned `Vec`.
 pub async fn read_limited(
     headers: &HeaderMap,
-    body: Body,
+    mut body: Body,
     limit: usize,
 ) -> Result<Vec<u8>, ApiError> {
     let declared = headers
@@ -21,20 +27,20 @@ pub async fn read_limited(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::PayloadTooLarge { limit });
     }
-    match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => Ok(bytes.into()),
-        Err(error) => {
-            let too_large = std::error::Error::source(&error)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-            if too_large {
-                Err(ApiError::PayloadTooLarge { limit })
-            } else {
-                Err(ApiError::MalformedBody(format!(
-                    "the body could not be read: {error}"
-                )))
+    let reserve = declared.map_or(0, |n| (n as usize).min(RESERVE_MAX));
+    let mut raw = Vec::with_capacity(reserve);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|error| {
+            ApiError::MalformedBody(format!("the body could not be read: {error}"))
+        })?;
+        if let Ok(data) = frame.into_data() {
+            if raw.len() + data.len() > limit {
+                return Err(ApiError::PayloadTooLarge { limit });
             }
+            raw.extend_from_slice(&data);
         }
     }
+    Ok(raw)
 }
 
 /// A header as text, or `None` if absent. Non-UTF-8 values are rejected.

@@ -18,7 +18,7 @@ CREATE TABLE events (
     hook_id      TEXT,
     received_at  INTEGER NOT NULL,
     day          TEXT    NOT NULL,
-    -- 0: the JSON as received; 1: zstd-compressed JSON.
+    -- 0: the JSON as received; 1: zstd-compressed JSON; 2 (schema 5): zstd with a dictionary.
     encoding     INTEGER NOT NULL,
     payload      BLOB    NOT NULL,
     UNIQUE (source, dedup_key)
@@ -164,6 +164,10 @@ CREATE TABLE server_events (
 CREATE INDEX server_events_by_source ON server_events (source, seq);
 CREATE INDEX server_events_by_time ON server_events (source, received_at, seq);
 "#,
+    // Version 5: payloads may be stored with encoding 2 (zstd with payload dictionary v1,
+    // see payload.rs). No table changes: an older Reckon refuses this data dir up front
+    // instead of failing on those rows.
+    "-- encoding 2: zstd with payload dictionary v1\n",
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
