@@ -22,8 +22,8 @@ use github_standin::{GithubStandin, Hook, World};
 use reckon::background::SyncParts;
 use reckon::config::{Config, SecretList, Synchronous};
 use reckon::model::Envelope;
-use reckon::reconcile::RunOptions;
-use reckon::sync::TaskSpec;
+use reckon::sources::github::reconcile::RunOptions;
+use reckon::sources::github::sync::TaskSpec;
 use secrecy::SecretString;
 
 const ORG: &str = "bench-org";
@@ -103,7 +103,7 @@ async fn main() {
     let parts = SyncParts::build(&Arc::new(config), store).await.unwrap();
 
     let t = Instant::now();
-    reckon::sync::run(
+    reckon::sources::github::sync::run(
         &parts.ctx,
         &TaskSpec::Backfill { org: ORG.into() },
         Arc::new(|_, _, _| {}),
@@ -182,7 +182,7 @@ async fn main() {
     );
 
     // The naive baseline, on a client with no ETag cache.
-    let naive = reckon::upstream::github::GithubClient::new(&{
+    let naive = reckon::sources::github::upstream::GithubClient::new(&{
         let mut c = Config::defaults();
         c.github.api.api_url = standin.url.clone();
         c.github.api.token = SecretList::new(vec![SecretString::from("ghp_naive".to_owned())]);

@@ -10,11 +10,11 @@ use crate::launcher::{EcsLauncher, InProcessLauncher, JobLauncher, ProcessLaunch
 use crate::queue::sqlite::SqliteQueue;
 use crate::queue::sqs::{Ledger, SqsQueue};
 use crate::queue::{Queue, QueueError, RetryPolicy};
-use crate::reconcile::schedule::{ScheduleError, Scheduler};
-use crate::reconcile::Reconciler;
+use crate::sources::github::reconcile::schedule::{ScheduleError, Scheduler};
+use crate::sources::github::reconcile::Reconciler;
+use crate::sources::github::sync::SyncContext;
+use crate::sources::github::upstream::{GithubClient, GithubError};
 use crate::store::Store;
-use crate::sync::SyncContext;
-use crate::upstream::github::{GithubClient, GithubError};
 use crate::worker::Worker;
 
 /// Opens the sync-task queue `queue.backend` names: the embedded one in the data dir,
@@ -115,7 +115,7 @@ pub struct Background {
     scheduler: Option<Scheduler>,
     pub queue: Option<Arc<dyn Queue>>,
     pub scheduler_status:
-        Option<Arc<std::sync::Mutex<crate::reconcile::schedule::SchedulerStatus>>>,
+        Option<Arc<std::sync::Mutex<crate::sources::github::reconcile::schedule::SchedulerStatus>>>,
 }
 
 impl Background {

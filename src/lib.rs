@@ -7,22 +7,16 @@ pub mod aws;
 pub mod background;
 pub mod cli;
 pub mod config;
-pub mod github;
 pub mod http;
 pub mod intake;
 pub mod launcher;
 pub mod model;
 pub mod queue;
-pub mod reconcile;
 pub mod sources;
 pub mod stats;
 pub mod store;
-pub mod sync;
-pub mod sync_admin;
 pub mod telemetry;
-pub mod upstream;
 pub mod verify;
-pub mod webhook_secret;
 pub mod worker;
 
 use std::future::Future;
@@ -32,11 +26,11 @@ use tokio::net::TcpListener;
 
 use crate::config::{Config, StoreKind};
 use crate::intake::{Intake, IntakeWorker};
+use crate::sources::github::webhook_secret::{SecretFileError, SecretOrigin};
 use crate::store::elasticsearch::ElasticsearchStore;
 use crate::store::sqlite::{SqliteOptions, SqliteStore};
 use crate::store::{Store, StoreError};
 use crate::telemetry::metrics::Metrics;
-use crate::webhook_secret::{SecretFileError, SecretOrigin};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -91,7 +85,7 @@ impl App {
     /// Builds the service on a store the caller opened (another backend, or a test's).
     pub async fn with_store(config: Config, store: Arc<dyn Store>) -> Result<App, Error> {
         config.validate()?;
-        let (secrets, secret_origin) = webhook_secret::resolve(&config)?;
+        let (secrets, secret_origin) = sources::github::webhook_secret::resolve(&config)?;
         let metrics = Arc::new(Metrics::new());
         let (intake, worker) = Intake::start(store.clone(), &config.intake, metrics.clone());
         let config = Arc::new(config);

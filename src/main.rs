@@ -92,21 +92,26 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Reconcile(args) => {
-            let out = reckon::sync_admin::reconcile(config, args.org, args.dry_run, args.json)
-                .await
-                .map_err(|e| anyhow::anyhow!(reckon::telemetry::chain(&e)))?;
+            let out = reckon::sources::github::admin::reconcile(
+                config,
+                args.org,
+                args.dry_run,
+                args.json,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!(reckon::telemetry::chain(&e)))?;
             println!("{out}");
             Ok(())
         }
         Command::Backfill(args) => {
-            let out = reckon::sync_admin::backfill(config, args.org)
+            let out = reckon::sources::github::admin::backfill(config, args.org)
                 .await
                 .map_err(|e| anyhow::anyhow!(reckon::telemetry::chain(&e)))?;
             println!("{out}");
             Ok(())
         }
         Command::Worker(args) => {
-            let out = reckon::sync_admin::worker(config, args.once)
+            let out = reckon::sources::github::admin::worker(config, args.once)
                 .await
                 .map_err(|e| anyhow::anyhow!(reckon::telemetry::chain(&e)))?;
             println!("{out}");
@@ -115,13 +120,13 @@ async fn main() -> anyhow::Result<()> {
         Command::Queue(command) => {
             let out = match command {
                 QueueCommand::List { state, limit, json } => {
-                    reckon::sync_admin::queue_list(&config, state, limit, json).await
+                    reckon::sources::github::admin::queue_list(&config, state, limit, json).await
                 }
                 QueueCommand::Retry { ids, dead } => {
-                    reckon::sync_admin::queue_retry(&config, ids, dead).await
+                    reckon::sources::github::admin::queue_retry(&config, ids, dead).await
                 }
                 QueueCommand::Purge { state } => {
-                    reckon::sync_admin::queue_purge(&config, state).await
+                    reckon::sources::github::admin::queue_purge(&config, state).await
                 }
             }
             .map_err(|e| anyhow::anyhow!(reckon::telemetry::chain(&e)))?;

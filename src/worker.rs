@@ -10,8 +10,8 @@ use tracing::Instrument;
 
 use crate::launcher::{Attempt, JobLauncher, JobOutcome};
 use crate::queue::{Failed, Leased, Queue, QueueError, TaskState};
-use crate::reconcile::{ReconcileError, Reconciler, RunOptions};
-use crate::sync::{TaskReport, TaskSpec};
+use crate::sources::github::reconcile::{ReconcileError, Reconciler, RunOptions};
+use crate::sources::github::sync::{TaskReport, TaskSpec};
 
 /// What the worker did last, for the API and logs.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]

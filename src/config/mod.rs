@@ -617,7 +617,7 @@ pub fn is_valid_source_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
         && name != "github"
-        && name != crate::sync::SOURCE
+        && name != crate::sources::github::sync::SOURCE
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')

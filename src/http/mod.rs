@@ -5,7 +5,6 @@ mod api;
 pub(crate) mod body;
 pub mod dashboard;
 pub mod error;
-pub(crate) mod github_hook;
 pub(crate) mod ops;
 pub(crate) mod query;
 mod rate_limit;
@@ -55,13 +54,13 @@ pub(crate) struct Seen {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Ack {
     /// `accepted`, or `duplicate` when this delivery was already stored.
-    status: Stored,
-    source: String,
-    event: String,
-    delivery_id: String,
+    pub status: Stored,
+    pub source: String,
+    pub event: String,
+    pub delivery_id: String,
     /// GitHub's `ping` only.
     #[serde(skip_serializing_if = "Option::is_none")]
-    zen: Option<String>,
+    pub zen: Option<String>,
 }
 
 /// How a configured server source authenticates, with its keys decoded once.
@@ -83,7 +82,8 @@ pub struct AppState {
     pub rate_limits: Arc<rate_limit::RateLimits>,
     /// The sync queue, when this process runs the worker or scheduler.
     pub queue: Option<Arc<dyn crate::queue::Queue>>,
-    pub scheduler: Option<Arc<std::sync::Mutex<crate::reconcile::schedule::SchedulerStatus>>>,
+    pub scheduler:
+        Option<Arc<std::sync::Mutex<crate::sources::github::reconcile::schedule::SchedulerStatus>>>,
 }
 
 impl AppState {
@@ -176,7 +176,6 @@ pub fn router(state: AppState) -> Router {
         sources = sources.layer(cors);
     }
     let router = Router::new()
-        .route("/hooks/github", post(github_hook::receive))
         .route("/hooks/{source}", post(source_hook::receive))
         .merge(sources)
         .nest("/api/v1", api)

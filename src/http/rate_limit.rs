@@ -29,7 +29,7 @@ impl RateLimits {
             .github
             .rate_limit
             .as_ref()
-            .map(|l| (crate::http::github_hook::SOURCE.to_owned(), l));
+            .map(|l| (crate::sources::github::hook::SOURCE.to_owned(), l));
         let sources = config
             .sources
             .iter()

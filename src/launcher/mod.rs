@@ -11,7 +11,7 @@ use async_trait::async_trait;
 
 pub use self::ecs::EcsLauncher;
 pub use self::process::{ProcessLauncher, EXIT_DONE, EXIT_PERMANENT, EXIT_RETRYABLE};
-use crate::sync::{self, SyncContext, SyncError, TaskReport, TaskSpec};
+use crate::sources::github::sync::{self, SyncContext, SyncError, TaskReport, TaskSpec};
 
 /// How a launched task ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,9 +33,9 @@ impl JobOutcome {
                 let error = crate::telemetry::chain(&e);
                 if e.retryable() {
                     let retry_at = match &e {
-                        SyncError::Github(crate::upstream::github::GithubError::RateLimited {
-                            until,
-                        }) => Some(until.timestamp_millis()),
+                        SyncError::Github(
+                            crate::sources::github::upstream::GithubError::RateLimited { until },
+                        ) => Some(until.timestamp_millis()),
                         _ => None,
                     };
                     JobOutcome::Retryable { error, retry_at }

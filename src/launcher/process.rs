@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use tokio::io::AsyncReadExt;
 
 use super::{Attempt, JobLauncher, JobOutcome};
-use crate::sync::{TaskReport, TaskSpec};
+use crate::sources::github::sync::{TaskReport, TaskSpec};
 
 /// The task is done.
 pub const EXIT_DONE: i32 = 0;

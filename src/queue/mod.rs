@@ -11,7 +11,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::sync::TaskSpec;
+use crate::sources::github::sync::TaskSpec;
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {

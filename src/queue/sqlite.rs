@@ -12,7 +12,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use super::{
     Enqueued, Failed, Leased, Queue, QueueCounts, QueueError, RetryPolicy, TaskRow, TaskState,
 };
-use crate::sync::TaskSpec;
+use crate::sources::github::sync::TaskSpec;
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS tasks (

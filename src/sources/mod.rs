@@ -2,6 +2,7 @@
 //! decoding and projection, its read model on each backend, and its stats handlers.
 //! Adding a source means one folder, one line in `routes`, and its dashboard page.
 
+pub mod github;
 pub mod server_events;
 
 use axum::Router;
@@ -11,8 +12,8 @@ use crate::http::AppState;
 /// Every source's projection of a stored event, for `reckon reindex`: the event's
 /// source decides which applies.
 pub fn project_stored(event: &crate::store::RawEvent) -> Vec<crate::model::EntityWrite> {
-    if event.source == crate::github::SOURCE || event.source == crate::sync::SOURCE {
-        crate::github::project_stored(event)
+    if github::owns(&event.source) {
+        github::project_stored(event)
     } else {
         server_events::event::project_stored(event)
     }
@@ -20,13 +21,16 @@ pub fn project_stored(event: &crate::store::RawEvent) -> Vec<crate::model::Entit
 
 /// Every source's routes, merged into the service's router.
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(server_events::routes())
+    Router::new()
+        .merge(github::routes())
+        .merge(server_events::routes())
 }
 
 /// Every source's routes under `/api/v1`, and the list of sources.
 pub fn api_routes() -> Router<AppState> {
     Router::new()
         .route("/sources", axum::routing::get(list))
+        .merge(github::api_routes())
         .merge(server_events::api_routes())
 }
 
@@ -56,7 +60,7 @@ pub async fn list(
 ) -> axum::Json<SourceList> {
     use crate::config::SourceAuth;
     let github = SourceItem {
-        name: crate::github::SOURCE.to_owned(),
+        name: github::SOURCE.to_owned(),
         auth: "github",
         server_events: false,
         // The GitHub stats API takes no token yet: whoever reaches it reads it.
@@ -79,7 +83,8 @@ pub async fn list(
 /// Every source's part of the OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     use utoipa::OpenApi;
-    let mut doc = RegistryDoc::openapi();
+    let mut doc = github::ApiDoc::openapi();
+    doc.merge(RegistryDoc::openapi());
     doc.merge(server_events::ApiDoc::openapi());
     doc
 }

@@ -13,9 +13,9 @@ use reckon::launcher::ecs::EcsConfig;
 use reckon::launcher::{Attempt, EcsLauncher, JobLauncher, JobOutcome};
 use reckon::queue::sqs::{Ledger, SqsConfig, SqsQueue};
 use reckon::queue::{Queue, RetryPolicy, TaskState};
+use reckon::sources::github::sync::TaskSpec;
 use reckon::store::sqlite::{SqliteOptions, SqliteStore};
 use reckon::store::Store;
-use reckon::sync::TaskSpec;
 use reckon::worker::Worker;
 
 use crate::common;
@@ -400,7 +400,7 @@ async fn a_scheduled_reconcile_from_sqs_plans_and_repairs() {
         .await
         .unwrap();
     assert!(parts.worker.run_one().await.unwrap());
-    let report = reckon::reconcile::last_report(store.as_ref(), "acme")
+    let report = reckon::sources::github::reconcile::last_report(store.as_ref(), "acme")
         .await
         .unwrap()
         .unwrap();

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use reckon::config::SecretList;
-use reckon::webhook_secret::SecretOrigin;
+use reckon::sources::github::webhook_secret::SecretOrigin;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::Notify;

@@ -10,8 +10,8 @@ use std::time::Duration;
 use reckon::queue::sqlite::SqliteQueue;
 use reckon::queue::sqs::{Ledger, SqsConfig, SqsQueue};
 use reckon::queue::{Failed, Queue, RetryPolicy, TaskState};
+use reckon::sources::github::sync::TaskSpec;
 use reckon::store::Store;
-use reckon::sync::TaskSpec;
 
 use crate::es_standin;
 use crate::moto;

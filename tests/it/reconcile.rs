@@ -9,9 +9,9 @@ use reckon::background::SyncParts;
 use reckon::config::Config;
 use reckon::launcher::{JobLauncher, ProcessLauncher};
 use reckon::queue::{Queue, TaskState};
-use reckon::reconcile::report::DriftReport;
-use reckon::reconcile::RunOptions;
-use reckon::sync::TaskSpec;
+use reckon::sources::github::reconcile::report::DriftReport;
+use reckon::sources::github::reconcile::RunOptions;
+use reckon::sources::github::sync::TaskSpec;
 use reckon::worker::Worker;
 use secrecy::SecretString;
 
@@ -330,10 +330,10 @@ async fn when_the_quota_runs_out_work_pauses_and_resumes() {
     let (_app, standin, config) = setup(w, |c| c.github.api.min_remaining = 0).await;
     let parts = parts(&config).await;
     let started = std::time::Instant::now();
-    let report = reckon::sync::run(
+    let report = reckon::sources::github::sync::run(
         &parts.ctx,
         &TaskSpec::Backfill { org: ORG.into() },
-        reckon::sync::log_progress(),
+        reckon::sources::github::sync::log_progress(),
     )
     .await
     .unwrap();
@@ -450,14 +450,14 @@ async fn a_sync_racing_a_newer_webhook_does_not_regress_it() {
     *standin.world().pr_mut(id) = stale;
     let before = parts.ctx.store.org_snapshot(ORG).await.unwrap();
     let repo = standin.world().repo("repo0003").id;
-    reckon::sync::run(
+    reckon::sources::github::sync::run(
         &parts.ctx,
         &TaskSpec::PullRequests {
             org: ORG.into(),
             repo: "repo0003".into(),
             since: None,
         },
-        reckon::sync::log_progress(),
+        reckon::sources::github::sync::log_progress(),
     )
     .await
     .unwrap();

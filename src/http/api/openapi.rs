@@ -4,8 +4,8 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use super::{deliveries, drift, events, github, pulls};
-use crate::http::{github_hook, ops, source_hook};
+use super::{deliveries, events};
+use crate::http::{ops, source_hook};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -14,16 +14,7 @@ use crate::http::{github_hook, ops, source_hook};
         description = "Webhook ingestion and statistics. Errors are `{\"code\", \"message\"}` with a stable code."
     ),
     paths(
-        github_hook::receive,
         source_hook::receive,
-        github::orgs,
-        github::summary,
-        github::repos,
-        pulls::pr_series,
-        pulls::pr_stats,
-        github::teams,
-        github::team_members,
-        drift::drift,
         events::events,
         events::event_days,
         deliveries::deliveries,
@@ -33,7 +24,6 @@ use crate::http::{github_hook, ops, source_hook};
     ),
     tags(
         (name = "hooks", description = "Webhook intake"),
-        (name = "github", description = "GitHub org statistics"),
         (name = "events", description = "Raw stored events"),
         (name = "deliveries", description = "The delivery log"),
         (name = "ops", description = "Health and metrics"),

@@ -15,7 +15,7 @@ use aws_sdk_ecs::Client;
 
 pub use self::config::EcsConfig;
 use super::{Attempt, JobLauncher, JobOutcome};
-use crate::sync::TaskSpec;
+use crate::sources::github::sync::TaskSpec;
 
 /// The variable the jobs binary reads its spec from.
 pub const SPEC_VARIABLE: &str = "RECKON_JOB_SPEC";

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::queue::{QueueError, TaskRow, TaskState};
+use crate::sources::github::sync::TaskSpec;
 use crate::store::Store;
-use crate::sync::TaskSpec;
 
 const TASK: &str = "queue/task/";
 const CLAIM: &str = "queue/claim/";

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::sync::TaskSpec;
+use crate::sources::github::sync::TaskSpec;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Body {

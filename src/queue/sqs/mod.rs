@@ -18,7 +18,7 @@ use self::message::{Body, Delivery};
 use super::{
     Enqueued, Failed, Leased, Queue, QueueCounts, QueueError, RetryPolicy, TaskRow, TaskState,
 };
-use crate::sync::TaskSpec;
+use crate::sources::github::sync::TaskSpec;
 
 /// SQS keeps a message invisible for at most 12 hours; longer waits are re-armed when
 /// the message comes back early.

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::AppState;
 use crate::queue::QueueCounts;
-use crate::reconcile::report::DriftReport;
+use crate::sources::github::reconcile::report::DriftReport;
 
 #[derive(Serialize, ToSchema)]
 pub struct QueueState {
@@ -58,7 +58,7 @@ pub async fn drift(
     State(state): State<AppState>,
     Path(org): Path<String>,
 ) -> Result<Json<DriftAnswer>, ApiError> {
-    let report = crate::reconcile::last_report(state.store.as_ref(), &org)
+    let report = crate::sources::github::reconcile::last_report(state.store.as_ref(), &org)
         .await?
         .ok_or_else(|| {
             ApiError::NotFound(format!(

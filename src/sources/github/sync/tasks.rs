@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use super::journal::store_writes;
 use super::{Progress, SyncContext, SyncError, TaskReport, TaskSpec};
-use crate::github::project::{pull_request, repo_write};
 use crate::model::{self, version, EntityWrite, Membership};
+use crate::sources::github::project::{pull_request, repo_write};
 
 fn now() -> i64 {
     chrono::Utc::now().timestamp_millis()

@@ -4,7 +4,7 @@
 
 use super::checks::Drift;
 use super::report::Cursor;
-use crate::sync::TaskSpec;
+use crate::sources::github::sync::TaskSpec;
 
 /// Slack subtracted from "last matched" so a PR updated just before it is still seen.
 const SINCE_SLACK_MS: i64 = 60 * 60 * 1000;

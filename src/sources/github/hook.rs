@@ -10,14 +10,14 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::error::Category;
 
-use super::body;
-use super::error::ApiError;
-use super::{Ack, AppState, Seen};
-use crate::github::payload::Payload;
+use crate::http::body;
+use crate::http::error::ApiError;
+use crate::http::{Ack, AppState, Seen};
 use crate::model::Envelope;
+use crate::sources::github::payload::Payload;
 use crate::verify::github::{self as signature, SignatureHeaders};
 
-pub use crate::github::SOURCE;
+pub use crate::sources::github::SOURCE;
 
 /// Receives one GitHub webhook delivery (JSON or `payload=` form body).
 #[utoipa::path(post, path = "/hooks/github", tag = "hooks", operation_id = "receive_github",
@@ -29,7 +29,7 @@ pub use crate::github::SOURCE;
     ),
     request_body(content = Object, description = "the webhook payload", content_type = "application/json"),
     responses(
-        (status = 200, body = super::Ack, description = "stored (or a duplicate of a stored delivery)"),
+        (status = 200, body = crate::http::Ack, description = "stored (or a duplicate of a stored delivery)"),
         (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody),
         (status = 413, body = crate::http::error::ErrorBody), (status = 415, body = crate::http::error::ErrorBody),
         (status = 429, body = crate::http::error::ErrorBody),
@@ -117,7 +117,7 @@ async fn ingest(
     seen.action = action.clone();
     let writes = decoded
         .as_ref()
-        .map(|p| crate::github::project(event, p, received_at))
+        .map(|p| crate::sources::github::project(event, p, received_at))
         .unwrap_or_default();
     let zen = decoded.as_ref().and_then(|p| p.zen.clone());
 

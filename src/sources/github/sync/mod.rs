@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
 pub use self::journal::{project_stored, SOURCE};
+use crate::sources::github::upstream::{GithubClient, GithubError};
 use crate::store::{Store, StoreError};
-use crate::upstream::github::{GithubClient, GithubError};
 
 /// One unit of sync work. Its JSON form is what the queue stores and what the
 /// `reckon-job` binary takes; identical specs are deduplicated while pending.

@@ -9,10 +9,10 @@ use std::time::Duration;
 use crate::background::{open_queue, BackgroundError, SyncParts};
 use crate::config::Config;
 use crate::queue::{QueueError, TaskState};
-use crate::reconcile::report::DriftReport;
-use crate::reconcile::{ReconcileError, RunOptions};
+use crate::sources::github::reconcile::report::DriftReport;
+use crate::sources::github::reconcile::{ReconcileError, RunOptions};
+use crate::sources::github::sync::{self, SyncError, TaskSpec};
 use crate::store::StoreError;
-use crate::sync::{self, SyncError, TaskSpec};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncAdminError {

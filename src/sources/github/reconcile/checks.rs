@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::report::Check;
+use crate::sources::github::upstream::graphql::{OrgCounts, RepoPrCounts};
 use crate::store::snapshot::OrgSnapshot;
-use crate::upstream::github::graphql::{OrgCounts, RepoPrCounts};
 
 /// What GitHub says about an org.
 #[derive(Debug, Clone, Default)]

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 use super::{GithubClient, GithubError};
-use crate::github::payload::{PullRequest, Repository, Team, User};
+use crate::sources::github::payload::{PullRequest, Repository, Team, User};
 
 const PER_PAGE: u32 = 100;
 

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 
 use super::report::{Check, Cursor, DeliveryScan};
+use crate::sources::github::upstream::rest::{Hook, HookOwner};
+use crate::sources::github::upstream::{GithubClient, GithubError};
 use crate::store::Store;
-use crate::upstream::github::rest::{Hook, HookOwner};
-use crate::upstream::github::{GithubClient, GithubError};
 
 pub struct ScanOptions<'a> {
     /// Which hook URLs are Reckon's: an exact URL, or `None` for "ends in /hooks/github".
@@ -109,7 +109,8 @@ pub async fn scan(
             cursor.last_delivery.insert(key.clone(), newest);
         }
         // The latest attempt per GUID decides; pings are never stored.
-        let mut by_guid: BTreeMap<&str, &crate::upstream::github::rest::Delivery> = BTreeMap::new();
+        let mut by_guid: BTreeMap<&str, &crate::sources::github::upstream::rest::Delivery> =
+            BTreeMap::new();
         for d in listed.iter().filter(|d| d.event != "ping") {
             let entry = by_guid.entry(d.guid.as_str()).or_insert(d);
             if d.id > entry.id {
@@ -121,7 +122,7 @@ pub async fn scan(
             .map(|guid| format!("{hook}:{guid}"))
             .collect();
         let stored = store
-            .stored_dedup_keys(crate::github::SOURCE, &keys)
+            .stored_dedup_keys(crate::sources::github::SOURCE, &keys)
             .await
             .map_err(|e| GithubError::Decode {
                 path: "store".into(),

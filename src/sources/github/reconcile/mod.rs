@@ -16,10 +16,10 @@ use self::report::{
 };
 use crate::config::Config;
 use crate::queue::{Queue, QueueError};
+use crate::sources::github::sync::SyncContext;
+use crate::sources::github::upstream::{GithubError, Usage};
 use crate::store::StoreError;
-use crate::sync::SyncContext;
 use crate::telemetry::chain as error_chain;
-use crate::upstream::github::{GithubError, Usage};
 use crate::worker::Worker;
 
 #[derive(Debug, thiserror::Error)]
