@@ -275,7 +275,7 @@ describe('dashboard', () => {
     const state = page.getByRole('status');
     await expect.poll(async () => (await state.textContent()) ?? '').toContain(`reckon reconcile --org ${ORG}`);
     await shot(page, 'drift-none');
-    // A report as the API serves it after a repair (captured by tests/reconcile.rs).
+    // A report as the API serves it after a repair (captured by tests/it/reconcile.rs).
     const report = JSON.parse(readFileSync(resolve(import.meta.dirname, '../test/fixtures/drift.json'), 'utf8'));
     await page.route('**/api/v1/github/orgs/*/drift', (route) =>
       route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ ...report, org: ORG }) }),

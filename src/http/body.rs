@@ -45,28 +45,14 @@ pub async fn read_limited(
 
 /// A header as text, or `None` if absent. Non-UTF-8 values are rejected.
 pub fn header<'h>(headers: &'h HeaderMap, name: &'static str) -> Result<Option<&'h str>, ApiError> {
-    match headers.get(name) {
-        None => Ok(None),
-        Some(value) => {
-            value
-                .to_str()
-                .map(|s| Some(s.trim()))
-                .map_err(|_| ApiError::InvalidHeader {
-                    name,
-                    reason: "not visible ASCII".into(),
-                })
-        }
-    }
+    Ok(crate::verify::header(headers, name)?)
 }
 
 pub fn required_header<'h>(
     headers: &'h HeaderMap,
     name: &'static str,
 ) -> Result<&'h str, ApiError> {
-    match header(headers, name)? {
-        Some(v) if !v.is_empty() => Ok(v),
-        _ => Err(ApiError::MissingHeader(name)),
-    }
+    Ok(crate::verify::required_header(headers, name)?)
 }
 
 /// An identifier header (delivery ids, event names): 1 to `max` chars of a safe alphabet.

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::intake::IntakeError;
 use crate::store::StoreError;
-use crate::verify::AuthError;
+use crate::verify::{AuthError, VerifyError};
 
 /// Seconds a client is asked to wait before retrying when the store is unavailable.
 const RETRY_AFTER_SECS: u64 = 5;
@@ -137,6 +137,20 @@ impl From<IntakeError> for ApiError {
             IntakeError::Closed => ApiError::ShuttingDown,
             IntakeError::Store(e) => ApiError::StoreUnavailable(e),
             IntakeError::TooLarge { bytes } => ApiError::StoreTooLarge { bytes },
+        }
+    }
+}
+
+impl From<VerifyError> for ApiError {
+    fn from(error: VerifyError) -> Self {
+        match error {
+            VerifyError::Auth(e) => ApiError::Auth(e),
+            VerifyError::MissingHeader(name) => ApiError::MissingHeader(name),
+            VerifyError::InvalidHeader(name) => ApiError::InvalidHeader {
+                name,
+                reason: "not visible ASCII".into(),
+            },
+            VerifyError::Store(e) => ApiError::Internal(e),
         }
     }
 }

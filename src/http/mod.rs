@@ -31,6 +31,8 @@ use crate::model::Stored;
 use crate::stats::{rfc3339, DeliveryRecord};
 use crate::store::Store;
 use crate::telemetry::metrics::Metrics;
+use crate::verify::github::GithubSignature;
+use crate::verify::Verifier;
 pub use api::openapi::pretty_json as openapi_json;
 use error::ApiError;
 pub use rejected::RejectedLog;
@@ -63,20 +65,15 @@ pub struct Ack {
     pub zen: Option<String>,
 }
 
-/// How a configured server source authenticates, with its keys decoded once.
-#[derive(Clone)]
-pub enum SourceAuthState {
-    StandardWebhooks { keys: Vec<Vec<u8>>, tolerance: u64 },
-    ApiKey,
-}
-
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub store: Arc<dyn Store>,
     pub intake: Intake,
-    pub github_secrets: Arc<Vec<SecretString>>,
-    pub sources: Arc<HashMap<String, SourceAuthState>>,
+    /// Checks `/hooks/github` deliveries against the active webhook secrets.
+    pub github_verifier: Arc<dyn Verifier>,
+    /// Each configured source's scheme, built once with its secrets decoded.
+    pub sources: Arc<HashMap<String, Arc<dyn Verifier>>>,
     pub metrics: Arc<Metrics>,
     pub rejected: Arc<RejectedLog>,
     pub rate_limits: Arc<rate_limit::RateLimits>,
@@ -97,14 +94,18 @@ impl AppState {
         let sources = config
             .sources
             .iter()
-            .map(|(name, source)| (name.clone(), SourceAuthState::from_config(source)))
+            .map(|(name, source)| (name.clone(), source_hook::verifier(name, source, &store)))
             .collect();
+        let github_verifier = Arc::new(GithubSignature::new(
+            github_secrets,
+            config.github.allow_sha1,
+        ));
         let rate_limits = Arc::new(rate_limit::RateLimits::from_config(&config));
         AppState {
             config,
             store,
             intake,
-            github_secrets: Arc::new(github_secrets),
+            github_verifier,
             sources: Arc::new(sources),
             metrics,
             rejected: Arc::new(RejectedLog::new(REJECTED_LOG_CAPACITY)),

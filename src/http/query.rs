@@ -65,13 +65,19 @@ pub fn range(from: Option<&str>, to: Option<&str>) -> Result<TimeRange, ApiError
 }
 
 pub fn limit(value: Option<usize>) -> Result<usize, ApiError> {
-    match value.unwrap_or(DEFAULT_LIMIT) {
-        0 => Err(ApiError::invalid_query("limit", "must be at least 1")),
-        n if n > MAX_LIMIT => Err(ApiError::invalid_query(
-            "limit",
-            format!("must be at most {MAX_LIMIT}"),
-        )),
-        n => Ok(n),
+    bounded("limit", value, DEFAULT_LIMIT, MAX_LIMIT)
+}
+
+/// A count parameter (`limit`, `top`, ...): `default` when absent, else 1 to `max`.
+pub fn bounded(
+    name: &'static str,
+    value: Option<usize>,
+    default: usize,
+    max: usize,
+) -> Result<usize, ApiError> {
+    match value.unwrap_or(default) {
+        n if (1..=max).contains(&n) => Ok(n),
+        _ => Err(ApiError::invalid_query(name, format!("must be 1 to {max}"))),
     }
 }
 

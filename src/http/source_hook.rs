@@ -2,6 +2,7 @@
 //! as Standard Webhooks (signed, timestamped, deduplicated on `webhook-id`) or with an
 //! API key bound to that one source. Stored raw, acknowledged after commit.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
@@ -12,9 +13,12 @@ use serde::Deserialize;
 
 use super::body;
 use super::error::ApiError;
-use super::{Ack, AppState, Seen, SourceAuthState};
+use super::{Ack, AppState, Seen};
 use crate::model::Envelope;
-use crate::verify::{api_key, standard, AuthError};
+use crate::store::Store;
+use crate::verify::api_key::{ApiKeyVerifier, Carrier};
+use crate::verify::standard::StandardWebhooks;
+use crate::verify::{Request, Verified, Verifier};
 
 /// Receives one event from a configured server source.
 #[utoipa::path(post, path = "/hooks/{source}", tag = "hooks", operation_id = "receive_source",
@@ -44,7 +48,7 @@ pub async fn receive(
     let started = Instant::now();
     let received_at = chrono::Utc::now().timestamp_millis();
     let sources = state.sources.clone();
-    let Some(auth) = sources.get(&source) else {
+    let Some(verifier) = sources.get(&source) else {
         // Not a configured source: nothing to log under, no metric label to mint.
         return ApiError::UnknownSource(source).into_response();
     };
@@ -52,7 +56,7 @@ pub async fn receive(
     let result = ingest(
         &state,
         &source,
-        auth,
+        verifier.as_ref(),
         &headers,
         body,
         received_at,
@@ -72,7 +76,7 @@ struct Head {
 async fn ingest(
     state: &AppState,
     source: &str,
-    auth: &SourceAuthState,
+    verifier: &dyn Verifier,
     headers: &HeaderMap,
     body: Body,
     received_at: i64,
@@ -82,25 +86,14 @@ async fn ingest(
     let raw = body::read_limited(headers, body, state.config.limits.max_body_bytes).await?;
     seen.size = raw.len();
 
-    let delivery_id = match auth {
-        SourceAuthState::StandardWebhooks { keys, tolerance } => {
-            let signature = body::header(headers, "webhook-signature")?
-                .filter(|s| !s.is_empty())
-                .ok_or(AuthError::SignatureMissing)?;
+    let request = Request {
+        headers,
+        body: &raw,
+        received_at,
+    };
+    let delivery_id = match verifier.verify(&request).await? {
+        Verified::Signed => {
             let id = body::required_header(headers, "webhook-id")?;
-            let timestamp = body::required_header(headers, "webhook-timestamp")?;
-            let now = received_at / 1000;
-            standard::verify(
-                keys,
-                standard::Headers {
-                    id,
-                    timestamp,
-                    signature,
-                },
-                &raw,
-                now,
-                *tolerance,
-            )?;
             body::check_token("webhook-id", id, 128)?;
             state
                 .rate_limits
@@ -108,11 +101,10 @@ async fn ingest(
                 .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
             id.to_owned()
         }
-        SourceAuthState::ApiKey => {
-            let key_id = check_api_key(state, source, headers).await?;
+        Verified::Key(key) => {
             state
                 .rate_limits
-                .check(source, &key_id)
+                .check(source, &key.id)
                 .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
             match body::header(headers, "idempotency-key")?
                 .or(body::header(headers, "webhook-id")?)
@@ -161,52 +153,27 @@ async fn ingest(
     })
 }
 
-/// Checks the bearer key against the store; returns the key's id.
-async fn check_api_key(
-    state: &AppState,
-    source: &str,
-    headers: &HeaderMap,
-) -> Result<String, ApiError> {
-    let token = body::header(headers, "authorization")?
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .ok_or(AuthError::KeyMissing)?;
-    let (id, secret) = api_key::parse(token).ok_or(AuthError::KeyInvalid)?;
-    let record = state
-        .store
-        .api_key(id)
-        .await?
-        .filter(|k| k.revoked_at.is_none())
-        .ok_or(AuthError::KeyInvalid)?;
-    if !api_key::matches(secret, &record.hash) {
-        return Err(AuthError::KeyInvalid.into());
-    }
-    if record.source != source {
-        return Err(AuthError::KeyWrongSource.into());
-    }
-    Ok(record.id)
-}
-
 /// A random id for deliveries that carry none: such deliveries are never deduplicated.
 fn generated_id() -> String {
     format!("gen-{:032x}", rand::random::<u128>())
 }
 
-impl SourceAuthState {
-    pub fn from_config(config: &crate::config::SourceConfig) -> SourceAuthState {
-        match config.auth {
-            crate::config::SourceAuth::StandardWebhooks => SourceAuthState::StandardWebhooks {
-                keys: config
-                    .secrets
-                    .iter()
-                    .filter_map(|s| standard::decode_secret(s).ok())
-                    .collect(),
-                tolerance: config.tolerance_seconds,
-            },
-            crate::config::SourceAuth::ApiKey => SourceAuthState::ApiKey,
-        }
+/// The verifier a source's config names: Standard Webhooks with its secrets decoded,
+/// or API keys (as `Bearer`) of this source only.
+pub fn verifier(
+    name: &str,
+    config: &crate::config::SourceConfig,
+    store: &Arc<dyn Store>,
+) -> Arc<dyn Verifier> {
+    match config.auth {
+        crate::config::SourceAuth::StandardWebhooks => Arc::new(StandardWebhooks::new(
+            config.secrets.iter(),
+            config.tolerance_seconds,
+        )),
+        crate::config::SourceAuth::ApiKey => Arc::new(ApiKeyVerifier::new(
+            store.clone(),
+            Carrier::Bearer,
+            Some(name.to_owned()),
+        )),
     }
 }

@@ -58,22 +58,21 @@ pub struct SourceList {
 pub async fn list(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> axum::Json<SourceList> {
-    use crate::config::SourceAuth;
     let github = SourceItem {
         name: github::SOURCE.to_owned(),
-        auth: "github",
+        auth: state.github_verifier.scheme(),
         server_events: false,
         // The GitHub stats API takes no token yet: whoever reaches it reads it.
         public: true,
     };
-    let configured = state.config.sources.iter().map(|(name, s)| SourceItem {
-        name: name.clone(),
-        auth: match s.auth {
-            SourceAuth::ApiKey => "api-key",
-            SourceAuth::StandardWebhooks => "standard-webhooks",
-        },
-        server_events: s.auth == SourceAuth::ApiKey,
-        public: s.public,
+    let configured = state.config.sources.iter().map(|(name, s)| {
+        let auth = state.sources.get(name).map_or("unknown", |v| v.scheme());
+        SourceItem {
+            name: name.clone(),
+            auth,
+            server_events: auth == "api-key",
+            public: s.public,
+        }
     });
     axum::Json(SourceList {
         sources: std::iter::once(github).chain(configured).collect(),

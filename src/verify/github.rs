@@ -1,12 +1,44 @@
 //! GitHub webhook signatures: `X-Hub-Signature-256` (HMAC-SHA256, hex) checked against
 //! every active secret, and the legacy `X-Hub-Signature` (HMAC-SHA1) only when allowed.
 
+use async_trait::async_trait;
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use sha1::Sha1;
 use sha2::Sha256;
 
-use super::AuthError;
+use super::{AuthError, Request, Verified, Verifier, VerifyError};
+
+/// GitHub's scheme: the active webhook secrets, and whether SHA-1 alone is accepted.
+pub struct GithubSignature {
+    secrets: Vec<SecretString>,
+    allow_sha1: bool,
+}
+
+impl GithubSignature {
+    pub fn new(secrets: Vec<SecretString>, allow_sha1: bool) -> Self {
+        GithubSignature {
+            secrets,
+            allow_sha1,
+        }
+    }
+}
+
+#[async_trait]
+impl Verifier for GithubSignature {
+    fn scheme(&self) -> &'static str {
+        "github"
+    }
+
+    async fn verify(&self, request: &Request<'_>) -> Result<Verified, VerifyError> {
+        let headers = SignatureHeaders {
+            sha256: super::header(request.headers, "x-hub-signature-256")?,
+            sha1: super::header(request.headers, "x-hub-signature")?,
+        };
+        verify(&self.secrets, headers, self.allow_sha1, request.body)?;
+        Ok(Verified::Signed)
+    }
+}
 
 /// The signature headers of one request, as sent.
 #[derive(Debug, Default, Clone, Copy)]

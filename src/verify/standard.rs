@@ -2,13 +2,60 @@
 //! `{webhook-id}.{webhook-timestamp}.{body}`, several signatures per header, secrets
 //! written `whsec_<base64>`, and a timestamp tolerance against replay.
 
+use async_trait::async_trait;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 
-use super::AuthError;
+use super::{AuthError, Request, Verified, Verifier, VerifyError};
+
+/// The Standard Webhooks scheme of one source: its decoded keys and tolerance.
+pub struct StandardWebhooks {
+    keys: Vec<Vec<u8>>,
+    tolerance: u64,
+}
+
+impl StandardWebhooks {
+    /// Secrets that do not decode are skipped here; config validation refuses them at
+    /// start, naming the key.
+    pub fn new<'s>(
+        secrets: impl IntoIterator<Item = &'s SecretString>,
+        tolerance_seconds: u64,
+    ) -> Self {
+        StandardWebhooks {
+            keys: secrets
+                .into_iter()
+                .filter_map(|s| decode_secret(s).ok())
+                .collect(),
+            tolerance: tolerance_seconds,
+        }
+    }
+}
+
+#[async_trait]
+impl Verifier for StandardWebhooks {
+    fn scheme(&self) -> &'static str {
+        "standard-webhooks"
+    }
+
+    async fn verify(&self, request: &Request<'_>) -> Result<Verified, VerifyError> {
+        let signature = super::header(request.headers, "webhook-signature")?
+            .filter(|s| !s.is_empty())
+            .ok_or(AuthError::SignatureMissing)?;
+        let id = super::required_header(request.headers, "webhook-id")?;
+        let timestamp = super::required_header(request.headers, "webhook-timestamp")?;
+        let headers = Headers {
+            id,
+            timestamp,
+            signature,
+        };
+        let now = request.received_at / 1000;
+        verify(&self.keys, headers, request.body, now, self.tolerance)?;
+        Ok(Verified::Signed)
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 #[error("not a Standard Webhooks secret: expected `whsec_` followed by base64")]

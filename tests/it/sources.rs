@@ -356,3 +356,37 @@ async fn github_statuses(app: &TestApp, body: &[u8]) -> Vec<u16> {
     }
     out
 }
+
+#[tokio::test]
+async fn the_source_list_names_each_source_with_its_scheme() {
+    let app = TestApp::spawn_with(|c| {
+        add_sources(c);
+        c.sources.get_mut("billing").unwrap().public = true;
+    })
+    .await;
+    let list = app.get_ok("/api/v1/sources").await;
+    let sources = list["sources"].as_array().expect("a list of sources");
+    let names: Vec<&str> = sources.iter().filter_map(|s| s["name"].as_str()).collect();
+    // GitHub first, then the configured sources in name order.
+    assert_eq!(names, ["github", "billing", "ci", "game-servers"]);
+    let by_name = |name: &str| {
+        sources
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("{name} is listed"))
+            .clone()
+    };
+    assert_eq!(
+        by_name("github"),
+        serde_json::json!({"name": "github", "auth": "github", "server_events": false, "public": true})
+    );
+    assert_eq!(
+        by_name("ci"),
+        serde_json::json!({"name": "ci", "auth": "standard-webhooks", "server_events": false, "public": false})
+    );
+    assert_eq!(
+        by_name("game-servers"),
+        serde_json::json!({"name": "game-servers", "auth": "api-key", "server_events": true, "public": false})
+    );
+    assert_eq!(by_name("billing")["public"], true);
+}

@@ -15,7 +15,7 @@ use crate::http::error::ApiError;
 use crate::http::{Ack, AppState, Seen};
 use crate::model::Envelope;
 use crate::sources::github::payload::Payload;
-use crate::verify::github::{self as signature, SignatureHeaders};
+use crate::verify::Request;
 
 pub use crate::sources::github::SOURCE;
 
@@ -62,16 +62,12 @@ async fn ingest(
     let raw = body::read_limited(headers, body, state.config.limits.max_body_bytes).await?;
     seen.size = raw.len();
 
-    let signatures = SignatureHeaders {
-        sha256: body::header(headers, "x-hub-signature-256")?,
-        sha1: body::header(headers, "x-hub-signature")?,
+    let request = Request {
+        headers,
+        body: &raw,
+        received_at,
     };
-    signature::verify(
-        &state.github_secrets,
-        signatures,
-        state.config.github.allow_sha1,
-        &raw,
-    )?;
+    state.github_verifier.verify(&request).await?;
     seen.verified = true;
     state
         .rate_limits

@@ -15,7 +15,7 @@ use super::store::{self, EventFilter, EventRecord};
 use crate::config::{SourceAuth, SourceConfig};
 use crate::http::body;
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::query::ApiQuery;
+use crate::http::query::{self, ApiQuery};
 use crate::http::AppState;
 use crate::stats::TimeRange;
 use crate::verify::AuthError;
@@ -183,15 +183,7 @@ pub async fn follow(
     headers: HeaderMap,
 ) -> Result<Json<FollowAnswer>, ApiError> {
     readable(&state, &source, &headers)?;
-    let limit = match p.limit.unwrap_or(DEFAULT_FOLLOW) {
-        n @ 1..=MAX_FOLLOW => n,
-        _ => {
-            return Err(ApiError::invalid_query(
-                "limit",
-                format!("must be 1 to {MAX_FOLLOW}"),
-            ))
-        }
-    };
+    let limit = query::bounded("limit", p.limit, DEFAULT_FOLLOW, MAX_FOLLOW)?;
     let after = cursor("after", p.after.as_deref())?;
     let filter = EventFilter {
         source: source.clone(),

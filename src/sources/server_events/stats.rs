@@ -52,15 +52,7 @@ pub async fn stats(
 ) -> Result<Json<StatsAnswer>, ApiError> {
     readable(&state, &source, &headers)?;
     let range = query::range(p.from.as_deref(), p.to.as_deref())?;
-    let top = match p.top.unwrap_or(DEFAULT_TOP) {
-        n @ 1..=MAX_TOP => n,
-        _ => {
-            return Err(ApiError::invalid_query(
-                "top",
-                format!("must be 1 to {MAX_TOP}"),
-            ))
-        }
-    };
+    let top = query::bounded("top", p.top, DEFAULT_TOP, MAX_TOP)?;
     let reads = store::of(&*state.store).ok_or_else(unsupported)?;
     let stats = reads.server_event_stats(&source, range, top).await?;
     Ok(Json(StatsAnswer { source, stats }))

@@ -18,7 +18,8 @@ use crate::http::query::ApiQuery;
 use crate::http::{AppState, Seen};
 use crate::model::{Envelope, Stored};
 use crate::store::ApiKeyRecord;
-use crate::verify::{api_key, AuthError};
+use crate::verify::api_key::{ApiKeyVerifier, Carrier};
+use crate::verify::Request;
 
 /// The state document that binds a key to the one server it may submit for.
 pub fn binding_key(key_id: &str) -> String {
@@ -127,23 +128,13 @@ async fn ingest(
 
 /// The key from `Authorization`, bare (as DCSS servers send it) or as `Bearer`.
 async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<ApiKeyRecord, ApiError> {
-    let value = body::header(headers, "authorization")?.ok_or(AuthError::KeyMissing)?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .unwrap_or(value)
-        .trim();
-    let (id, secret) = api_key::parse(token).ok_or(AuthError::KeyInvalid)?;
-    let record = state
-        .store
-        .api_key(id)
-        .await?
-        .filter(|k| k.revoked_at.is_none())
-        .ok_or(AuthError::KeyInvalid)?;
-    if !api_key::matches(secret, &record.hash) {
-        return Err(AuthError::KeyInvalid.into());
-    }
-    Ok(record)
+    let verifier = ApiKeyVerifier::new(state.store.clone(), Carrier::BearerOrBare, None);
+    let request = Request {
+        headers,
+        body: &[],
+        received_at: 0,
+    };
+    Ok(verifier.key(&request).await?)
 }
 
 /// The server a key is bound to (`reckon keys add --src`), if any.

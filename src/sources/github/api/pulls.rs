@@ -159,15 +159,7 @@ pub async fn pr_stats(
     ApiQuery(p): ApiQuery<StatsParams>,
 ) -> Result<Json<StatsAnswer>, ApiError> {
     let range = query::range(p.from.as_deref(), p.to.as_deref())?;
-    let top = match p.top.unwrap_or(DEFAULT_TOP) {
-        n @ 1..=MAX_TOP => n,
-        _ => {
-            return Err(ApiError::invalid_query(
-                "top",
-                format!("must be between 1 and {MAX_TOP}"),
-            ))
-        }
-    };
+    let top = query::bounded("top", p.top, DEFAULT_TOP, MAX_TOP)?;
     let key = known_org(&state, &org).await?;
     let filter = PrFilter {
         org: key,
