@@ -59,6 +59,7 @@ async fn store_deliveries(parts: &SyncParts, guids: &[String]) {
             received_at: now,
             size: 2,
             payload: b"{}".to_vec(),
+            content_type: Default::default(),
             writes: Vec::new(),
         })
         .collect();

@@ -65,6 +65,7 @@ fn envelope(n: usize, writes: Vec<EntityWrite>) -> Envelope {
         received_at: START,
         size: 2,
         payload: b"{}".to_vec(),
+        content_type: Default::default(),
         writes,
     }
 }

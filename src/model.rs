@@ -3,7 +3,38 @@
 
 use serde::{Deserialize, Serialize};
 
-/// One delivery as received: who sent it, what it is, and the raw JSON body.
+/// What a journaled payload is. JSON is what webhooks and events send; text is for
+/// bodies kept exactly as sent, such as log lines. Rows written before content types
+/// existed are JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ContentType {
+    #[default]
+    Json,
+    /// UTF-8 text, served back as a JSON string.
+    Text,
+}
+
+impl ContentType {
+    /// The media type, as stored and as the events API reports it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContentType::Json => "application/json",
+            ContentType::Text => "text/plain",
+        }
+    }
+
+    /// A journal row's content type, where absent means JSON (every row written before
+    /// content types were stored); `Err` names a type this Reckon does not know.
+    pub fn from_stored(stored: Option<&str>) -> Result<ContentType, String> {
+        match stored {
+            None | Some("application/json") => Ok(ContentType::Json),
+            Some("text/plain") => Ok(ContentType::Text),
+            Some(other) => Err(format!("unknown content type `{other}`")),
+        }
+    }
+}
+
+/// One delivery as received: who sent it, what it is, and the raw body.
 #[derive(Debug, Clone)]
 pub struct Envelope {
     /// `github` or a configured source name.
@@ -20,8 +51,10 @@ pub struct Envelope {
     pub received_at: i64,
     /// Size of the request body as received, in bytes.
     pub size: usize,
-    /// The JSON payload (for form bodies, the decoded `payload` field).
+    /// The payload as received (for form bodies, the decoded `payload` field).
     pub payload: Vec<u8>,
+    /// What `payload` is: JSON, or UTF-8 text kept byte for byte.
+    pub content_type: ContentType,
     /// Entity writes derived from the payload; applied only if the delivery is new.
     pub writes: Vec<EntityWrite>,
 }

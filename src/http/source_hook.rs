@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::body;
 use super::error::ApiError;
 use super::{Ack, AppState, Seen};
-use crate::model::Envelope;
+use crate::model::{ContentType, Envelope};
 use crate::store::Store;
 use crate::verify::api_key::{ApiKeyVerifier, Carrier};
 use crate::verify::standard::StandardWebhooks;
@@ -30,7 +30,7 @@ use crate::verify::{Request, Verified, Verifier};
         ("Authorization" = Option<String>, Header, description = "Bearer <API key> for api-key sources"),
         ("Idempotency-Key" = Option<String>, Header, description = "dedup key for api-key sources"),
     ),
-    request_body(content = Object, description = "a JSON object; its `type` names the event", content_type = "application/json"),
+    request_body(content = Object, description = "a JSON object (its `type` names the event), or UTF-8 text (`text/plain`, a `text` event) kept byte for byte", content_type = "application/json"),
     responses(
         (status = 200, body = super::Ack),
         (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody),
@@ -122,13 +122,7 @@ async fn ingest(
     seen.delivery_id = Some(delivery_id.clone());
     tracing::Span::current().record("delivery_id", &delivery_id);
 
-    let payload = body::json_payload(body::body_kind(headers, false)?, raw)?;
-    let head: Head = serde_json::from_slice(&payload)
-        .map_err(|e| ApiError::MalformedBody(format!("invalid JSON: {e}")))?;
-    let event = match head.kind {
-        Some(serde_json::Value::String(kind)) if !kind.is_empty() && kind.len() <= 128 => kind,
-        _ => "event".to_owned(),
-    };
+    let (payload, content_type, event) = decode(headers, raw)?;
     seen.event = Some(event.clone());
 
     let envelope = Envelope {
@@ -141,6 +135,7 @@ async fn ingest(
         received_at,
         size: seen.size,
         payload,
+        content_type,
         writes: Vec::new(),
     };
     let status = state.intake.submit(envelope).await?;
@@ -151,6 +146,34 @@ async fn ingest(
         delivery_id,
         zen: None,
     })
+}
+
+/// The body as the journal keeps it: a JSON object (its `type` names the event), or
+/// UTF-8 text such as log lines, kept byte for byte as a `text` event.
+fn decode(headers: &HeaderMap, raw: Vec<u8>) -> Result<(Vec<u8>, ContentType, String), ApiError> {
+    let media = body::header(headers, "content-type")?
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase());
+    if media.as_deref() == Some("text/plain") {
+        let text = String::from_utf8(raw)
+            .map_err(|_| ApiError::MalformedBody("a text/plain body must be UTF-8".into()))?;
+        return Ok((text.into_bytes(), ContentType::Text, "text".to_owned()));
+    }
+    let kind = body::body_kind(headers, false).map_err(|e| match e {
+        ApiError::UnsupportedMediaType { got, .. } => ApiError::UnsupportedMediaType {
+            got,
+            accepted: "application/json or text/plain",
+        },
+        other => other,
+    })?;
+    let payload = body::json_payload(kind, raw)?;
+    let head: Head = serde_json::from_slice(&payload)
+        .map_err(|e| ApiError::MalformedBody(format!("invalid JSON: {e}")))?;
+    let event = match head.kind {
+        Some(serde_json::Value::String(kind)) if !kind.is_empty() && kind.len() <= 128 => kind,
+        _ => "event".to_owned(),
+    };
+    Ok((payload, ContentType::Json, event))
 }
 
 /// A random id for deliveries that carry none: such deliveries are never deduplicated.

@@ -150,9 +150,12 @@ pub struct StoredEvent {
     pub delivery_id: String,
     pub hook_id: Option<String>,
     pub received_at: String,
-    /// The JSON payload as received.
+    /// The JSON payload as received; for a text payload, the text as a JSON string.
     #[schema(value_type = Object)]
     pub payload: Box<serde_json::value::RawValue>,
+    /// `text/plain` when the payload was stored as text; absent for JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize, ToSchema, PartialEq, Eq)]

@@ -54,6 +54,7 @@ pub struct RawEvent {
     pub kind: String,
     pub received_at: i64,
     pub payload: Vec<u8>,
+    pub content_type: crate::model::ContentType,
 }
 
 /// Derives an event's entity writes again, as intake did when it arrived.

@@ -351,6 +351,7 @@ async fn bulk_bodies_match_the_snapshot() {
             received_at: at,
             size: payload.len(),
             payload,
+            content_type: Default::default(),
             writes: vec![
                 EntityWrite::Org(Org {
                     key: "acme".into(),

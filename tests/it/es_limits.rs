@@ -76,6 +76,7 @@ fn delivery(id: i64, bytes: usize) -> Envelope {
         received_at: FEB_1 + id,
         size: payload.len(),
         payload,
+        content_type: Default::default(),
         writes: vec![pr(id, "acme")],
     }
 }

@@ -31,6 +31,7 @@ fn envelope(delivery: String, writes: Vec<EntityWrite>) -> Envelope {
         received_at: T0,
         size: payload.len(),
         payload,
+        content_type: Default::default(),
         writes,
     }
 }

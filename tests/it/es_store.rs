@@ -62,6 +62,7 @@ fn envelope(delivery: &str, received_at: i64, mut writes: Vec<EntityWrite>) -> E
         received_at,
         size: payload.len(),
         payload,
+        content_type: Default::default(),
         writes,
     }
 }

@@ -29,6 +29,7 @@ mod es_limits;
 mod es_medians;
 mod es_store;
 mod github_webhooks;
+mod journal_content;
 mod mutations;
 mod projections;
 mod queue_conformance;

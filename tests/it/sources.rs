@@ -172,7 +172,7 @@ async fn standard_webhooks_are_verified_and_deduplicated() {
     assert_eq!(events["events"][0]["payload"]["data"]["id"], 42);
 }
 
-fn reckon(
+pub(crate) fn reckon(
     data_dir: &std::path::Path,
     config: &std::path::Path,
     args: &[&str],

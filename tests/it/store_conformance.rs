@@ -43,6 +43,7 @@ fn envelope(source: &str, delivery: &str, received_at: i64, writes: Vec<EntityWr
         received_at,
         size: payload.len(),
         payload,
+        content_type: Default::default(),
         writes,
     }
 }

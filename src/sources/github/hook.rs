@@ -127,6 +127,7 @@ async fn ingest(
         received_at,
         size: seen.size,
         payload,
+        content_type: crate::model::ContentType::Json,
         writes,
     };
     let status = state.intake.submit(envelope).await?;

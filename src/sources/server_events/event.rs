@@ -111,6 +111,7 @@ impl ServerEvent {
             received_at,
             size,
             payload: self.payload(),
+            content_type: crate::model::ContentType::Json,
             writes: vec![EntityWrite::Row(self.row())],
         }
     }

@@ -8,8 +8,15 @@ use serde_json::{json, Value};
 
 use super::cluster::{Cluster, EsError};
 
-/// Bumped whenever a mapping changes; part of every index name and template.
+/// Bumped whenever a mapping changes in a way existing indices cannot follow (a field
+/// changes type, a setting changes); part of every index name and template.
 pub const LAYOUT_VERSION: u32 = 1;
+
+/// The templates' revision within a layout, raised for additive mapping changes (a new
+/// field). `setup` then rewrites the templates and adds the new fields to the existing
+/// indices of the layout, which Elasticsearch allows in place.
+/// Revision 2: the journal's `content_type`.
+pub const TEMPLATE_REVISION: u32 = 2;
 
 /// The projected entities: each lives in `{prefix}-{name}-v1-{generation}` behind the
 /// alias `{prefix}-{name}`. A rebuild fills a new generation and swaps the alias.
@@ -98,8 +105,10 @@ pub fn mapping(name: &str) -> Value {
             "seq": long(), "source": keyword(), "dedup_key": keyword(), "kind": keyword(),
             "action": keyword(), "delivery_id": keyword(), "hook_id": keyword(),
             "received_at": date(), "day": keyword(),
-            // The raw payload: returned as received, never parsed into fields.
+            // The raw payload: returned as received, never parsed into fields. Text
+            // payloads are a JSON string here, marked by `content_type`.
             "payload": {"type": "object", "enabled": false},
+            "content_type": keyword(),
         }),
         "deliveries" => json!({
             "seq": long(), "source": keyword(), "kind": keyword(), "action": keyword(),
@@ -176,7 +185,7 @@ pub fn template(names: &Names, name: &str) -> Value {
     }
     let mut body = json!({
         "index_patterns": [format!("{}-{name}-v{LAYOUT_VERSION}*", names.prefix)],
-        "version": LAYOUT_VERSION,
+        "version": TEMPLATE_REVISION,
         "priority": 200,
         "_meta": {"managed_by": "reckon"},
         "template": {"settings": settings, "mappings": mapping(name)},
@@ -201,6 +210,7 @@ pub struct SetupReport {
 /// Safe to run any number of times, from any number of replicas at once.
 pub async fn setup(cluster: &Cluster, names: &Names, now_ms: i64) -> Result<SetupReport, EsError> {
     let mut report = SetupReport::default();
+    let mut revised = Vec::new();
     let kinds = JOURNALS.iter().chain(&SINGLES).chain(&ENTITIES);
     for &name in kinds {
         let template_name = names.template(name);
@@ -209,13 +219,16 @@ pub async fn setup(cluster: &Cluster, names: &Names, now_ms: i64) -> Result<Setu
         let installed = current
             .as_ref()
             .and_then(|c| c["index_templates"][0]["index_template"]["version"].as_u64());
-        if installed == Some(u64::from(LAYOUT_VERSION)) {
+        if installed == Some(u64::from(TEMPLATE_REVISION)) {
             report.templates_current.push(template_name);
         } else {
             cluster
                 .json(Method::Put, &path, &[], Some(&template(names, name)))
                 .await?;
             report.templates_written.push(template_name);
+            if installed.is_some() {
+                revised.push(name);
+            }
         }
     }
     for name in JOURNALS {
@@ -247,7 +260,28 @@ pub async fn setup(cluster: &Cluster, names: &Names, now_ms: i64) -> Result<Setu
             }
         }
     }
+    for name in revised {
+        add_new_fields(cluster, names, name).await?;
+    }
     Ok(report)
+}
+
+/// Puts a revised mapping's fields onto the existing indices of its kind (every kind
+/// has at least one by now). Elasticsearch adds new fields and refuses any change to an
+/// existing one, so an accidental non-additive edit fails here, loudly, at start.
+async fn add_new_fields(cluster: &Cluster, names: &Names, name: &str) -> Result<(), EsError> {
+    let pattern = format!("{}-{name}-v{LAYOUT_VERSION}*", names.prefix);
+    let body = json!({"properties": mapping(name)["properties"]});
+    cluster
+        .json(
+            Method::Put,
+            &format!("/{pattern}/_mapping"),
+            &[],
+            Some(&body),
+        )
+        .await?;
+    tracing::info!(%pattern, "added new mapping fields to existing indices");
+    Ok(())
 }
 
 /// Creates `index` (its template supplies settings and mappings), optionally as the

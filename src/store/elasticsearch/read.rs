@@ -11,6 +11,7 @@ use super::cluster::Hit;
 use super::median::MedianOf;
 use super::write::DeliveryDoc;
 use super::ElasticsearchStore;
+use crate::model::ContentType;
 use crate::stats::{
     rfc3339, DayCount, DeliveryQuery, DeliveryRecord, EventsQuery, Interval, OrgListItem,
     OrgSummary, PrCounts, PrFilter, PrStats, PrTally, RepoItem, SeriesPoint, StoredEvent,
@@ -210,6 +211,11 @@ struct RepoRow {
     archived: bool,
 }
 
+/// A journal document's content type: absent is JSON (every document before them).
+pub(super) fn content_type(seq: i64, stored: Option<&str>) -> Result<ContentType, StoreError> {
+    ContentType::from_stored(stored).map_err(|e| StoreError::Corrupt(format!("event {seq}: {e}")))
+}
+
 #[derive(Deserialize)]
 struct EventRow {
     seq: i64,
@@ -220,6 +226,8 @@ struct EventRow {
     hook_id: Option<String>,
     received_at: i64,
     payload: Box<serde_json::value::RawValue>,
+    #[serde(default)]
+    content_type: Option<String>,
 }
 
 impl ElasticsearchStore {
@@ -586,6 +594,7 @@ impl ElasticsearchStore {
             .iter()
             .map(|hit| {
                 let e: EventRow = parse(hit)?;
+                let content_type = content_type(e.seq, e.content_type.as_deref())?;
                 Ok(StoredEvent {
                     seq: e.seq,
                     source: e.source,
@@ -595,6 +604,8 @@ impl ElasticsearchStore {
                     hook_id: e.hook_id,
                     received_at: rfc3339(e.received_at),
                     payload: e.payload,
+                    content_type: (content_type != ContentType::Json)
+                        .then(|| content_type.as_str()),
                 })
             })
             .collect()

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 
 use super::layout::{self, ENTITIES};
 use super::ElasticsearchStore;
-use crate::model::EntityWrite;
+use crate::model::{ContentType, EntityWrite};
 use crate::store::{Progress, Projector, RawEvent, RebuildReport, StoreError};
 
 /// Events per replay page (payloads are up to tens of KB each).
@@ -85,6 +85,8 @@ struct Replayed {
     kind: String,
     received_at: i64,
     payload: Box<serde_json::value::RawValue>,
+    #[serde(default)]
+    content_type: Option<String>,
 }
 
 impl ElasticsearchStore {
@@ -250,12 +252,22 @@ impl ElasticsearchStore {
                 .map(|h| {
                     let e: Replayed = serde_json::from_str(h.source.get())
                         .map_err(|e| StoreError::Corrupt(format!("event {}: {e}", h.id)))?;
+                    let content_type = super::read::content_type(e.seq, e.content_type.as_deref())?;
+                    let payload = match content_type {
+                        ContentType::Json => e.payload.get().as_bytes().to_vec(),
+                        ContentType::Text => serde_json::from_str::<String>(e.payload.get())
+                            .map_err(|err| {
+                                StoreError::Corrupt(format!("event {}: text payload: {err}", e.seq))
+                            })?
+                            .into_bytes(),
+                    };
                     Ok(RawEvent {
                         seq: e.seq,
                         source: e.source,
                         kind: e.kind,
                         received_at: e.received_at,
-                        payload: e.payload.get().as_bytes().to_vec(),
+                        payload,
+                        content_type,
                     })
                 })
                 .collect::<Result<_, StoreError>>()?;

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use super::cluster::{Action, BulkOp, EsError, ItemResult};
 use super::entities::{self, DocKey, EntityDoc};
 use super::ElasticsearchStore;
-use crate::model::{EntityWrite, Envelope, SourceRow, WriteOutcome};
+use crate::model::{ContentType, EntityWrite, Envelope, SourceRow, WriteOutcome};
 use crate::store::StoreError;
 
 /// A claim left `pending` this long by another Reckon is taken to be from a writer
@@ -59,7 +59,11 @@ struct EventDoc<'a> {
     hook_id: Option<&'a str>,
     received_at: i64,
     day: String,
+    /// JSON as received; text (`content_type: text/plain`) as a JSON string.
     payload: &'a RawValue,
+    /// Absent for JSON, as in every document written before content types.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_type: Option<&'static str>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -100,6 +104,21 @@ pub struct Rejected {
     pub kind: String,
     pub reason: String,
     pub document: Vec<u8>,
+}
+
+/// The payload as the journal document holds it: JSON compacted onto one line, text
+/// as a JSON string (so the `payload` field holds either, unparsed).
+fn journal_payload(env: &Envelope) -> Result<std::borrow::Cow<'_, [u8]>, StoreError> {
+    match env.content_type {
+        ContentType::Json => Ok(compact_json(&env.payload)),
+        ContentType::Text => {
+            let text = std::str::from_utf8(&env.payload)
+                .map_err(|e| StoreError::Corrupt(format!("text payload is not UTF-8: {e}")))?;
+            Ok(std::borrow::Cow::Owned(
+                serde_json::to_vec(text).expect("a string serialises"),
+            ))
+        }
+    }
 }
 
 /// JSON without the whitespace between tokens, so a pretty-printed payload fits on one
@@ -210,7 +229,7 @@ impl ElasticsearchStore {
         for (i, env) in batch.iter().enumerate() {
             let (status, seq) = match &claims[i] {
                 Some(claim) => {
-                    let payload = compact_json(&env.payload);
+                    let payload = journal_payload(env)?;
                     let payload: &RawValue = serde_json::from_slice(&payload)
                         .map_err(|e| StoreError::Corrupt(format!("payload is not JSON: {e}")))?;
                     let doc = EventDoc {
@@ -224,6 +243,8 @@ impl ElasticsearchStore {
                         received_at: env.received_at,
                         day: day_of(env.received_at),
                         payload,
+                        content_type: (env.content_type != ContentType::Json)
+                            .then(|| env.content_type.as_str()),
                     };
                     ops.push(BulkOp::new(
                         Action::Index,

@@ -12,7 +12,31 @@
 use std::io::Read;
 use std::sync::LazyLock;
 
+use crate::model::ContentType;
 use crate::store::StoreError;
+
+/// A row's content type: NULL is JSON (every row before schema 6).
+pub fn content_type(seq: i64, stored: Option<String>) -> Result<ContentType, StoreError> {
+    ContentType::from_stored(stored.as_deref())
+        .map_err(|e| StoreError::Corrupt(format!("event {seq}: {e}")))
+}
+
+/// A payload as the events API serves it: JSON as stored, text as a JSON string.
+pub fn served(
+    seq: i64,
+    payload: Vec<u8>,
+    content_type: ContentType,
+) -> Result<Box<serde_json::value::RawValue>, StoreError> {
+    let text = String::from_utf8(payload)
+        .map_err(|_| StoreError::Corrupt(format!("event {seq} payload is not UTF-8")))?;
+    let json = match content_type {
+        ContentType::Json => text,
+        ContentType::Text => serde_json::to_string(&text)
+            .map_err(|e| StoreError::Corrupt(format!("event {seq}: {e}")))?,
+    };
+    serde_json::value::RawValue::from_string(json)
+        .map_err(|_| StoreError::Corrupt(format!("event {seq} payload is not JSON")))
+}
 
 /// The JSON as received.
 pub const IDENTITY: i64 = 0;

@@ -7,6 +7,7 @@ use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use super::payload;
+use crate::model::ContentType;
 use crate::stats::{
     median, rfc3339, DayCount, DeliveryQuery, DeliveryRecord, EventsQuery, Interval, OrgListItem,
     OrgSummary, PrCounts, PrFilter, PrStats, PrTally, RepoItem, SeriesPoint, StoredEvent,
@@ -365,7 +366,7 @@ pub fn team_members(
 
 pub fn events(conn: &Connection, query: &EventsQuery) -> Result<Vec<StoredEvent>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT seq, source, kind, action, delivery_id, hook_id, received_at, encoding, payload
+        "SELECT seq, source, kind, action, delivery_id, hook_id, received_at, encoding, payload, content_type
          FROM events WHERE source = ?1 AND day = ?2 AND seq > ?3 ORDER BY seq LIMIT ?4",
     )?;
     let mut rows = stmt.query(params![
@@ -377,11 +378,9 @@ pub fn events(conn: &Connection, query: &EventsQuery) -> Result<Vec<StoredEvent>
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
         let seq: i64 = row.get(0)?;
+        let content_type = payload::content_type(seq, row.get(9)?)?;
         let payload = payload::decode(seq, row.get(7)?, row.get(8)?)?;
-        let payload = String::from_utf8(payload)
-            .ok()
-            .and_then(|s| serde_json::value::RawValue::from_string(s).ok())
-            .ok_or_else(|| StoreError::Corrupt(format!("event {seq} payload is not JSON")))?;
+        let payload = payload::served(seq, payload, content_type)?;
         out.push(StoredEvent {
             seq,
             source: row.get(1)?,
@@ -391,6 +390,7 @@ pub fn events(conn: &Connection, query: &EventsQuery) -> Result<Vec<StoredEvent>
             hook_id: row.get(5)?,
             received_at: rfc3339(row.get(6)?),
             payload,
+            content_type: (content_type != ContentType::Json).then(|| content_type.as_str()),
         });
     }
     Ok(out)

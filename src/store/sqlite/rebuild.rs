@@ -57,7 +57,7 @@ pub fn build_scratch(
             r.get(0)
         })?;
     let mut stmt = source.prepare(
-        "SELECT seq, source, kind, received_at, encoding, payload FROM events
+        "SELECT seq, source, kind, received_at, encoding, payload, content_type FROM events
          WHERE seq <= ?1 ORDER BY seq",
     )?;
     let mut rows = stmt.query([upto])?;
@@ -94,7 +94,7 @@ pub fn swap_in(
         )?;
     }
     let mut stmt = tx.prepare(
-        "SELECT seq, source, kind, received_at, encoding, payload FROM main.events
+        "SELECT seq, source, kind, received_at, encoding, payload, content_type FROM main.events
          WHERE seq > ?1 ORDER BY seq",
     )?;
     let mut rows = stmt.query(params![upto])?;
@@ -119,6 +119,7 @@ fn raw_event(row: &rusqlite::Row<'_>) -> Result<RawEvent, StoreError> {
         kind: row.get(2)?,
         received_at: row.get(3)?,
         payload: payload::decode(seq, row.get(4)?, row.get(5)?)?,
+        content_type: payload::content_type(seq, row.get(6)?)?,
     })
 }
 

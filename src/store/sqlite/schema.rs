@@ -168,6 +168,9 @@ CREATE INDEX server_events_by_time ON server_events (source, received_at, seq);
     // see payload.rs). No table changes: an older Reckon refuses this data dir up front
     // instead of failing on those rows.
     "-- encoding 2: zstd with payload dictionary v1\n",
+    // Version 6: the journal keeps a content type per event. NULL is JSON, which every
+    // row before this version is, so old rows need no rewrite.
+    "ALTER TABLE events ADD COLUMN content_type TEXT;\n",
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

@@ -5,8 +5,16 @@
 use rusqlite::{params, Transaction};
 
 use super::payload;
-use crate::model::{EntityWrite, Envelope, SourceRow, WriteOutcome};
+use crate::model::{ContentType, EntityWrite, Envelope, SourceRow, WriteOutcome};
 use crate::store::StoreError;
+
+/// NULL for JSON, as every row before content types were stored.
+fn stored_content_type(content_type: ContentType) -> Option<&'static str> {
+    match content_type {
+        ContentType::Json => None,
+        other => Some(other.as_str()),
+    }
+}
 
 pub fn write_batch(
     tx: &Transaction<'_>,
@@ -14,8 +22,8 @@ pub fn write_batch(
     batch: &[Envelope],
 ) -> Result<Vec<WriteOutcome>, StoreError> {
     let mut insert_event = tx.prepare_cached(
-        "INSERT INTO events (source, dedup_key, kind, action, delivery_id, hook_id, received_at, day, encoding, payload)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+        "INSERT INTO events (source, dedup_key, kind, action, delivery_id, hook_id, received_at, day, encoding, payload, content_type)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
          ON CONFLICT (source, dedup_key) DO NOTHING",
     )?;
     let mut insert_delivery = tx.prepare_cached(
@@ -40,6 +48,7 @@ pub fn write_batch(
             day,
             encoding,
             payload,
+            stored_content_type(env.content_type),
         ])?;
         let outcome = if inserted == 1 {
             WriteOutcome::Accepted

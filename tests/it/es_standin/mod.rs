@@ -500,6 +500,7 @@ impl State {
                 Err(r) => r,
             },
             ("PUT", [index]) => self.create_index(index, &body!()),
+            ("PUT", [target, "_mapping"]) => self.put_mapping(target, &body!()),
             ("HEAD", [index]) | ("GET", [index]) => {
                 if self.indices.contains_key(*index) {
                     ok(json!({}))
@@ -719,6 +720,52 @@ impl State {
             }
         }
         self.aliases = aliases;
+        ok(json!({"acknowledged": true}))
+    }
+
+    /// `PUT {target}/_mapping`: adds fields to every index the target names. Like
+    /// Elasticsearch, refuses to change the type of a field an index already maps.
+    fn put_mapping(&mut self, target: &str, body: &Value) -> Reply {
+        let indices = match self.resolve(target, false) {
+            Ok(indices) if !indices.is_empty() => indices,
+            Ok(_) => {
+                return error(
+                    404,
+                    "index_not_found_exception",
+                    format!("no such index [{target}]"),
+                )
+            }
+            Err(reply) => return reply,
+        };
+        let Some(new) = body["properties"].as_object() else {
+            return error(
+                400,
+                "action_request_validation_exception",
+                "mapping source is empty",
+            );
+        };
+        for index in &indices {
+            let known = &self.indices[index].mappings["properties"];
+            for (field, spec) in new {
+                let had = known[field]["type"].as_str().unwrap_or("object");
+                let wants = spec["type"].as_str().unwrap_or("object");
+                if !known[field].is_null() && had != wants {
+                    return error(
+                        400,
+                        "illegal_argument_exception",
+                        format!(
+                            "mapper [{field}] cannot be changed from type [{had}] to [{wants}]"
+                        ),
+                    );
+                }
+            }
+        }
+        for index in indices {
+            let mappings = &mut self.indices.get_mut(&index).expect("resolved").mappings;
+            for (field, spec) in new {
+                mappings["properties"][field] = spec.clone();
+            }
+        }
         ok(json!({"acknowledged": true}))
     }
 

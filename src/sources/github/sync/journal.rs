@@ -47,6 +47,7 @@ pub async fn store_writes(
             received_at: now,
             size: payload.len(),
             payload,
+            content_type: crate::model::ContentType::Json,
             writes: chunk.to_vec(),
         });
     }
