@@ -56,7 +56,7 @@ async fn main() -> ExitCode {
         Ok(spec) => spec,
         Err(e) => return permanent(format!("invalid task spec: {e}")),
     };
-    let config = match reckon::config::Config::load(args.config.as_deref(), Default::default()) {
+    let config = match reckon::settings::Config::load(args.config.as_deref(), Default::default()) {
         Ok(config) => config,
         Err(e) => return permanent(format!("invalid configuration: {}", error_chain(&e))),
     };

@@ -196,9 +196,9 @@ fn generated_id() -> String {
 }
 
 impl SourceAuthState {
-    pub fn from_config(config: &crate::config::SourceConfig) -> SourceAuthState {
+    pub fn from_config(config: &crate::sources::SourceConfig) -> SourceAuthState {
         match config.auth {
-            crate::config::SourceAuth::StandardWebhooks => SourceAuthState::StandardWebhooks {
+            crate::sources::SourceAuth::StandardWebhooks => SourceAuthState::StandardWebhooks {
                 keys: config
                     .secrets
                     .iter()
@@ -206,7 +206,7 @@ impl SourceAuthState {
                     .collect(),
                 tolerance: config.tolerance_seconds,
             },
-            crate::config::SourceAuth::ApiKey => SourceAuthState::ApiKey,
+            crate::sources::SourceAuth::ApiKey => SourceAuthState::ApiKey,
         }
     }
 }
