@@ -5,7 +5,7 @@
 //! This module only layers and holds what sections share ([`ConfigError`],
 //! [`SecretList`], [`RateLimit`], the deserialize helpers). Each section type lives with
 //! its owner (`store::sqlite::SqliteConfig`, `sources::github::GithubConfig`, …), and the
-//! aggregate that lists them is `crate::settings::Config`; nothing here imports them.
+//! aggregate that lists them is `settings::Config` (src/settings.rs); nothing here imports them.
 
 mod secret_list;
 
