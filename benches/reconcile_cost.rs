@@ -20,10 +20,12 @@ use std::time::Instant;
 
 use github_standin::{GithubStandin, Hook, World};
 use reckon::background::SyncParts;
-use reckon::config::{Config, SecretList, Synchronous};
+use reckon::config::SecretList;
 use reckon::model::Envelope;
+use reckon::settings::Config;
 use reckon::sources::github::reconcile::RunOptions;
 use reckon::sources::github::sync::TaskSpec;
+use reckon::store::sqlite::Synchronous;
 use secrecy::SecretString;
 
 const ORG: &str = "bench-org";

@@ -2,8 +2,9 @@
 //! rebuilding projections, and configuration checks. They print for people and return
 //! library errors.
 
-use crate::config::{Config, SourceAuth};
+use crate::settings::Config;
 use crate::sources::server_events::submit::binding_key;
+use crate::sources::SourceAuth;
 use crate::store::{ApiKeyRecord, StoreError};
 use crate::verify::api_key;
 
@@ -43,7 +44,7 @@ pub async fn keys_add(
         return Err(AdminError::NotAnApiKeySource(source.to_owned()));
     };
     if let Some(src) = &src {
-        if !crate::config::is_valid_src(src) {
+        if !crate::sources::is_valid_src(src) {
             return Err(AdminError::InvalidSrc(src.clone()));
         }
         if !source_config.srcs.is_empty() && !source_config.srcs.contains(src) {
@@ -155,7 +156,7 @@ pub async fn keys_revoke(config: &Config, id: &str) -> Result<String, AdminError
 /// `reckon setup`: creates or migrates the Elasticsearch templates, indices and
 /// aliases. Idempotent; `serve` does the same at start.
 pub async fn setup(config: &Config) -> Result<String, AdminError> {
-    if config.store != crate::config::StoreKind::Elasticsearch {
+    if config.store != crate::settings::StoreKind::Elasticsearch {
         return Ok(format!(
             "nothing to set up: store = {:?} creates its tables itself (set store = \"elasticsearch\" or RECKON_STORE=elasticsearch for a cluster)",
             config.store

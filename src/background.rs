@@ -5,16 +5,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{Config, LauncherKind, QueueBackend};
 use crate::launcher::{EcsLauncher, InProcessLauncher, JobLauncher, ProcessLauncher};
 use crate::queue::sqlite::SqliteQueue;
 use crate::queue::sqs::{Ledger, SqsQueue};
+use crate::queue::QueueBackend;
 use crate::queue::{Queue, QueueError, RetryPolicy};
+use crate::settings::Config;
 use crate::sources::github::reconcile::schedule::{ScheduleError, Scheduler};
 use crate::sources::github::reconcile::Reconciler;
 use crate::sources::github::sync::SyncContext;
 use crate::sources::github::upstream::{GithubClient, GithubError};
 use crate::store::Store;
+use crate::worker::LauncherKind;
 use crate::worker::Worker;
 
 /// Opens the sync-task queue `queue.backend` names: the embedded one in the data dir,

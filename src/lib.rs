@@ -12,6 +12,7 @@ pub mod intake;
 pub mod launcher;
 pub mod model;
 pub mod queue;
+pub mod settings;
 pub mod sources;
 pub mod stats;
 pub mod store;
@@ -24,8 +25,8 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use crate::config::{Config, StoreKind};
 use crate::intake::{Intake, IntakeWorker};
+use crate::settings::{Config, StoreKind};
 use crate::sources::github::webhook_secret::{SecretFileError, SecretOrigin};
 use crate::store::elasticsearch::ElasticsearchStore;
 use crate::store::sqlite::{SqliteOptions, SqliteStore};

@@ -3,7 +3,8 @@
 use anyhow::Context;
 use clap::Parser;
 use reckon::cli::{Cli, Command, ConfigCommand, KeysCommand, QueueCommand};
-use reckon::config::{Config, Overrides};
+use reckon::config::Overrides;
+use reckon::settings::Config;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

@@ -2,12 +2,15 @@
 //! done, retry later, or dead. Runs inside `reckon serve`, as `reckon worker`, and
 //! drains a reconcile's tasks in `reckon reconcile`.
 
+mod config;
+
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use serde::Serialize;
 use tracing::Instrument;
 
+pub use self::config::{LauncherKind, WorkerConfig};
 use crate::launcher::{Attempt, JobLauncher, JobOutcome};
 use crate::queue::{Failed, Leased, Queue, QueueError, TaskState};
 use crate::sources::github::reconcile::{ReconcileError, Reconciler, RunOptions};

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use reckon::launcher::{JobOutcome, EXIT_DONE, EXIT_PERMANENT, EXIT_RETRYABLE};
-use reckon::sync::{SyncContext, TaskSpec};
+use reckon::sources::github::sync::{SyncContext, TaskSpec};
 use reckon::telemetry::chain as error_chain;
 
 #[derive(Debug, Parser)]
@@ -56,7 +56,7 @@ async fn main() -> ExitCode {
         Ok(spec) => spec,
         Err(e) => return permanent(format!("invalid task spec: {e}")),
     };
-    let config = match reckon::config::Config::load(args.config.as_deref(), Default::default()) {
+    let config = match reckon::settings::Config::load(args.config.as_deref(), Default::default()) {
         Ok(config) => config,
         Err(e) => return permanent(format!("invalid configuration: {}", error_chain(&e))),
     };
@@ -69,12 +69,17 @@ async fn main() -> ExitCode {
             return ExitCode::from(EXIT_RETRYABLE as u8);
         }
     };
-    let github = match reckon::upstream::github::GithubClient::new(&config.github.api) {
+    let github = match reckon::sources::github::upstream::GithubClient::new(&config.github.api) {
         Ok(github) => github,
         Err(e) => return permanent(error_chain(&e)),
     };
     let ctx = SyncContext { store, github };
-    let result = reckon::sync::run(&ctx, &spec, reckon::sync::log_progress()).await;
+    let result = reckon::sources::github::sync::run(
+        &ctx,
+        &spec,
+        reckon::sources::github::sync::log_progress(),
+    )
+    .await;
     match JobOutcome::from_result(result) {
         JobOutcome::Done(report) => {
             outcome_line("done", serde_json::json!({ "report": report }));

@@ -29,7 +29,7 @@ impl SecretList {
         self.0.iter()
     }
 
-    pub(super) fn check_not_blank(&self, key: &str) -> Result<(), ConfigError> {
+    pub(crate) fn check_not_blank(&self, key: &str) -> Result<(), ConfigError> {
         match self
             .0
             .iter()

@@ -3,6 +3,7 @@
 
 mod api;
 pub(crate) mod body;
+mod config;
 pub mod dashboard;
 pub mod error;
 pub(crate) mod ops;
@@ -25,9 +26,10 @@ use serde::Serialize;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::config::Config;
+pub use self::config::{ApiConfig, DashboardConfig, LimitsConfig};
 use crate::intake::Intake;
 use crate::model::Stored;
+use crate::settings::Config;
 use crate::stats::{rfc3339, DeliveryRecord};
 use crate::store::Store;
 use crate::telemetry::metrics::Metrics;

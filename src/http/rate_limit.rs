@@ -8,7 +8,8 @@ use std::num::NonZeroU32;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::config::{Config, RateLimit};
+use crate::config::RateLimit;
+use crate::settings::Config;
 
 pub struct RateLimits {
     limiters: HashMap<String, DefaultKeyedRateLimiter<String>>,

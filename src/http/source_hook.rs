@@ -185,15 +185,15 @@ fn generated_id() -> String {
 /// or API keys (as `Bearer`) of this source only.
 pub fn verifier(
     name: &str,
-    config: &crate::config::SourceConfig,
+    config: &crate::sources::SourceConfig,
     store: &Arc<dyn Store>,
 ) -> Arc<dyn Verifier> {
     match config.auth {
-        crate::config::SourceAuth::StandardWebhooks => Arc::new(StandardWebhooks::new(
+        crate::sources::SourceAuth::StandardWebhooks => Arc::new(StandardWebhooks::new(
             config.secrets.iter(),
             config.tolerance_seconds,
         )),
-        crate::config::SourceAuth::ApiKey => Arc::new(ApiKeyVerifier::new(
+        crate::sources::SourceAuth::ApiKey => Arc::new(ApiKeyVerifier::new(
             store.clone(),
             Carrier::Bearer,
             Some(name.to_owned()),

@@ -2,13 +2,15 @@
 //! has queued up into a single store batch, commits it, and only then answers every
 //! waiter. Concurrency raises the batch size instead of the number of fsyncs.
 
+mod config;
+
 use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
 
-use crate::config::IntakeConfig;
+pub use self::config::IntakeConfig;
 use crate::model::{Envelope, Stored, WriteOutcome};
 use crate::store::{Store, StoreError};
 use crate::telemetry::metrics::Metrics;

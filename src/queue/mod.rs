@@ -3,6 +3,7 @@
 //! pending tasks. SQLite is the embedded default; `tests/queue_conformance.rs` is the
 //! contract every implementation passes.
 
+mod config;
 pub mod sqlite;
 pub mod sqs;
 
@@ -11,6 +12,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+pub use self::config::{QueueBackend, QueueConfig};
 use crate::sources::github::sync::TaskSpec;
 
 #[derive(Debug, thiserror::Error)]

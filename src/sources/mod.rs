@@ -2,11 +2,13 @@
 //! decoding and projection, its read model on each backend, and its stats handlers.
 //! Adding a source means one folder, one line in `routes`, and its dashboard page.
 
+mod config;
 pub mod github;
 pub mod server_events;
 
 use axum::Router;
 
+pub use self::config::{is_valid_source_name, is_valid_src, SourceAuth, SourceConfig};
 use crate::http::AppState;
 
 /// Every source's projection of a stored event, for `reckon reindex`: the event's

@@ -1,9 +1,10 @@
 //! Logging set-up and helpers: one `tracing` subscriber (text or JSON) installed by the
 //! binary, and error-chain formatting so logs show every `#[source]` cause.
 
+mod config;
 pub mod metrics;
 
-use crate::config::{LogConfig, LogFormat};
+pub use self::config::{LogConfig, LogFormat};
 
 /// Installs the global subscriber. Call once, from `main`.
 pub fn init(config: &LogConfig) {

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reckon::aws::AwsConfig;
-use reckon::config::QueueBackend;
 use reckon::launcher::ecs::EcsConfig;
 use reckon::launcher::{Attempt, EcsLauncher, JobLauncher, JobOutcome};
 use reckon::queue::sqs::{Ledger, SqsConfig, SqsQueue};
+use reckon::queue::QueueBackend;
 use reckon::queue::{Queue, RetryPolicy, TaskState};
 use reckon::sources::github::sync::TaskSpec;
 use reckon::store::sqlite::{SqliteOptions, SqliteStore};
@@ -29,7 +29,7 @@ fn teams(org: &str) -> TaskSpec {
 
 fn sqlite_store(dir: &std::path::Path) -> Arc<dyn Store> {
     let options = SqliteOptions {
-        synchronous: reckon::config::Synchronous::Normal,
+        synchronous: reckon::store::sqlite::Synchronous::Normal,
         read_pool_size: 2,
     };
     Arc::new(SqliteStore::open(&dir.join("reckon.sqlite3"), &options).unwrap())

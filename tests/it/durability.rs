@@ -56,7 +56,7 @@ async fn everything_survives_a_restart() {
 async fn generated_secret_is_kept_in_the_data_dir() {
     let dir = tempfile::tempdir().unwrap();
     let no_secret =
-        |c: &mut reckon::config::Config| c.github.webhook_secret = SecretList::default();
+        |c: &mut reckon::settings::Config| c.github.webhook_secret = SecretList::default();
     let mut config = common::test_config(dir.path());
     no_secret(&mut config);
     let app = reckon::App::build(config.clone()).await.unwrap();

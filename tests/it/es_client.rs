@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::Router;
-use reckon::config::Config;
+use reckon::settings::Config;
 use reckon::store::elasticsearch::client;
 use secrecy::SecretString;
 

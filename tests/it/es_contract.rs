@@ -64,7 +64,7 @@ async fn scripted(answers: Vec<(u16, String)>) -> (Cluster, Seen) {
 }
 
 fn cluster_at(url: &str, retries: u32) -> Cluster {
-    let mut config = reckon::config::Config::defaults().elasticsearch;
+    let mut config = reckon::settings::Config::defaults().elasticsearch;
     config.url = vec![url.to_owned()];
     config.request_timeout_seconds = 5;
     Cluster::new(client::build(&config).unwrap(), retries)
@@ -255,7 +255,7 @@ async fn an_unreachable_cluster_is_an_error_after_the_retries() {
     let err = cluster.bulk(&[op("1")], "false").await.unwrap_err();
     assert!(matches!(err, EsError::Unreachable { .. }), "{err}");
 
-    let mut config = reckon::config::Config::defaults().elasticsearch;
+    let mut config = reckon::settings::Config::defaults().elasticsearch;
     config.url = vec![format!("http://127.0.0.1:{port}")];
     config.max_retries = 0;
     let err = ElasticsearchStore::open(&config)
@@ -312,7 +312,7 @@ fn stats_queries_match_the_snapshot() {
 #[tokio::test]
 async fn bulk_bodies_match_the_snapshot() {
     let (standin, url) = es_standin::StandIn::start().await;
-    let mut config = reckon::config::Config::defaults().elasticsearch;
+    let mut config = reckon::settings::Config::defaults().elasticsearch;
     config.url = vec![url];
     let (store, _) = ElasticsearchStore::open(&config).await.unwrap();
     standin.clear_log();

@@ -4,10 +4,10 @@
 //! request is refused before anything of its batch is written, and the stand-in itself
 //! refuses what clusters refuse, so a test cannot pass on something a cluster rejects.
 
-use reckon::config::ElasticsearchConfig;
 use reckon::model::{version, EntityWrite, Envelope, Org, PrState, PullRequest, WriteOutcome};
 use reckon::stats::PrFilter;
 use reckon::store::elasticsearch::cluster::{Action, BulkOp, Cluster, EsError, ItemResult};
+use reckon::store::elasticsearch::ElasticsearchConfig;
 use reckon::store::elasticsearch::{client, layout, ElasticsearchStore};
 use reckon::store::Store;
 use serde_json::json;
@@ -26,10 +26,10 @@ async fn cluster(max_content_length: usize) -> (StandIn, ElasticsearchConfig) {
         ..Options::default()
     })
     .await;
-    let mut config = reckon::config::Config::defaults().elasticsearch;
+    let mut config = reckon::settings::Config::defaults().elasticsearch;
     config.url = vec![url];
     config.index_prefix = "rk".into();
-    config.refresh = reckon::config::Refresh::WaitFor;
+    config.refresh = reckon::store::elasticsearch::Refresh::WaitFor;
     config.max_retries = 1;
     (standin, config)
 }
@@ -221,7 +221,7 @@ async fn an_org_rename_moving_more_than_one_request_holds_is_split() {
 }
 
 fn raw_cluster(url: &str) -> Cluster {
-    let mut config = reckon::config::Config::defaults().elasticsearch;
+    let mut config = reckon::settings::Config::defaults().elasticsearch;
     config.url = vec![url.to_owned()];
     Cluster::new(client::build(&config).unwrap(), 0)
 }
@@ -428,7 +428,7 @@ async fn the_stand_in_refuses_a_second_write_index_on_an_alias() {
 async fn a_webhook_too_big_for_the_cluster_gets_413_and_nothing_is_stored() {
     let (standin, es) = cluster(MIB).await;
     let app = common::TestApp::spawn_with(|c| {
-        c.store = reckon::config::StoreKind::Elasticsearch;
+        c.store = reckon::settings::StoreKind::Elasticsearch;
         c.elasticsearch = es.clone();
         c.worker.enabled = false;
         c.reconcile.enabled = false;

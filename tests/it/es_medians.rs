@@ -178,9 +178,9 @@ async fn medians_past_the_result_window_are_exact() {
     tied.extend(6..10_006);
     for durations in [skewed, tied] {
         let (standin, url) = StandIn::start().await;
-        let mut config = reckon::config::Config::defaults().elasticsearch;
+        let mut config = reckon::settings::Config::defaults().elasticsearch;
         config.url = vec![url];
-        config.refresh = reckon::config::Refresh::WaitFor;
+        config.refresh = reckon::store::elasticsearch::Refresh::WaitFor;
         let (store, _) = ElasticsearchStore::open(&config).await.unwrap();
         seed(&store, &[]).await;
         let docs = durations

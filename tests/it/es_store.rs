@@ -3,9 +3,10 @@
 //! dedup across monthly indices, external versions, retries of rejected bulk items,
 //! dead letters, stale claims after a failed batch, and 503s while the cluster is down.
 
-use reckon::config::{ElasticsearchConfig, StoreKind};
 use reckon::model::{version, EntityWrite, Envelope, PrState, PullRequest, WriteOutcome};
+use reckon::settings::StoreKind;
 use reckon::stats::{DeliveryQuery, PrFilter};
+use reckon::store::elasticsearch::ElasticsearchConfig;
 use reckon::store::elasticsearch::ElasticsearchStore;
 use reckon::store::Store;
 use serde_json::json;
@@ -74,10 +75,10 @@ async fn open(config: &ElasticsearchConfig) -> ElasticsearchStore {
 /// A stand-in of our own, even when a real cluster is configured: these tests inject faults.
 async fn standin() -> (StandIn, ElasticsearchConfig) {
     let (standin, url) = StandIn::start().await;
-    let mut config = reckon::config::Config::defaults().elasticsearch;
+    let mut config = reckon::settings::Config::defaults().elasticsearch;
     config.url = vec![url];
     config.index_prefix = "rk".into();
-    config.refresh = reckon::config::Refresh::WaitFor;
+    config.refresh = reckon::store::elasticsearch::Refresh::WaitFor;
     config.max_retries = 2;
     (standin, config)
 }
@@ -342,7 +343,7 @@ async fn the_service_answers_503_while_the_cluster_is_down_and_stores_the_retry(
         c.store = StoreKind::Elasticsearch;
         c.elasticsearch.url = vec![url.clone()];
         c.elasticsearch.max_retries = 1;
-        c.elasticsearch.refresh = reckon::config::Refresh::WaitFor;
+        c.elasticsearch.refresh = reckon::store::elasticsearch::Refresh::WaitFor;
     })
     .await;
     let body = common::fixture("pull_request/opened.with-organization.payload.json").to_string();
@@ -607,7 +608,7 @@ async fn replicas_setting_up_an_empty_cluster_at_once_create_one_first_generatio
     use reckon::store::elasticsearch::{client, layout};
     let (standin, url) = StandIn::start().await;
     standin.rendezvous_on("GET /_alias/", 2);
-    let mut config = reckon::config::Config::defaults().elasticsearch;
+    let mut config = reckon::settings::Config::defaults().elasticsearch;
     config.url = vec![url];
     let cluster = || Cluster::new(client::build(&config).unwrap(), 1);
     let (c1, c2) = (cluster(), cluster());

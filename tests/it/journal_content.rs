@@ -268,8 +268,8 @@ async fn sources_take_text_bodies() {
     let app = TestApp::spawn_in(&data, |c| {
         c.sources.insert(
             "logs".into(),
-            reckon::config::SourceConfig {
-                auth: reckon::config::SourceAuth::ApiKey,
+            reckon::sources::SourceConfig {
+                auth: reckon::sources::SourceAuth::ApiKey,
                 secrets: Default::default(),
                 tolerance_seconds: 300,
                 rate_limit: None,

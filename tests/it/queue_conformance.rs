@@ -178,7 +178,7 @@ async fn sqs_queue_conforms() {
     let dir = tempfile::tempdir().unwrap();
     let open = || -> Arc<dyn Store> {
         let options = reckon::store::sqlite::SqliteOptions {
-            synchronous: reckon::config::Synchronous::Normal,
+            synchronous: reckon::store::sqlite::Synchronous::Normal,
             read_pool_size: 2,
         };
         Arc::new(

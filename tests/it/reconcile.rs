@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reckon::background::SyncParts;
-use reckon::config::Config;
 use reckon::launcher::{JobLauncher, ProcessLauncher};
 use reckon::queue::{Queue, TaskState};
+use reckon::settings::Config;
 use reckon::sources::github::reconcile::report::DriftReport;
 use reckon::sources::github::reconcile::RunOptions;
 use reckon::sources::github::sync::TaskSpec;

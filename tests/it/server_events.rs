@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use reckon::config::{Config, SourceConfig};
+use reckon::settings::Config;
+use reckon::sources::SourceConfig;
 use serde_json::{json, Value};
 
 use crate::common::TestApp;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::background::{open_queue, BackgroundError, SyncParts};
-use crate::config::Config;
 use crate::queue::{QueueError, TaskState};
+use crate::settings::Config;
 use crate::sources::github::reconcile::report::DriftReport;
 use crate::sources::github::reconcile::{ReconcileError, RunOptions};
 use crate::sources::github::sync::{self, SyncError, TaskSpec};

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod api;
+mod config;
 pub mod hook;
 pub mod payload;
 pub mod project;
@@ -18,6 +19,7 @@ pub use project::project;
 use axum::routing::post;
 use axum::Router;
 
+pub use self::config::{GithubApiConfig, GithubConfig};
 use crate::http::AppState;
 use crate::model::EntityWrite;
 use crate::store::RawEvent;

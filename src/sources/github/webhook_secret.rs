@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use rand::distr::{Alphanumeric, SampleString};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::config::Config;
+use crate::settings::Config;
 
 pub const FILE_NAME: &str = "github-webhook-secret";
 

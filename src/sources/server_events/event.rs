@@ -293,7 +293,7 @@ fn check_kind(kind: &str) -> Result<(), String> {
 }
 
 fn check_src(src: &str) -> Result<(), String> {
-    if !crate::config::is_valid_src(src) {
+    if !crate::sources::is_valid_src(src) {
         return Err(format!(
             "`src` `{}` is not a server name: use a-z, A-Z, 0-9, '-', '_' and '.', at most 64 characters",
             src.chars().take(80).collect::<String>()

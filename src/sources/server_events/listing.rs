@@ -12,11 +12,11 @@ use subtle::ConstantTimeEq;
 use utoipa::{IntoParams, ToSchema};
 
 use super::store::{self, EventFilter, EventRecord};
-use crate::config::{SourceAuth, SourceConfig};
 use crate::http::body;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::query::{self, ApiQuery};
 use crate::http::AppState;
+use crate::sources::{SourceAuth, SourceConfig};
 use crate::stats::TimeRange;
 use crate::verify::AuthError;
 

@@ -11,12 +11,12 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::event::{self, DecodeError, ServerEvent};
-use crate::config::{SourceAuth, SourceConfig};
 use crate::http::body;
 use crate::http::error::ApiError;
 use crate::http::query::ApiQuery;
 use crate::http::{AppState, Seen};
 use crate::model::{Envelope, Stored};
+use crate::sources::{SourceAuth, SourceConfig};
 use crate::store::ApiKeyRecord;
 use crate::verify::api_key::{ApiKeyVerifier, Carrier};
 use crate::verify::Request;

@@ -13,7 +13,7 @@ use elasticsearch::http::Url;
 use elasticsearch::Elasticsearch;
 use secrecy::ExposeSecret;
 
-use crate::config::ElasticsearchConfig;
+use crate::store::elasticsearch::ElasticsearchConfig;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {

@@ -5,6 +5,7 @@
 mod cascade;
 pub mod client;
 pub mod cluster;
+mod config;
 mod entities;
 pub mod layout;
 mod median;
@@ -23,10 +24,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use self::cluster::{Action, BulkOp, Cluster, EsError, ItemResult};
+pub use self::config::{ElasticsearchConfig, Refresh};
 use self::layout::{Names, SetupReport, ENTITIES};
 use super::snapshot::OrgSnapshot;
 use super::{ApiKeyRecord, Progress, Projector, RebuildReport, Store, StoreError};
-use crate::config::{ElasticsearchConfig, Refresh};
 use crate::model::{Envelope, WriteOutcome};
 use crate::stats::{
     rfc3339, DayCount, DeliveryQuery, DeliveryRecord, EventsQuery, Interval, OrgListItem,

@@ -3,6 +3,7 @@
 //! of read-only connections answers the stats API without blocking ingest.
 
 mod checkpoint;
+mod config;
 mod payload;
 mod read;
 mod rebuild;
@@ -19,9 +20,9 @@ use async_trait::async_trait;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
+pub use self::config::{SqliteConfig, Synchronous};
 use super::snapshot::OrgSnapshot;
 use super::{ApiKeyRecord, Progress, Projector, RebuildReport, Store, StoreError};
-use crate::config::Synchronous;
 use crate::model::{Envelope, WriteOutcome};
 use crate::stats::{
     rfc3339, DayCount, DeliveryQuery, DeliveryRecord, EventsQuery, Interval, OrgListItem,

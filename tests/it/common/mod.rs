@@ -4,7 +4,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use hmac::{Hmac, KeyInit, Mac};
-use reckon::config::{Config, SecretList};
+use reckon::config::SecretList;
+use reckon::settings::Config;
 use secrecy::SecretString;
 use serde_json::Value;
 use sha2::Sha256;

@@ -1624,10 +1624,13 @@ fn aggregate(aggs: &Value, docs: &[&Value]) -> Result<Value, Reply> {
 /// (credentials from `RECKON_TEST_ELASTICSEARCH_USERNAME` / `_PASSWORD` / `_API_KEY`),
 /// or else a fresh stand-in. Each call gets its own index prefix, so tests never share
 /// indices, and writes wait for refresh so answers are visible at once.
-pub async fn test_cluster() -> (Option<StandIn>, reckon::config::ElasticsearchConfig) {
-    let mut config = reckon::config::Config::defaults().elasticsearch;
+pub async fn test_cluster() -> (
+    Option<StandIn>,
+    reckon::store::elasticsearch::ElasticsearchConfig,
+) {
+    let mut config = reckon::settings::Config::defaults().elasticsearch;
     config.index_prefix = format!("reckon-test-{:08x}", rand::random::<u32>());
-    config.refresh = reckon::config::Refresh::WaitFor;
+    config.refresh = reckon::store::elasticsearch::Refresh::WaitFor;
     config.max_retries = 3;
     match std::env::var("RECKON_TEST_ELASTICSEARCH_URL") {
         Ok(url) if !url.is_empty() => {

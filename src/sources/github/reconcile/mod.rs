@@ -3,6 +3,7 @@
 //! the drift report. Runs on a schedule in `reckon serve` or as `reckon reconcile`.
 
 mod checks;
+mod config;
 mod deliveries;
 mod plan;
 pub mod report;
@@ -11,11 +12,12 @@ pub mod schedule;
 use std::sync::Arc;
 
 use self::checks::{compare, Upstream};
+pub use self::config::ReconcileConfig;
 use self::report::{
     cursor_key, report_key, ApiCost, Cursor, DeliveryScan, DriftReport, PlannedTask,
 };
-use crate::config::Config;
 use crate::queue::{Queue, QueueError};
+use crate::settings::Config;
 use crate::sources::github::sync::SyncContext;
 use crate::sources::github::upstream::{GithubError, Usage};
 use crate::store::StoreError;

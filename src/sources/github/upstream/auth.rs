@@ -14,7 +14,7 @@ use secrecy::ExposeSecret;
 
 use super::budget::{now_ms, Budget};
 use super::{CredentialBudget, GithubError, Pacing};
-use crate::config::GithubApiConfig;
+use crate::sources::github::GithubApiConfig;
 
 /// One way of authenticating, with its own rate-limit budget.
 pub struct Credential {

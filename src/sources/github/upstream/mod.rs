@@ -22,7 +22,7 @@ use self::auth::Credentials;
 pub use self::budget::Window;
 use self::budget::{now_ms, retry_after};
 use self::cache::EtagCache;
-use crate::config::GithubApiConfig;
+use crate::sources::github::GithubApiConfig;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GithubError {

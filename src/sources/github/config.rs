@@ -1,13 +1,45 @@
-//! Settings of the reconcile side: the GitHub API client, the reconcile schedule, the
-//! sync-task queue and the worker that runs the tasks. Kept apart from the ingest
-//! settings; validated with the rest at start.
+//! `[github]`: the webhook's settings and the API client the reconciler and sync tasks
+//! use. The two are one section, so the client's keys are flattened into it.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::{list_or_csv, non_empty_secret, ConfigError, SecretList};
+use crate::config::{list_or_csv, non_empty_secret, ConfigError, RateLimit, SecretList};
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct GithubConfig {
+    pub webhook_secret: SecretList,
+    pub allow_sha1: bool,
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
+    /// The API client the reconciler and sync jobs use.
+    #[serde(flatten)]
+    pub api: GithubApiConfig,
+    /// Keys neither part knows (`deny_unknown_fields` does not work with `flatten`).
+    #[serde(flatten)]
+    unknown: BTreeMap<String, serde::de::IgnoredAny>,
+}
+
+impl GithubConfig {
+    /// Checks `[github]`: the webhook settings, then the API client's.
+    pub(crate) fn check(&self) -> Result<(), ConfigError> {
+        self.webhook_secret
+            .check_not_blank("github.webhook_secret")?;
+        if let Some(limit) = &self.rate_limit {
+            limit.check("github.rate_limit")?;
+        }
+        if let Some(key) = self.unknown.keys().next() {
+            return Err(ConfigError::invalid(
+                format!("github.{key}"),
+                "is not a config key (see `reckon config defaults`)",
+            ));
+        }
+        self.api.check()
+    }
+}
 
 /// How Reckon calls GitHub's API (`[github]` keys next to the webhook ones). Flattened
 /// into `[github]`, so unknown keys are caught there rather than by serde.
@@ -48,66 +80,8 @@ pub struct GithubApiConfig {
     pub repo_hooks_per_run: u32,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReconcileConfig {
-    /// Run the scheduler in `reckon serve`. Exactly one process per deployment holds
-    /// the scheduler lease; the others skip their turns.
-    pub enabled: bool,
-    /// Cron schedules (with seconds), e.g. "0 */30 * * * *" for every 30 minutes.
-    #[serde(deserialize_with = "list_or_csv")]
-    pub schedule: Vec<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct QueueConfig {
-    /// Where tasks wait: the embedded SQLite queue, or SQS (`[sqs]`).
-    pub backend: QueueBackend,
-    /// How long a leased task stays invisible to other workers before it is retried.
-    pub visibility_timeout_seconds: u64,
-    /// Attempts before a task goes to the dead letters.
-    pub max_attempts: u32,
-    /// First retry delay; it doubles per attempt, up to an hour.
-    pub backoff_seconds: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum QueueBackend {
-    /// `data_dir/queue.sqlite3`, shared by the processes of one machine.
-    Sqlite,
-    /// Amazon SQS with a dead-letter queue; task records and dedup claims in the store.
-    Sqs,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LauncherKind {
-    /// Run tasks as tokio tasks in this process.
-    InProcess,
-    /// Run each task as a `reckon-job` child process (what a container platform does).
-    Process,
-    /// Run each task as an ECS task of the jobs image (`[ecs]`).
-    Ecs,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WorkerConfig {
-    /// Run sync tasks inside `reckon serve` too.
-    pub enabled: bool,
-    /// Tasks run at once.
-    pub concurrency: usize,
-    pub launcher: LauncherKind,
-    /// The `reckon-job` binary for `launcher = "process"`.
-    pub job_binary: PathBuf,
-    /// How often an idle worker looks for tasks.
-    pub poll_interval_ms: u64,
-}
-
 impl GithubApiConfig {
-    pub(super) fn check(&self) -> Result<(), ConfigError> {
+    pub(crate) fn check(&self) -> Result<(), ConfigError> {
         let ok = url::Url::parse(&self.api_url)
             .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
         if !ok {
@@ -170,56 +144,5 @@ impl GithubApiConfig {
     /// Whether any credential is configured.
     pub fn has_credentials(&self) -> bool {
         !self.token.is_empty() || self.app_id.is_some()
-    }
-}
-
-impl ReconcileConfig {
-    pub(super) fn check(&self) -> Result<(), ConfigError> {
-        for (i, schedule) in self.schedule.iter().enumerate() {
-            tokio_cron_scheduler::Job::new_async(schedule.as_str(), |_, _| Box::pin(async {}))
-                .map_err(|e| {
-                    ConfigError::invalid(
-                        format!("reconcile.schedule[{i}]"),
-                        format!("`{schedule}` is not a cron schedule with seconds: {e}"),
-                    )
-                })?;
-        }
-        Ok(())
-    }
-}
-
-impl QueueConfig {
-    pub(super) fn check(&self) -> Result<(), ConfigError> {
-        if self.visibility_timeout_seconds == 0 {
-            return Err(ConfigError::invalid(
-                "queue.visibility_timeout_seconds",
-                "must be greater than 0",
-            ));
-        }
-        if self.max_attempts == 0 {
-            return Err(ConfigError::invalid(
-                "queue.max_attempts",
-                "must be at least 1",
-            ));
-        }
-        Ok(())
-    }
-}
-
-impl WorkerConfig {
-    pub(super) fn check(&self) -> Result<(), ConfigError> {
-        if self.concurrency == 0 {
-            return Err(ConfigError::invalid(
-                "worker.concurrency",
-                "must be at least 1",
-            ));
-        }
-        if self.poll_interval_ms == 0 {
-            return Err(ConfigError::invalid(
-                "worker.poll_interval_ms",
-                "must be greater than 0",
-            ));
-        }
-        Ok(())
     }
 }
