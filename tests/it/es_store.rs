@@ -7,7 +7,7 @@ use reckon::config::{ElasticsearchConfig, StoreKind};
 use reckon::model::{version, EntityWrite, Envelope, PrState, PullRequest, WriteOutcome};
 use reckon::stats::{DeliveryQuery, PrFilter};
 use reckon::store::elasticsearch::ElasticsearchStore;
-use reckon::store::Store;
+use reckon::store::{GithubReadModel, Journal};
 use serde_json::json;
 
 use crate::common;
@@ -81,7 +81,7 @@ async fn standin() -> (StandIn, ElasticsearchConfig) {
     (standin, config)
 }
 
-async fn opened(store: &dyn Store) -> u64 {
+async fn opened(store: &dyn GithubReadModel) -> u64 {
     let filter = PrFilter {
         org: "acme".into(),
         ..Default::default()

@@ -9,6 +9,7 @@ pub mod hook;
 pub mod payload;
 pub mod project;
 pub mod reconcile;
+pub mod store;
 pub mod sync;
 pub mod upstream;
 pub mod webhook_secret;
