@@ -180,6 +180,7 @@ pub fn router(state: AppState) -> Router {
     }
     let router = Router::new()
         .route("/hooks/{source}", post(source_hook::receive))
+        .merge(crate::sources::intake_routes())
         .merge(sources)
         .nest("/api/v1", api)
         .route("/healthz", get(ops::healthz))

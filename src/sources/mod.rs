@@ -21,11 +21,18 @@ pub fn project_stored(event: &crate::store::RawEvent) -> Vec<crate::model::Entit
     }
 }
 
-/// Every source's routes, merged into the service's router.
-pub fn routes() -> Router<AppState> {
+/// Every source's intake routes (webhooks, `/submit`): posted by servers, never opened
+/// to browsers, so the router gives them no CORS layer.
+pub fn intake_routes() -> Router<AppState> {
     Router::new()
-        .merge(github::routes())
-        .merge(server_events::routes())
+        .merge(github::intake_routes())
+        .merge(server_events::intake_routes())
+}
+
+/// Every source's read routes at the root (such as the DCSS day listing), which
+/// browsers may read under the API's CORS policy.
+pub fn routes() -> Router<AppState> {
+    Router::new().merge(server_events::routes())
 }
 
 /// Every source's routes under `/api/v1`, and the list of sources.

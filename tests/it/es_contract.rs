@@ -16,7 +16,7 @@ use reckon::stats::{Interval, PrFilter, TimeRange};
 use reckon::store::elasticsearch::cluster::{Action, BulkOp, Cluster, EsError, ItemResult};
 use reckon::store::elasticsearch::layout::{self, Names, ENTITIES, JOURNALS, SINGLES};
 use reckon::store::elasticsearch::{client, read, ElasticsearchStore};
-use reckon::store::Store;
+use reckon::store::Journal;
 use serde_json::{json, Value};
 
 use crate::es_standin;

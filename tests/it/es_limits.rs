@@ -9,7 +9,7 @@ use reckon::stats::PrFilter;
 use reckon::store::elasticsearch::cluster::{Action, BulkOp, Cluster, EsError, ItemResult};
 use reckon::store::elasticsearch::ElasticsearchConfig;
 use reckon::store::elasticsearch::{client, layout, ElasticsearchStore};
-use reckon::store::Store;
+use reckon::store::{GithubReadModel, Journal};
 use serde_json::json;
 
 use crate::common;
@@ -90,7 +90,7 @@ fn bulk_sizes(standin: &StandIn) -> Vec<usize> {
         .collect()
 }
 
-async fn opened(store: &dyn Store, org: &str) -> u64 {
+async fn opened(store: &dyn GithubReadModel, org: &str) -> u64 {
     let filter = PrFilter {
         org: org.into(),
         ..Default::default()

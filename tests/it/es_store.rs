@@ -8,7 +8,7 @@ use reckon::settings::StoreKind;
 use reckon::stats::{DeliveryQuery, PrFilter};
 use reckon::store::elasticsearch::ElasticsearchConfig;
 use reckon::store::elasticsearch::ElasticsearchStore;
-use reckon::store::Store;
+use reckon::store::{GithubReadModel, Journal};
 use serde_json::json;
 
 use crate::common;
@@ -83,7 +83,7 @@ async fn standin() -> (StandIn, ElasticsearchConfig) {
     (standin, config)
 }
 
-async fn opened(store: &dyn Store) -> u64 {
+async fn opened(store: &dyn GithubReadModel) -> u64 {
     let filter = PrFilter {
         org: "acme".into(),
         ..Default::default()

@@ -1,148 +1,16 @@
-//! The journal keeps bytes with a content type: text bodies (log lines) are stored byte
-//! for byte, served as JSON strings marked `text/plain`, and replayed as the same bytes
-//! by a rebuild; JSON is unchanged. One named test per case and backend, and the
-//! migrations that bring older data dirs and clusters along.
+//! The journal keeps bytes with a content type (the cases on both backends are in
+//! `journal_conformance`): here, the migrations that bring older SQLite data dirs and
+//! Elasticsearch clusters along, and text bodies through `POST /hooks/{source}`.
 
-use std::sync::{Arc, Mutex};
-
-use reckon::model::{ContentType, Envelope};
-use reckon::stats::EventsQuery;
+use reckon::model::ContentType;
 use reckon::store::elasticsearch::ElasticsearchStore;
 use reckon::store::sqlite::{SqliteOptions, SqliteStore};
-use reckon::store::{RawEvent, Store};
+use reckon::store::Journal;
 use serde_json::{json, Value};
 
 use crate::common::TestApp;
 use crate::es_standin;
-
-/// 2026-03-02T00:00:00Z.
-const T0: i64 = 1_772_409_600_000;
-const LINES: &str = "v=0.25:name=Blork::the:ktyp=winning\n\tcafé ✓ \"quoted\" \\ back\n";
-
-fn envelope(delivery: &str, payload: &[u8], content_type: ContentType) -> Envelope {
-    Envelope {
-        source: "logs".into(),
-        kind: "text".into(),
-        action: None,
-        delivery_id: delivery.into(),
-        hook_id: None,
-        dedup_key: delivery.into(),
-        received_at: T0,
-        size: payload.len(),
-        payload: payload.to_vec(),
-        content_type,
-        writes: Vec::new(),
-    }
-}
-
-fn day_query() -> EventsQuery {
-    EventsQuery {
-        source: "logs".into(),
-        day: chrono::DateTime::from_timestamp_millis(T0)
-            .unwrap()
-            .date_naive(),
-        after: None,
-        limit: 10,
-    }
-}
-
-/// Text and JSON side by side: each is served and replayed as it was stored.
-async fn text_and_json_round_trip(store: Arc<dyn Store>) {
-    let batch = vec![
-        envelope("t-1", LINES.as_bytes(), ContentType::Text),
-        envelope("j-1", br#"{"type":"deploy","ok":true}"#, ContentType::Json),
-    ];
-    store.write_batch(batch).await.unwrap();
-
-    let events = store.events(&day_query()).await.unwrap();
-    let served: Vec<Value> = events
-        .iter()
-        .map(|e| serde_json::to_value(e).unwrap())
-        .collect();
-    assert_eq!(served.len(), 2);
-    assert_eq!(served[0]["payload"], json!(LINES));
-    assert_eq!(served[0]["content_type"], "text/plain");
-    assert_eq!(served[1]["payload"], json!({"type": "deploy", "ok": true}));
-    assert!(served[1].get("content_type").is_none(), "{}", served[1]);
-
-    let replayed: Arc<Mutex<Vec<RawEvent>>> = Arc::default();
-    let seen = replayed.clone();
-    store
-        .rebuild_projections(
-            Arc::new(move |event: &RawEvent| {
-                seen.lock().unwrap().push(event.clone());
-                Vec::new()
-            }),
-            Arc::new(|_, _| {}),
-        )
-        .await
-        .unwrap();
-    let replayed = replayed.lock().unwrap();
-    let text = replayed
-        .iter()
-        .find(|e| e.kind == "text" && e.payload.starts_with(b"v="));
-    let text = text.expect("the text event is replayed");
-    assert_eq!(text.content_type, ContentType::Text);
-    assert_eq!(text.payload, LINES.as_bytes());
-    let json = replayed
-        .iter()
-        .find(|e| e.payload.starts_with(b"{"))
-        .unwrap();
-    assert_eq!(json.content_type, ContentType::Json);
-    let json: Value = serde_json::from_slice(&json.payload).unwrap();
-    assert_eq!(json, json!({"type": "deploy", "ok": true}));
-}
-
-/// A duplicate of a text delivery is refused like any other, whatever its bytes.
-async fn text_deliveries_deduplicate(store: Arc<dyn Store>) {
-    let first = envelope("t-1", b"one\n", ContentType::Text);
-    let again = envelope("t-1", b"two\n", ContentType::Text);
-    let outcomes = store.write_batch(vec![first]).await.unwrap();
-    let again = store.write_batch(vec![again]).await.unwrap();
-    assert_eq!(format!("{outcomes:?}"), "[Accepted]");
-    assert_eq!(format!("{again:?}"), "[Duplicate]");
-    let events = store.events(&day_query()).await.unwrap();
-    assert_eq!(
-        serde_json::to_value(&events[0]).unwrap()["payload"],
-        "one\n"
-    );
-}
-
-async fn sqlite() -> (tempfile::TempDir, Arc<dyn Store>) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(
-        &dir.path().join("reckon.sqlite3"),
-        &SqliteOptions::default(),
-    );
-    (dir, Arc::new(store.unwrap()))
-}
-
-async fn elasticsearch() -> (Option<es_standin::StandIn>, Arc<dyn Store>) {
-    let (standin, config) = es_standin::test_cluster().await;
-    let (store, _) = ElasticsearchStore::open(&config).await.unwrap();
-    (standin, Arc::new(store))
-}
-
-macro_rules! journal_content_cases {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite_journal {
-            $(#[tokio::test]
-            async fn $case() {
-                let (_dir, store) = super::sqlite().await;
-                super::$case(store).await;
-            })*
-        }
-        mod elasticsearch_journal {
-            $(#[tokio::test]
-            async fn $case() {
-                let (_cluster, store) = super::elasticsearch().await;
-                super::$case(store).await;
-            })*
-        }
-    };
-}
-
-journal_content_cases!(text_and_json_round_trip, text_deliveries_deduplicate);
+use crate::journal_conformance::text::{day_query, envelope, LINES};
 
 /// A data dir of schema 5 (before content types) opens, migrates, and serves its rows
 /// as the JSON they are.

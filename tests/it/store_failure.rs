@@ -8,18 +8,22 @@ use async_trait::async_trait;
 use reckon::model::{Envelope, WriteOutcome};
 use reckon::stats::*;
 use reckon::store::sqlite::{SqliteOptions, SqliteStore};
-use reckon::store::{ApiKeyRecord, Progress, Projector, RebuildReport, Store, StoreError};
+use reckon::store::{
+    ApiKeyRecord, Coordination, GithubReadModel, Journal, KeyStore, Progress, Projector,
+    RebuildReport, Store, StoreError,
+};
 
 use crate::common::{self, SECRET};
 
-/// The SQLite store, with writes failing while `broken` is set.
+/// The SQLite store, with writes failing while `broken` is set. Only `Journal::write_batch`
+/// can fail; every other method of the narrow traits forwards to the SQLite store.
 struct Flaky {
     inner: SqliteStore,
     broken: AtomicBool,
 }
 
 #[async_trait]
-impl Store for Flaky {
+impl Journal for Flaky {
     async fn write_batch(&self, batch: Vec<Envelope>) -> Result<Vec<WriteOutcome>, StoreError> {
         if self.broken.load(Ordering::SeqCst) {
             return Err(StoreError::Io {
@@ -29,18 +33,7 @@ impl Store for Flaky {
         }
         self.inner.write_batch(batch).await
     }
-    async fn orgs(&self) -> Result<Vec<OrgListItem>, StoreError> {
-        self.inner.orgs().await
-    }
-    async fn org_known(&self, org: &str) -> Result<bool, StoreError> {
-        self.inner.org_known(org).await
-    }
-    async fn org_summary(&self, org: &str) -> Result<Option<OrgSummary>, StoreError> {
-        self.inner.org_summary(org).await
-    }
-    async fn pr_series(&self, f: &PrFilter, i: Interval) -> Result<Vec<SeriesPoint>, StoreError> {
-        self.inner.pr_series(f, i).await
-    }
+
     async fn rebuild_projections(
         &self,
         projector: Projector,
@@ -48,18 +41,7 @@ impl Store for Flaky {
     ) -> Result<RebuildReport, StoreError> {
         self.inner.rebuild_projections(projector, progress).await
     }
-    async fn pr_stats(&self, f: &PrFilter, top: usize) -> Result<PrStats, StoreError> {
-        self.inner.pr_stats(f, top).await
-    }
-    async fn repos(&self, org: &str) -> Result<Vec<RepoItem>, StoreError> {
-        self.inner.repos(org).await
-    }
-    async fn org_snapshot(
-        &self,
-        org: &str,
-    ) -> Result<reckon::store::snapshot::OrgSnapshot, StoreError> {
-        self.inner.org_snapshot(org).await
-    }
+
     async fn stored_dedup_keys(
         &self,
         source: &str,
@@ -67,12 +49,91 @@ impl Store for Flaky {
     ) -> Result<std::collections::HashSet<String>, StoreError> {
         self.inner.stored_dedup_keys(source, keys).await
     }
+
+    async fn events(&self, q: &EventsQuery) -> Result<Vec<StoredEvent>, StoreError> {
+        self.inner.events(q).await
+    }
+
+    async fn event_days(&self, s: Option<&str>, r: TimeRange) -> Result<Vec<DayCount>, StoreError> {
+        self.inner.event_days(s, r).await
+    }
+
+    async fn deliveries(&self, q: &DeliveryQuery) -> Result<Vec<DeliveryRecord>, StoreError> {
+        self.inner.deliveries(q).await
+    }
+}
+
+#[async_trait]
+impl GithubReadModel for Flaky {
+    async fn orgs(&self) -> Result<Vec<OrgListItem>, StoreError> {
+        self.inner.orgs().await
+    }
+
+    async fn org_known(&self, org: &str) -> Result<bool, StoreError> {
+        self.inner.org_known(org).await
+    }
+
+    async fn org_summary(&self, org: &str) -> Result<Option<OrgSummary>, StoreError> {
+        self.inner.org_summary(org).await
+    }
+
+    async fn pr_series(&self, f: &PrFilter, i: Interval) -> Result<Vec<SeriesPoint>, StoreError> {
+        self.inner.pr_series(f, i).await
+    }
+
+    async fn pr_stats(&self, f: &PrFilter, top: usize) -> Result<PrStats, StoreError> {
+        self.inner.pr_stats(f, top).await
+    }
+
+    async fn repos(&self, org: &str) -> Result<Vec<RepoItem>, StoreError> {
+        self.inner.repos(org).await
+    }
+
+    async fn org_snapshot(
+        &self,
+        org: &str,
+    ) -> Result<reckon::store::snapshot::OrgSnapshot, StoreError> {
+        self.inner.org_snapshot(org).await
+    }
+
+    async fn team_stats(&self, org: &str, r: TimeRange) -> Result<Vec<TeamStats>, StoreError> {
+        self.inner.team_stats(org, r).await
+    }
+
+    async fn team_members(&self, o: &str, t: &str) -> Result<Option<Vec<TeamMember>>, StoreError> {
+        self.inner.team_members(o, t).await
+    }
+}
+
+#[async_trait]
+impl KeyStore for Flaky {
+    async fn create_api_key(&self, key: ApiKeyRecord) -> Result<(), StoreError> {
+        self.inner.create_api_key(key).await
+    }
+
+    async fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        self.inner.api_keys().await
+    }
+
+    async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.inner.api_key(id).await
+    }
+
+    async fn revoke_api_key(&self, id: &str) -> Result<bool, StoreError> {
+        self.inner.revoke_api_key(id).await
+    }
+}
+
+#[async_trait]
+impl Coordination for Flaky {
     async fn state(&self, key: &str) -> Result<Option<serde_json::Value>, StoreError> {
         self.inner.state(key).await
     }
+
     async fn put_state(&self, key: &str, value: serde_json::Value) -> Result<(), StoreError> {
         self.inner.put_state(key, value).await
     }
+
     async fn states(
         &self,
         prefix: &str,
@@ -80,42 +141,22 @@ impl Store for Flaky {
     ) -> Result<Vec<(String, serde_json::Value)>, StoreError> {
         self.inner.states(prefix, limit).await
     }
+
     async fn delete_state(&self, key: &str) -> Result<bool, StoreError> {
         self.inner.delete_state(key).await
     }
+
     async fn try_lock(&self, name: &str, holder: &str, ttl_ms: i64) -> Result<bool, StoreError> {
         self.inner.try_lock(name, holder, ttl_ms).await
     }
-    async fn team_stats(&self, org: &str, r: TimeRange) -> Result<Vec<TeamStats>, StoreError> {
-        self.inner.team_stats(org, r).await
-    }
-    async fn team_members(&self, o: &str, t: &str) -> Result<Option<Vec<TeamMember>>, StoreError> {
-        self.inner.team_members(o, t).await
-    }
-    async fn events(&self, q: &EventsQuery) -> Result<Vec<StoredEvent>, StoreError> {
-        self.inner.events(q).await
-    }
-    async fn event_days(&self, s: Option<&str>, r: TimeRange) -> Result<Vec<DayCount>, StoreError> {
-        self.inner.event_days(s, r).await
-    }
-    async fn deliveries(&self, q: &DeliveryQuery) -> Result<Vec<DeliveryRecord>, StoreError> {
-        self.inner.deliveries(q).await
-    }
-    async fn create_api_key(&self, key: ApiKeyRecord) -> Result<(), StoreError> {
-        self.inner.create_api_key(key).await
-    }
-    async fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
-        self.inner.api_keys().await
-    }
-    async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
-        self.inner.api_key(id).await
-    }
-    async fn revoke_api_key(&self, id: &str) -> Result<bool, StoreError> {
-        self.inner.revoke_api_key(id).await
-    }
+}
+
+#[async_trait]
+impl Store for Flaky {
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
     }
+
     async fn size_bytes(&self) -> Result<u64, StoreError> {
         self.inner.size_bytes().await
     }

@@ -10,6 +10,7 @@ pub mod hook;
 pub mod payload;
 pub mod project;
 pub mod reconcile;
+pub mod store;
 pub mod sync;
 pub mod upstream;
 pub mod webhook_secret;
@@ -48,7 +49,7 @@ pub fn project_stored(event: &RawEvent) -> Vec<EntityWrite> {
 }
 
 /// The webhook route, at the root where GitHub's hook settings point.
-pub fn routes() -> Router<AppState> {
+pub fn intake_routes() -> Router<AppState> {
     Router::new().route("/hooks/github", post(hook::receive))
 }
 

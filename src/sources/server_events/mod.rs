@@ -15,11 +15,14 @@ use axum::Router;
 
 use crate::http::AppState;
 
-/// The DCSS-compatible routes, at the root like the design they replace.
+/// Submission, at the root like the DCSS design it replaces.
+pub fn intake_routes() -> Router<AppState> {
+    Router::new().route("/submit", post(submit::submit))
+}
+
+/// The DCSS day listing, at the root like the design it replaces.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/submit", post(submit::submit))
-        .route("/events", get(listing::day))
+    Router::new().route("/events", get(listing::day))
 }
 
 /// Following a source's events, and their stats, under `/api/v1`.

@@ -67,7 +67,7 @@ impl ElasticsearchStore {
                 reason,
             } = result
             {
-                return Err(StoreError::Elasticsearch(EsError::Status {
+                return Err(StoreError::from(EsError::Status {
                     method: "POST",
                     path: "/_bulk (move)".into(),
                     status,

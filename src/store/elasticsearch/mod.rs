@@ -27,7 +27,10 @@ use self::cluster::{Action, BulkOp, Cluster, EsError, ItemResult};
 pub use self::config::{ElasticsearchConfig, Refresh};
 use self::layout::{Names, SetupReport, ENTITIES};
 use super::snapshot::OrgSnapshot;
-use super::{ApiKeyRecord, Progress, Projector, RebuildReport, Store, StoreError};
+use super::{
+    ApiKeyRecord, Coordination, GithubReadModel, Journal, KeyStore, Progress, Projector,
+    RebuildReport, Store, StoreError,
+};
 use crate::model::{Envelope, WriteOutcome};
 use crate::stats::{
     rfc3339, DayCount, DeliveryQuery, DeliveryRecord, EventsQuery, Interval, OrgListItem,
@@ -72,7 +75,7 @@ impl ElasticsearchStore {
 
     /// A store for `config` without touching the cluster.
     pub fn connect(config: &ElasticsearchConfig) -> Result<ElasticsearchStore, StoreError> {
-        let client = client::build(config).map_err(StoreError::EsClient)?;
+        let client = client::build(config).map_err(StoreError::from)?;
         Ok(ElasticsearchStore {
             cluster: Cluster::new(client, config.max_retries)
                 .with_max_bulk_bytes(config.max_bulk_bytes),
@@ -95,11 +98,11 @@ impl ElasticsearchStore {
     pub async fn setup(&self) -> Result<SetupReport, StoreError> {
         let root = match self.cluster.json(Method::Get, "/", &[], None).await {
             Err(e @ EsError::Status { status: 401, .. }) if self.config.api_key.is_some() => {
-                return Err(StoreError::EsClient(client::ClientError::ApiKeyRefused(e)))
+                return Err(StoreError::from(client::ClientError::ApiKeyRefused(e)))
             }
             root => root?,
         };
-        client::check_cluster(&self.config, &root).map_err(StoreError::EsClient)?;
+        client::check_cluster(&self.config, &root).map_err(StoreError::from)?;
         let report = layout::setup(
             &self.cluster,
             &self.names,
@@ -177,11 +180,7 @@ impl ApiKeyDoc {
 }
 
 #[async_trait]
-impl Store for ElasticsearchStore {
-    fn backend(&self) -> super::Backend<'_> {
-        super::Backend::Elasticsearch(self)
-    }
-
+impl Journal for ElasticsearchStore {
     /// A delivery the cluster refuses as too large even on its own is answered
     /// `TooLarge`, and the rest of the batch is committed without it (nothing of the
     /// batch was written when the refusal came).
@@ -209,6 +208,41 @@ impl Store for ElasticsearchStore {
         Ok(all)
     }
 
+    async fn events(&self, query: &EventsQuery) -> Result<Vec<StoredEvent>, StoreError> {
+        self.read_events(query).await
+    }
+
+    async fn event_days(
+        &self,
+        source: Option<&str>,
+        range: TimeRange,
+    ) -> Result<Vec<DayCount>, StoreError> {
+        self.read_event_days(source, range).await
+    }
+
+    async fn deliveries(&self, query: &DeliveryQuery) -> Result<Vec<DeliveryRecord>, StoreError> {
+        self.read_deliveries(query).await
+    }
+
+    async fn rebuild_projections(
+        &self,
+        projector: Projector,
+        progress: Progress,
+    ) -> Result<RebuildReport, StoreError> {
+        self.rebuild(projector, progress).await
+    }
+
+    async fn stored_dedup_keys(
+        &self,
+        source: &str,
+        keys: &[String],
+    ) -> Result<HashSet<String>, StoreError> {
+        self.read_stored_dedup_keys(source, keys).await
+    }
+}
+
+#[async_trait]
+impl GithubReadModel for ElasticsearchStore {
     async fn orgs(&self) -> Result<Vec<OrgListItem>, StoreError> {
         self.read_orgs().await
     }
@@ -249,22 +283,13 @@ impl Store for ElasticsearchStore {
         self.read_team_members(org, team).await
     }
 
-    async fn events(&self, query: &EventsQuery) -> Result<Vec<StoredEvent>, StoreError> {
-        self.read_events(query).await
+    async fn org_snapshot(&self, org: &str) -> Result<OrgSnapshot, StoreError> {
+        self.read_org_snapshot(org).await
     }
+}
 
-    async fn event_days(
-        &self,
-        source: Option<&str>,
-        range: TimeRange,
-    ) -> Result<Vec<DayCount>, StoreError> {
-        self.read_event_days(source, range).await
-    }
-
-    async fn deliveries(&self, query: &DeliveryQuery) -> Result<Vec<DeliveryRecord>, StoreError> {
-        self.read_deliveries(query).await
-    }
-
+#[async_trait]
+impl KeyStore for ElasticsearchStore {
     async fn create_api_key(&self, key: ApiKeyRecord) -> Result<(), StoreError> {
         let doc = ApiKeyDoc {
             id: key.id.clone(),
@@ -383,27 +408,10 @@ impl Store for ElasticsearchStore {
             }
         }
     }
+}
 
-    async fn rebuild_projections(
-        &self,
-        projector: Projector,
-        progress: Progress,
-    ) -> Result<RebuildReport, StoreError> {
-        self.rebuild(projector, progress).await
-    }
-
-    async fn org_snapshot(&self, org: &str) -> Result<OrgSnapshot, StoreError> {
-        self.read_org_snapshot(org).await
-    }
-
-    async fn stored_dedup_keys(
-        &self,
-        source: &str,
-        keys: &[String],
-    ) -> Result<HashSet<String>, StoreError> {
-        self.read_stored_dedup_keys(source, keys).await
-    }
-
+#[async_trait]
+impl Coordination for ElasticsearchStore {
     async fn state(&self, key: &str) -> Result<Option<serde_json::Value>, StoreError> {
         self.read_state(key).await
     }
@@ -426,6 +434,13 @@ impl Store for ElasticsearchStore {
 
     async fn try_lock(&self, name: &str, holder: &str, ttl_ms: i64) -> Result<bool, StoreError> {
         self.take_lock(name, holder, ttl_ms).await
+    }
+}
+
+#[async_trait]
+impl Store for ElasticsearchStore {
+    fn backend(&self) -> super::Backend<'_> {
+        super::Backend::Elasticsearch(self)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -169,14 +169,14 @@ fn too_large(error: EsError, origin: impl Fn(usize) -> Option<usize>) -> StoreEr
     match error {
         EsError::TooLarge { item, bytes } => match origin(item) {
             Some(position) => StoreError::TooLarge { position, bytes },
-            None => StoreError::Elasticsearch(EsError::TooLarge { item, bytes }),
+            None => StoreError::from(EsError::TooLarge { item, bytes }),
         },
-        other => StoreError::Elasticsearch(other),
+        other => StoreError::from(other),
     }
 }
 
 fn item_error(what: &str, status: u16, kind: &str, reason: &str) -> StoreError {
-    StoreError::Elasticsearch(EsError::Status {
+    StoreError::from(EsError::Status {
         method: "POST",
         path: format!("/_bulk ({what})"),
         status,
@@ -448,8 +448,7 @@ impl ElasticsearchStore {
         let mut ops = Vec::new();
         let mut taking = Vec::new();
         for (&i, doc) in contested.iter().zip(docs) {
-            let busy =
-                || StoreError::Elasticsearch(EsError::Contended(batch[i].delivery_id.clone()));
+            let busy = || StoreError::from(EsError::Contended(batch[i].delivery_id.clone()));
             let doc = doc.ok_or_else(busy)?;
             let held: DedupDoc = serde_json::from_value(doc.source.unwrap_or_default())
                 .map_err(|e| StoreError::Corrupt(format!("dedup record {}: {e}", doc.id)))?;

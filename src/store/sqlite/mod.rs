@@ -22,7 +22,10 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 pub use self::config::{SqliteConfig, Synchronous};
 use super::snapshot::OrgSnapshot;
-use super::{ApiKeyRecord, Progress, Projector, RebuildReport, Store, StoreError};
+use super::{
+    ApiKeyRecord, Coordination, GithubReadModel, Journal, KeyStore, Progress, Projector,
+    RebuildReport, Store, StoreError,
+};
 use crate::model::{Envelope, WriteOutcome};
 use crate::stats::{
     rfc3339, DayCount, DeliveryQuery, DeliveryRecord, EventsQuery, Interval, OrgListItem,
@@ -153,11 +156,7 @@ fn key_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKeyRecord> {
 const KEY_COLUMNS: &str = "id, source, name, hash, created_at, revoked_at";
 
 #[async_trait]
-impl Store for SqliteStore {
-    fn backend(&self) -> super::Backend<'_> {
-        super::Backend::Sqlite(self)
-    }
-
+impl Journal for SqliteStore {
     async fn write_batch(&self, batch: Vec<Envelope>) -> Result<Vec<WriteOutcome>, StoreError> {
         let outcomes = self
             .with_writer(move |writer| {
@@ -173,6 +172,77 @@ impl Store for SqliteStore {
         Ok(outcomes)
     }
 
+    async fn events(&self, query: &EventsQuery) -> Result<Vec<StoredEvent>, StoreError> {
+        let query = query.clone();
+        self.with_reader(move |c| read::events(c, &query)).await
+    }
+
+    async fn event_days(
+        &self,
+        source: Option<&str>,
+        range: TimeRange,
+    ) -> Result<Vec<DayCount>, StoreError> {
+        let source = source.map(str::to_owned);
+        self.with_reader(move |c| read::event_days(c, source.as_deref(), range))
+            .await
+    }
+
+    async fn deliveries(&self, query: &DeliveryQuery) -> Result<Vec<DeliveryRecord>, StoreError> {
+        let query = query.clone();
+        self.with_reader(move |c| read::deliveries(c, &query)).await
+    }
+
+    async fn rebuild_projections(
+        &self,
+        projector: Projector,
+        progress: Progress,
+    ) -> Result<RebuildReport, StoreError> {
+        let scratch = rebuild::scratch_path(&self.path);
+        let upto: i64 = self
+            .with_reader(|c| {
+                Ok(c.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?)
+            })
+            .await?;
+        let (pool, path, build_projector) =
+            (self.readers.clone(), scratch.clone(), projector.clone());
+        let built = tokio::task::spawn_blocking(move || {
+            let conn = pool.get()?;
+            rebuild::build_scratch(&conn, &path, upto, &build_projector, &progress)
+        })
+        .await??;
+        let path = scratch.clone();
+        let caught_up = self
+            .with_writer(move |writer| {
+                let conn = &mut writer.conn;
+                conn.execute("ATTACH DATABASE ?1 AS rebuild", [path.to_string_lossy()])?;
+                let swapped = (|| {
+                    let tx =
+                        conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                    let caught_up = rebuild::swap_in(&tx, upto, &projector)?;
+                    tx.commit()?;
+                    Ok::<_, StoreError>(caught_up)
+                })();
+                conn.execute("DETACH DATABASE rebuild", [])?;
+                swapped
+            })
+            .await;
+        rebuild::finish(&scratch);
+        Ok(rebuild::report(built, caught_up?))
+    }
+
+    async fn stored_dedup_keys(
+        &self,
+        source: &str,
+        keys: &[String],
+    ) -> Result<HashSet<String>, StoreError> {
+        let (source, keys) = (source.to_owned(), keys.to_vec());
+        self.with_reader(move |c| reconcile::stored_dedup_keys(c, &source, &keys))
+            .await
+    }
+}
+
+#[async_trait]
+impl GithubReadModel for SqliteStore {
     async fn orgs(&self) -> Result<Vec<OrgListItem>, StoreError> {
         self.with_reader(read::orgs).await
     }
@@ -225,26 +295,15 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn events(&self, query: &EventsQuery) -> Result<Vec<StoredEvent>, StoreError> {
-        let query = query.clone();
-        self.with_reader(move |c| read::events(c, &query)).await
-    }
-
-    async fn event_days(
-        &self,
-        source: Option<&str>,
-        range: TimeRange,
-    ) -> Result<Vec<DayCount>, StoreError> {
-        let source = source.map(str::to_owned);
-        self.with_reader(move |c| read::event_days(c, source.as_deref(), range))
+    async fn org_snapshot(&self, org: &str) -> Result<OrgSnapshot, StoreError> {
+        let org = org.to_owned();
+        self.with_reader(move |c| reconcile::org_snapshot(c, &org))
             .await
     }
+}
 
-    async fn deliveries(&self, query: &DeliveryQuery) -> Result<Vec<DeliveryRecord>, StoreError> {
-        let query = query.clone();
-        self.with_reader(move |c| read::deliveries(c, &query)).await
-    }
-
+#[async_trait]
+impl KeyStore for SqliteStore {
     async fn create_api_key(&self, key: ApiKeyRecord) -> Result<(), StoreError> {
         self.with_writer(move |w| {
             w.conn.execute(
@@ -290,61 +349,10 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
 
-    async fn rebuild_projections(
-        &self,
-        projector: Projector,
-        progress: Progress,
-    ) -> Result<RebuildReport, StoreError> {
-        let scratch = rebuild::scratch_path(&self.path);
-        let upto: i64 = self
-            .with_reader(|c| {
-                Ok(c.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?)
-            })
-            .await?;
-        let (pool, path, build_projector) =
-            (self.readers.clone(), scratch.clone(), projector.clone());
-        let built = tokio::task::spawn_blocking(move || {
-            let conn = pool.get()?;
-            rebuild::build_scratch(&conn, &path, upto, &build_projector, &progress)
-        })
-        .await??;
-        let path = scratch.clone();
-        let caught_up = self
-            .with_writer(move |writer| {
-                let conn = &mut writer.conn;
-                conn.execute("ATTACH DATABASE ?1 AS rebuild", [path.to_string_lossy()])?;
-                let swapped = (|| {
-                    let tx =
-                        conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                    let caught_up = rebuild::swap_in(&tx, upto, &projector)?;
-                    tx.commit()?;
-                    Ok::<_, StoreError>(caught_up)
-                })();
-                conn.execute("DETACH DATABASE rebuild", [])?;
-                swapped
-            })
-            .await;
-        rebuild::finish(&scratch);
-        Ok(rebuild::report(built, caught_up?))
-    }
-
-    async fn org_snapshot(&self, org: &str) -> Result<OrgSnapshot, StoreError> {
-        let org = org.to_owned();
-        self.with_reader(move |c| reconcile::org_snapshot(c, &org))
-            .await
-    }
-
-    async fn stored_dedup_keys(
-        &self,
-        source: &str,
-        keys: &[String],
-    ) -> Result<HashSet<String>, StoreError> {
-        let (source, keys) = (source.to_owned(), keys.to_vec());
-        self.with_reader(move |c| reconcile::stored_dedup_keys(c, &source, &keys))
-            .await
-    }
-
+#[async_trait]
+impl Coordination for SqliteStore {
     async fn state(&self, key: &str) -> Result<Option<serde_json::Value>, StoreError> {
         let key = key.to_owned();
         self.with_reader(move |c| reconcile::state(c, &key)).await
@@ -376,6 +384,13 @@ impl Store for SqliteStore {
         let (name, holder) = (name.to_owned(), holder.to_owned());
         self.with_writer(move |w| reconcile::try_lock(&w.conn, &name, &holder, ttl_ms))
             .await
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> super::Backend<'_> {
+        super::Backend::Sqlite(self)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::report::{Check, Cursor, DeliveryScan};
 use crate::sources::github::upstream::rest::{Hook, HookOwner};
 use crate::sources::github::upstream::{GithubClient, GithubError};
-use crate::store::Store;
+use crate::store::Journal;
 
 pub struct ScanOptions<'a> {
     /// Which hook URLs are Reckon's: an exact URL, or `None` for "ends in /hooks/github".
@@ -37,7 +37,7 @@ fn hook_key(owner: &HookOwner, id: i64) -> String {
 
 pub async fn scan(
     github: &GithubClient,
-    store: &dyn Store,
+    store: &dyn Journal,
     org: &str,
     repos: &[String],
     cursor: &mut Cursor,

@@ -292,7 +292,7 @@ fn cost_between(a: &Usage, b: &Usage) -> ApiCost {
 
 /// The saved report of an org, if a reconcile has run.
 pub async fn last_report(
-    store: &dyn crate::store::Store,
+    store: &dyn crate::store::Coordination,
     org: &str,
 ) -> Result<Option<DriftReport>, StoreError> {
     Ok(store

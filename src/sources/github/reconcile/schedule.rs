@@ -10,7 +10,7 @@ use serde::Serialize;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use super::{Reconciler, RunOptions};
-use crate::store::Store;
+use crate::store::Coordination;
 use crate::telemetry::metrics::Metrics;
 
 /// Long enough to outlast one run of every org; renewed at each firing.
@@ -42,7 +42,7 @@ impl Scheduler {
         schedules: &[String],
         orgs: Vec<String>,
         reconciler: Arc<Reconciler>,
-        store: Arc<dyn Store>,
+        locks: Arc<dyn Coordination>,
         metrics: Arc<Metrics>,
     ) -> Result<Scheduler, ScheduleError> {
         let inner = JobScheduler::new()
@@ -57,7 +57,7 @@ impl Scheduler {
         for schedule in schedules {
             let firing = Firing {
                 reconciler: reconciler.clone(),
-                store: store.clone(),
+                locks: locks.clone(),
                 orgs: orgs.clone(),
                 status: status.clone(),
                 holder: holder.clone(),
@@ -111,7 +111,8 @@ impl Scheduler {
 #[derive(Clone)]
 struct Firing {
     reconciler: Arc<Reconciler>,
-    store: Arc<dyn Store>,
+    /// Where the scheduler lock is kept: the store every replica shares.
+    locks: Arc<dyn Coordination>,
     orgs: Vec<String>,
     status: Arc<Mutex<SchedulerStatus>>,
     holder: String,
@@ -122,13 +123,13 @@ impl Firing {
     async fn fire(&self) {
         let Firing {
             reconciler,
-            store,
+            locks,
             orgs,
             status,
             holder,
             metrics,
         } = self;
-        let leader = match store
+        let leader = match locks
             .try_lock(LOCK, holder, LOCK_TTL.as_millis() as i64)
             .await
         {
