@@ -15,6 +15,7 @@ use self::report::{
     cursor_key, report_key, ApiCost, Cursor, DeliveryScan, DriftReport, PlannedTask,
 };
 use crate::config::Config;
+use crate::launcher::Job;
 use crate::queue::{Queue, QueueError};
 use crate::sources::github::sync::SyncContext;
 use crate::sources::github::upstream::{GithubError, Usage};
@@ -184,7 +185,8 @@ impl Reconciler {
         let mut ids = Vec::new();
         if !options.dry_run {
             for spec in &planned {
-                let queued = self.queue.enqueue(spec).await?;
+                let task = spec.to_task().map_err(QueueError::from)?;
+                let queued = self.queue.enqueue(&task).await?;
                 ids.push(queued.id);
                 tasks.push(PlannedTask {
                     task: serde_json::to_value(spec).expect("task specs serialize"),
