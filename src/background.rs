@@ -13,7 +13,7 @@ use crate::queue::{Queue, QueueError, RetryPolicy};
 use crate::settings::Config;
 use crate::sources::github::reconcile::schedule::{ScheduleError, Scheduler};
 use crate::sources::github::reconcile::Reconciler;
-use crate::sources::github::sync::SyncContext;
+use crate::sources::github::sync::{SyncContext, SyncJobs};
 use crate::sources::github::upstream::{GithubClient, GithubError};
 use crate::store::Store;
 use crate::worker::LauncherKind;
@@ -43,10 +43,10 @@ pub async fn open_queue(
     })
 }
 
-/// The launcher `worker.launcher` names.
-pub async fn launcher(config: &Config, ctx: SyncContext) -> Arc<dyn JobLauncher> {
+/// The launcher `worker.launcher` names; in process, it runs tasks with `jobs`.
+pub async fn launcher(config: &Config, jobs: crate::launcher::Jobs) -> Arc<dyn JobLauncher> {
     match config.worker.launcher {
-        LauncherKind::InProcess => InProcessLauncher::new(ctx),
+        LauncherKind::InProcess => InProcessLauncher::new(jobs),
         // The child reads the same config: RECKON_CONFIG and RECKON_* are inherited.
         LauncherKind::Process => {
             Arc::new(ProcessLauncher::new(config.worker.job_binary.clone(), None))
@@ -58,12 +58,14 @@ pub async fn launcher(config: &Config, ctx: SyncContext) -> Arc<dyn JobLauncher>
     }
 }
 
-pub async fn worker(config: &Config, queue: Arc<dyn Queue>, ctx: SyncContext) -> Worker {
+/// A worker running every source's task kinds (`sources::jobs`).
+pub async fn worker(config: &Config, queue: Arc<dyn Queue>, jobs: crate::launcher::Jobs) -> Worker {
     Worker::new(
         queue,
-        launcher(config, ctx).await,
+        launcher(config, jobs.clone()).await,
         Duration::from_secs(config.queue.visibility_timeout_seconds),
     )
+    .with_jobs(jobs)
 }
 
 /// Everything the reconcile side needs, built once.
@@ -92,14 +94,16 @@ impl SyncParts {
         let github = GithubClient::new(&config.github.api)?;
         let queue = open_queue(config, store.clone()).await?;
         let ctx = SyncContext { store, github };
-        let worker = worker(config, queue.clone(), ctx.clone()).await;
+        let sync_jobs = SyncJobs::new(ctx.clone());
+        let jobs = crate::sources::jobs(sync_jobs.clone());
+        let worker = worker(config, queue.clone(), jobs).await;
         let reconciler = Arc::new(Reconciler::new(
             ctx.clone(),
             queue.clone(),
             config.clone(),
             Some(worker.clone()),
         ));
-        worker.set_reconciler(&reconciler);
+        sync_jobs.set_reconciler(&reconciler);
         Ok(SyncParts {
             ctx,
             queue,

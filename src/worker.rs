@@ -1,20 +1,19 @@
-//! The worker: leases sync tasks from the queue, launches each, and reports back:
-//! done, retry later, or dead. Runs inside `reckon serve`, as `reckon worker`, and
-//! drains a reconcile's tasks in `reckon reconcile`.
+//! The worker: leases tasks from the queue, finds each one's job by its kind, launches
+//! it, and reports back: done, retry later, or dead (an unknown kind is dead at once).
+//! Runs inside `reckon serve`, as `reckon worker`, and drains a reconcile's tasks in
+//! `reckon reconcile`.
 
 mod config;
 
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
 use tracing::Instrument;
 
 pub use self::config::{LauncherKind, WorkerConfig};
-use crate::launcher::{Attempt, JobLauncher, JobOutcome};
+use crate::launcher::{Attempt, Described, JobLauncher, JobOutcome, Jobs};
 use crate::queue::{Failed, Leased, Queue, QueueError, TaskState};
-use crate::sources::github::reconcile::{ReconcileError, Reconciler, RunOptions};
-use crate::sources::github::sync::{TaskReport, TaskSpec};
 
 /// What the worker did last, for the API and logs.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -35,9 +34,9 @@ pub struct Worker {
     name: String,
     status: Arc<Mutex<WorkerStatus>>,
     metrics: Option<Arc<crate::telemetry::metrics::Metrics>>,
-    /// Runs `reconcile` tasks (scheduled by EventBridge on AWS). Weak: the reconciler
-    /// holds this worker to drain what it plans.
-    reconciler: Arc<OnceLock<Weak<Reconciler>>>,
+    /// The task kinds: how a task is named and checked, and how the ones that run in
+    /// the worker itself (a scheduled `reconcile`) run.
+    jobs: Jobs,
 }
 
 impl Worker {
@@ -53,21 +52,28 @@ impl Worker {
             name: format!("{}-{:08x}", std::process::id(), rand::random::<u32>()),
             status: Arc::new(Mutex::new(WorkerStatus::default())),
             metrics: None,
-            reconciler: Arc::new(OnceLock::new()),
+            jobs: crate::sources::task_kinds(),
         }
     }
 
-    /// Lets this worker (and its clones) run `reconcile` tasks with `reconciler`.
-    pub fn set_reconciler(&self, reconciler: &Arc<Reconciler>) {
-        let _ = self.reconciler.set(Arc::downgrade(reconciler));
+    /// Runs the task kinds of `jobs` that run in the worker (see `Job::in_worker`)
+    /// with their contexts; by default they are only known.
+    pub fn with_jobs(mut self, jobs: Jobs) -> Worker {
+        self.jobs = jobs;
+        self
     }
 
-    /// Runs one task: a reconcile here (it plans into the queue), anything else through
-    /// the launcher, extending the lease while it runs.
-    async fn execute(&self, lease: &Leased) -> JobOutcome {
+    /// Runs one task: one that runs in the worker here, anything else through the
+    /// launcher, extending the lease while it runs. A task of an unknown kind, or whose
+    /// JSON is not a task of its kind, fails permanently without running.
+    async fn execute(&self, lease: &Leased, described: &Result<Described, String>) -> JobOutcome {
+        let in_worker = match described {
+            Ok(d) => d.in_worker,
+            Err(error) => return JobOutcome::Permanent(error.clone()),
+        };
         let run = async {
-            if let TaskSpec::Reconcile { org, scheduled_at } = &lease.spec {
-                return self.reconcile(org, scheduled_at.as_deref()).await;
+            if in_worker {
+                return self.jobs.run(&lease.spec).await;
             }
             let attempt = Attempt {
                 task: lease.id,
@@ -87,27 +93,6 @@ impl Worker {
                     Err(e) => tracing::warn!(id = lease.id, error = %crate::telemetry::chain(&e), "cannot extend the lease"),
                 },
             }
-        }
-    }
-
-    async fn reconcile(&self, org: &str, scheduled_at: Option<&str>) -> JobOutcome {
-        let Some(reconciler) = self.reconciler.get().and_then(Weak::upgrade) else {
-            return JobOutcome::Retryable {
-                error: "this worker cannot reconcile: no GitHub credentials here".into(),
-                retry_at: None,
-            };
-        };
-        tracing::info!(org, scheduled_at, "scheduled reconcile");
-        // Boxed: a reconcile may drain its tasks through this worker again.
-        match Box::pin(reconciler.run(org, RunOptions::default())).await {
-            Ok(_) => JobOutcome::Done(TaskReport::default()),
-            Err(ReconcileError::Github(e)) if !e.retryable() => {
-                JobOutcome::Permanent(crate::telemetry::chain(&e))
-            }
-            Err(e) => JobOutcome::Retryable {
-                error: crate::telemetry::chain(&e),
-                retry_at: None,
-            },
         }
     }
 
@@ -134,8 +119,13 @@ impl Worker {
     }
 
     async fn finish(&self, lease: &Leased) -> Result<(), QueueError> {
-        let span = tracing::info_span!("task", id = lease.id, task = lease.spec.kind(), scope = %lease.spec.scope(), attempt = lease.attempt);
-        let outcome = self.execute(lease).instrument(span).await;
+        let described = self.jobs.describe(&lease.spec);
+        let (name, scope) = match &described {
+            Ok(d) => (d.name.clone(), d.scope.clone()),
+            Err(_) => (lease.spec.kind.clone(), String::new()),
+        };
+        let span = tracing::info_span!("task", id = lease.id, kind = %lease.spec.kind, task = %name, scope = %scope, attempt = lease.attempt);
+        let outcome = self.execute(lease, &described).instrument(span).await;
         let label = match &outcome {
             JobOutcome::Done(_) => {
                 if !self.queue.complete(lease).await? {
@@ -150,12 +140,12 @@ impl Worker {
             JobOutcome::Retryable { error, retry_at } => {
                 match self.queue.fail(lease, error, true, *retry_at).await? {
                     Failed::RetryAt(at) => {
-                        tracing::warn!(id = lease.id, %error, retry_at = at, "sync task failed; will retry");
+                        tracing::warn!(id = lease.id, %error, retry_at = at, "task failed; will retry");
                         self.bump(|s| s.retried += 1);
                         format!("retry: {error}")
                     }
                     Failed::Dead => {
-                        tracing::error!(id = lease.id, %error, "sync task failed on its last attempt; dead-lettered");
+                        tracing::error!(id = lease.id, %error, "task failed on its last attempt; dead-lettered");
                         self.bump(|s| s.dead += 1);
                         format!("dead: {error}")
                     }
@@ -164,17 +154,17 @@ impl Worker {
             }
             JobOutcome::Permanent(error) => {
                 self.queue.fail(lease, error, false, None).await?;
-                tracing::error!(id = lease.id, %error, "sync task failed permanently; dead-lettered");
+                tracing::error!(id = lease.id, %error, "task failed permanently; dead-lettered");
                 self.bump(|s| s.dead += 1);
                 format!("dead: {error}")
             }
         };
         if let Some(metrics) = &self.metrics {
             let outcome = label.split(':').next().unwrap_or("done");
-            metrics.sync_task(lease.spec.kind(), outcome);
+            metrics.sync_task(&name, outcome);
         }
         let mut status = self.status.lock().unwrap_or_else(|p| p.into_inner());
-        status.last_task = Some(format!("{} {}", lease.spec.kind(), lease.spec.scope()));
+        status.last_task = Some(format!("{name} {scope}"));
         status.last_outcome = Some(label);
         status.last_finished_at = Some(chrono::Utc::now().to_rfc3339());
         Ok(())

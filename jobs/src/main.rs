@@ -1,6 +1,6 @@
-//! `reckon-job`: runs exactly one sync task from a JSON spec and exits. 0: done.
-//! 75: failed, retry later. 65: failed permanently (bad spec or config, or GitHub
-//! refusing for good). The last stdout line is the outcome as JSON.
+//! `reckon-job`: runs exactly one queued task from its kind and JSON spec and exits.
+//! 0: done. 75: failed, retry later. 65: failed permanently (unknown kind, bad spec or
+//! config, or GitHub refusing for good). The last stdout line is the outcome as JSON.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -8,20 +8,24 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use reckon::launcher::{JobOutcome, EXIT_DONE, EXIT_PERMANENT, EXIT_RETRYABLE};
-use reckon::sources::github::sync::{SyncContext, TaskSpec};
+use reckon::queue::{Task, LEGACY_KIND};
+use reckon::sources::github::sync::{SyncContext, SyncJobs};
 use reckon::telemetry::chain as error_chain;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "reckon-job",
     version,
-    about = "Run one Reckon sync task from a JSON spec, then exit: 0 done, 75 retryable, 65 permanent.",
+    about = "Run one Reckon task from its kind and JSON spec, then exit: 0 done, 75 retryable, 65 permanent.",
     after_help = "Spec examples:\n  {\"task\":\"pull_requests\",\"org\":\"acme\",\"repo\":\"widgets\",\"since\":1767225600000}\n  {\"task\":\"team_members\",\"org\":\"acme\",\"team\":\"docs\"}\n  {\"task\":\"backfill\",\"org\":\"acme\"}\nConfiguration is read as `reckon` reads it: --config / RECKON_CONFIG, then RECKON_* variables."
 )]
 struct Args {
     /// The task spec as JSON; `-` reads it from stdin.
     #[arg(long, env = "RECKON_JOB_SPEC", value_name = "JSON")]
     spec: String,
+    /// The task's kind; without it, a GitHub sync task (`github-sync`).
+    #[arg(long, env = "RECKON_JOB_KIND", value_name = "KIND")]
+    kind: Option<String>,
     /// Config file to read instead of ./reckon.toml.
     #[arg(long, env = "RECKON_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
@@ -52,10 +56,24 @@ async fn main() -> ExitCode {
     } else {
         args.spec
     };
-    let spec: TaskSpec = match serde_json::from_str(&raw) {
-        Ok(spec) => spec,
+    let task = match serde_json::from_str(&raw) {
+        Ok(payload) => Task {
+            kind: args.kind.unwrap_or_else(|| LEGACY_KIND.to_owned()),
+            payload,
+        },
         Err(e) => return permanent(format!("invalid task spec: {e}")),
     };
+    // Unknown kinds and bad specs fail before any config or store is touched.
+    match reckon::sources::task_kinds().describe(&task) {
+        Ok(d) if d.in_worker => {
+            return permanent(format!(
+                "`{}` tasks plan into the queue, so the worker runs them, not a job",
+                d.name
+            ))
+        }
+        Ok(_) => {}
+        Err(e) => return permanent(e),
+    }
     let config = match reckon::settings::Config::load(args.config.as_deref(), Default::default()) {
         Ok(config) => config,
         Err(e) => return permanent(format!("invalid configuration: {}", error_chain(&e))),
@@ -73,14 +91,8 @@ async fn main() -> ExitCode {
         Ok(github) => github,
         Err(e) => return permanent(error_chain(&e)),
     };
-    let ctx = SyncContext { store, github };
-    let result = reckon::sources::github::sync::run(
-        &ctx,
-        &spec,
-        reckon::sources::github::sync::log_progress(),
-    )
-    .await;
-    match JobOutcome::from_result(result) {
+    let jobs = reckon::sources::jobs(SyncJobs::new(SyncContext { store, github }));
+    match jobs.run(&task).await {
         JobOutcome::Done(report) => {
             outcome_line("done", serde_json::json!({ "report": report }));
             ExitCode::from(EXIT_DONE as u8)

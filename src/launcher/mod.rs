@@ -1,8 +1,10 @@
-//! The job-launcher boundary: how one sync task gets run. In-process runs it as a
-//! tokio task; `process` runs the `reckon-job` binary once per task; `ecs` starts the
-//! jobs image with ECS RunTask. The last two read the outcome from the exit code.
+//! The job-launcher boundary: how one queued task gets run. In-process runs it as a
+//! tokio task through the `Jobs` registry; `process` runs the `reckon-job` binary once
+//! per task; `ecs` starts the jobs image with ECS RunTask. The last two read the
+//! outcome from the exit code. None of them knows a source: tasks are `(kind, json)`.
 
 pub mod ecs;
+mod job;
 mod process;
 
 use std::sync::Arc;
@@ -10,13 +12,15 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use self::ecs::EcsLauncher;
+pub use self::job::{Described, Job, Jobs};
 pub use self::process::{ProcessLauncher, EXIT_DONE, EXIT_PERMANENT, EXIT_RETRYABLE};
-use crate::sources::github::sync::{self, SyncContext, SyncError, TaskReport, TaskSpec};
+use crate::queue::Task;
 
 /// How a launched task ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum JobOutcome {
-    Done(TaskReport),
+    /// Done; the job's report as JSON (`null` when it gave none).
+    Done(serde_json::Value),
     /// Worth running again; `retry_at` (Unix ms) when the cause says when.
     Retryable {
         error: String,
@@ -26,33 +30,11 @@ pub enum JobOutcome {
 }
 
 impl JobOutcome {
-    pub fn from_result(result: Result<TaskReport, SyncError>) -> JobOutcome {
-        match result {
-            Ok(report) => JobOutcome::Done(report),
-            Err(e) => {
-                let error = crate::telemetry::chain(&e);
-                if e.retryable() {
-                    let retry_at = match &e {
-                        SyncError::Github(
-                            crate::sources::github::upstream::GithubError::RateLimited { until },
-                        ) => Some(until.timestamp_millis()),
-                        _ => None,
-                    };
-                    JobOutcome::Retryable { error, retry_at }
-                } else {
-                    JobOutcome::Permanent(error)
-                }
-            }
-        }
-    }
-}
-
-impl JobOutcome {
     /// What an exit code of the jobs binary means: 0 done, 75 retryable, 65 permanent,
     /// anything else a crash (retryable). `error` is the job's own word, when it gave one.
     pub fn from_exit_code(code: i32, error: Option<String>, retry_at: Option<i64>) -> JobOutcome {
         match code {
-            EXIT_DONE => JobOutcome::Done(TaskReport::default()),
+            EXIT_DONE => JobOutcome::Done(serde_json::Value::Null),
             EXIT_PERMANENT => {
                 JobOutcome::Permanent(error.unwrap_or_else(|| "the job failed permanently".into()))
             }
@@ -79,28 +61,27 @@ pub struct Attempt {
 #[async_trait]
 pub trait JobLauncher: Send + Sync + 'static {
     /// Runs one task to its end. Never panics: a crashed job is a retryable outcome.
-    async fn launch(&self, spec: &TaskSpec, attempt: Attempt) -> JobOutcome;
+    async fn launch(&self, task: &Task, attempt: Attempt) -> JobOutcome;
 }
 
-/// Runs tasks in this process.
+/// Runs tasks in this process, each by its kind's registered job.
 pub struct InProcessLauncher {
-    ctx: SyncContext,
+    jobs: Jobs,
 }
 
 impl InProcessLauncher {
-    pub fn new(ctx: SyncContext) -> Arc<InProcessLauncher> {
-        Arc::new(InProcessLauncher { ctx })
+    pub fn new(jobs: Jobs) -> Arc<InProcessLauncher> {
+        Arc::new(InProcessLauncher { jobs })
     }
 }
 
 #[async_trait]
 impl JobLauncher for InProcessLauncher {
-    async fn launch(&self, spec: &TaskSpec, _attempt: Attempt) -> JobOutcome {
-        let (ctx, spec) = (self.ctx.clone(), spec.clone());
+    async fn launch(&self, task: &Task, _attempt: Attempt) -> JobOutcome {
+        let (jobs, task) = (self.jobs.clone(), task.clone());
         // A panicking task must not take the worker down with it.
-        match tokio::spawn(async move { sync::run(&ctx, &spec, sync::log_progress()).await }).await
-        {
-            Ok(result) => JobOutcome::from_result(result),
+        match tokio::spawn(async move { jobs.run(&task).await }).await {
+            Ok(outcome) => outcome,
             Err(e) => JobOutcome::Retryable {
                 error: format!("the task crashed: {e}"),
                 retry_at: None,

@@ -1,6 +1,6 @@
-//! Runs each task as a `reckon-job` child process with the spec as JSON, the same
-//! contract a container platform uses: exit 0 done, 75 retryable, 65 permanent, and
-//! anything else (a crash, a kill) retryable.
+//! Runs each task as a `reckon-job` child process given its kind (`--kind`) and JSON
+//! (`--spec`), the same contract a container platform uses: exit 0 done, 75
+//! retryable, 65 permanent, and anything else (a crash, a kill) retryable.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use tokio::io::AsyncReadExt;
 
 use super::{Attempt, JobLauncher, JobOutcome};
-use crate::sources::github::sync::{TaskReport, TaskSpec};
+use crate::queue::Task;
 
 /// The task is done.
 pub const EXIT_DONE: i32 = 0;
@@ -32,13 +32,15 @@ impl ProcessLauncher {
 
 #[async_trait]
 impl JobLauncher for ProcessLauncher {
-    async fn launch(&self, spec: &TaskSpec, _attempt: Attempt) -> JobOutcome {
-        let json = serde_json::to_string(spec).expect("task specs serialize");
+    async fn launch(&self, task: &Task, _attempt: Attempt) -> JobOutcome {
+        let json = task.canonical_json();
         let mut command = tokio::process::Command::new(&self.binary);
         if let Some(config) = &self.config {
             command.arg("--config").arg(config);
         }
         command
+            .arg("--kind")
+            .arg(&task.kind)
             .arg("--spec")
             .arg(&json)
             .stdin(Stdio::null())
@@ -75,9 +77,7 @@ impl JobLauncher for ProcessLauncher {
             .unwrap_or_default();
         let error = last["error"].as_str().map(str::to_owned);
         match status.code() {
-            Some(EXIT_DONE) => JobOutcome::Done(
-                serde_json::from_value::<TaskReport>(last["report"].clone()).unwrap_or_default(),
-            ),
+            Some(EXIT_DONE) => JobOutcome::Done(last["report"].clone()),
             Some(code) => JobOutcome::from_exit_code(code, error, last["retry_at"].as_i64()),
             None => JobOutcome::Retryable {
                 error: "the job was killed by a signal".into(),

@@ -1,11 +1,13 @@
-//! The sync-task queue boundary: at-least-once delivery with leases that expire,
-//! retries with exponential backoff, dead letters, and deduplication of identical
-//! pending tasks. SQLite is the embedded default; `tests/queue_conformance.rs` is the
-//! contract every implementation passes.
+//! The task queue boundary: at-least-once delivery with leases that expire, retries
+//! with exponential backoff, dead letters, and deduplication of identical pending
+//! tasks. It stores `(kind, json)` tasks (`Task`) and knows no source; SQLite is the
+//! embedded default; `tests/it/queue_conformance.rs` is the contract every
+//! implementation passes.
 
 mod config;
 pub mod sqlite;
 pub mod sqs;
+mod task;
 
 use std::time::Duration;
 
@@ -13,7 +15,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 pub use self::config::{QueueBackend, QueueConfig};
-use crate::sources::github::sync::TaskSpec;
+pub use self::task::{EncodeError, Task, LEGACY_KIND};
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
@@ -29,6 +31,8 @@ pub enum QueueError {
     Task(#[from] tokio::task::JoinError),
     #[error("queued task {id} has an unreadable spec: {message}")]
     BadSpec { id: i64, message: String },
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
     #[error("cannot read or write task records")]
     Store(#[from] crate::store::StoreError),
     #[error("the queue service failed: {0}")]
@@ -90,7 +94,8 @@ impl TaskState {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TaskRow {
     pub id: i64,
-    pub spec: TaskSpec,
+    /// The task: its kind and JSON.
+    pub spec: Task,
     pub state: TaskState,
     pub attempts: u32,
     /// Unix ms before which it will not run.
@@ -104,7 +109,8 @@ pub struct TaskRow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Leased {
     pub id: i64,
-    pub spec: TaskSpec,
+    /// The task: its kind and JSON; the worker finds the job by the kind.
+    pub spec: Task,
     /// 1 on the first run.
     pub attempt: u32,
     /// Proves this worker still holds the lease when it reports back.
@@ -153,8 +159,9 @@ impl QueueCounts {
 
 #[async_trait]
 pub trait Queue: Send + Sync + 'static {
-    /// Adds a task, unless an identical one is ready or leased.
-    async fn enqueue(&self, spec: &TaskSpec) -> Result<Enqueued, QueueError>;
+    /// Adds a task, unless an identical one (same kind, same canonical JSON) is ready
+    /// or leased.
+    async fn enqueue(&self, spec: &Task) -> Result<Enqueued, QueueError>;
     /// Leases the next due task for `visibility`. A task whose lease expired is due
     /// again (the worker died); one that has expired `max_attempts` times goes dead.
     async fn lease(&self, worker: &str, visibility: Duration)

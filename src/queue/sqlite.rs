@@ -1,6 +1,6 @@
 //! The embedded queue: one SQLite table in `data_dir/queue.sqlite3`, shared safely by
 //! every process on the machine (`serve`, `worker`, `reconcile`) through WAL and
-//! immediate transactions.
+//! immediate transactions. Rows hold a task's kind and JSON; the schema is versioned.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -10,14 +10,17 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::{
-    Enqueued, Failed, Leased, Queue, QueueCounts, QueueError, RetryPolicy, TaskRow, TaskState,
+    Enqueued, Failed, Leased, Queue, QueueCounts, QueueError, RetryPolicy, Task, TaskRow,
+    TaskState, LEGACY_KIND,
 };
-use crate::sources::github::sync::TaskSpec;
 
+/// The schema as of `SCHEMA_VERSION`. `dedup` is the task's identity (kind and
+/// canonical JSON); `spec` its JSON.
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS tasks (
     id           INTEGER PRIMARY KEY,
     dedup        TEXT    NOT NULL,
+    kind         TEXT    NOT NULL,
     spec         TEXT    NOT NULL,
     state        TEXT    NOT NULL,
     attempts     INTEGER NOT NULL DEFAULT 0,
@@ -33,6 +36,55 @@ CREATE UNIQUE INDEX IF NOT EXISTS tasks_pending ON tasks (dedup) WHERE state IN 
 CREATE INDEX IF NOT EXISTS tasks_due ON tasks (state, not_before, id);
 "#;
 
+/// `PRAGMA user_version` of a current queue file. 0: before versions, when rows held
+/// only a GitHub sync spec (no `kind`) and `dedup` was that spec's JSON.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Brings the file to `SCHEMA_VERSION` in one immediate transaction, so processes
+/// opening it at once migrate it once.
+fn migrate(conn: &mut Connection) -> Result<(), QueueError> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version >= SCHEMA_VERSION {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version < 1 {
+        let has_table = tx
+            .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tasks'")?
+            .exists([])?;
+        let has_kind = has_table
+            && tx
+                .prepare("SELECT 1 FROM pragma_table_info('tasks') WHERE name = 'kind'")?
+                .exists([])?;
+        if has_table && !has_kind {
+            // Every row so far is a GitHub sync task.
+            tx.execute_batch(&format!(
+                "ALTER TABLE tasks ADD COLUMN kind TEXT NOT NULL DEFAULT '{LEGACY_KIND}'"
+            ))?;
+        }
+        tx.execute_batch(SCHEMA)?;
+        // Old dedup keys were the spec's JSON; they become the task's identity. A row
+        // whose JSON does not parse keeps its key (it dies when leased).
+        let rows: Vec<(i64, String, String)> = tx
+            .prepare("SELECT id, kind, spec FROM tasks")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        for (id, kind, spec) in rows {
+            if let Ok(payload) = serde_json::from_str(&spec) {
+                let task = Task { kind, payload };
+                tx.execute(
+                    "UPDATE OR IGNORE tasks SET dedup = ?2 WHERE id = ?1",
+                    params![id, task.identity()],
+                )?;
+            }
+        }
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()?;
+    Ok(())
+}
+
 #[derive(Clone)]
 pub struct SqliteQueue {
     conn: Arc<Mutex<Connection>>,
@@ -43,17 +95,20 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-fn spec_json(spec: &TaskSpec) -> String {
-    serde_json::to_string(spec).expect("task specs serialize")
-}
+/// The columns `row` reads, in its order.
+const ROW_COLUMNS: &str =
+    "id, spec, state, attempts, not_before, last_error, created_at, updated_at, kind";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(TaskRow, String)> {
     let spec: String = r.get(1)?;
     Ok((
         TaskRow {
             id: r.get(0)?,
-            // Filled in by the caller, which can report a bad spec properly.
-            spec: TaskSpec::Repos { org: String::new() },
+            // The payload is filled in by the caller, which can report bad JSON properly.
+            spec: Task {
+                kind: r.get(8)?,
+                payload: serde_json::Value::Null,
+            },
             state: TaskState::parse(&r.get::<_, String>(2)?),
             attempts: r.get(3)?,
             not_before: r.get(4)?,
@@ -65,11 +120,12 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(TaskRow, String)> {
     ))
 }
 
-fn parse_spec(id: i64, spec: &str) -> Result<TaskSpec, QueueError> {
-    serde_json::from_str(spec).map_err(|e| QueueError::BadSpec {
+fn parse_spec(id: i64, kind: String, spec: &str) -> Result<Task, QueueError> {
+    let payload = serde_json::from_str(spec).map_err(|e| QueueError::BadSpec {
         id,
         message: e.to_string(),
-    })
+    })?;
+    Ok(Task { kind, payload })
 }
 
 impl SqliteQueue {
@@ -80,11 +136,11 @@ impl SqliteQueue {
                 source,
             })?;
         }
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "wal")?;
         conn.pragma_update(None, "synchronous", "normal")?;
-        conn.execute_batch(SCHEMA)?;
+        migrate(&mut conn)?;
         Ok(SqliteQueue {
             conn: Arc::new(Mutex::new(conn)),
             policy,
@@ -107,14 +163,14 @@ impl SqliteQueue {
 
 #[async_trait]
 impl Queue for SqliteQueue {
-    async fn enqueue(&self, spec: &TaskSpec) -> Result<Enqueued, QueueError> {
-        let json = spec_json(spec);
+    async fn enqueue(&self, spec: &Task) -> Result<Enqueued, QueueError> {
+        let (dedup, kind, json) = (spec.identity(), spec.kind.clone(), spec.canonical_json());
         self.with(move |c, _| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let existing: Option<i64> = tx
                 .query_row(
                     "SELECT id FROM tasks WHERE dedup = ?1 AND state IN ('ready', 'leased')",
-                    [&json],
+                    [&dedup],
                     |r| r.get(0),
                 )
                 .optional()?;
@@ -123,9 +179,9 @@ impl Queue for SqliteQueue {
                 None => {
                     let now = now_ms();
                     tx.execute(
-                        "INSERT INTO tasks (dedup, spec, state, not_before, created_at, updated_at)
-                         VALUES (?1, ?1, 'ready', ?2, ?2, ?2)",
-                        params![json, now],
+                        "INSERT INTO tasks (dedup, kind, spec, state, not_before, created_at, updated_at)
+                         VALUES (?1, ?2, ?3, 'ready', ?4, ?4, ?4)",
+                        params![dedup, kind, json, now],
                     )?;
                     Enqueued {
                         id: tx.last_insert_rowid(),
@@ -149,17 +205,17 @@ impl Queue for SqliteQueue {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let now = now_ms();
             loop {
-                let due: Option<(i64, String, String, u32)> = tx
+                let due: Option<(i64, String, String, u32, String)> = tx
                     .query_row(
-                        "SELECT id, spec, state, attempts FROM tasks
+                        "SELECT id, spec, state, attempts, kind FROM tasks
                          WHERE (state = 'ready' AND not_before <= ?1)
                             OR (state = 'leased' AND lease_until <= ?1)
                          ORDER BY not_before, id LIMIT 1",
                         [now],
-                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
                     )
                     .optional()?;
-                let Some((id, spec, state, attempts)) = due else {
+                let Some((id, spec, state, attempts, kind)) = due else {
                     tx.commit()?;
                     return Ok(None);
                 };
@@ -173,7 +229,7 @@ impl Queue for SqliteQueue {
                     tracing::warn!(task = id, attempts, "task dead-lettered after its last lease expired");
                     continue;
                 }
-                let spec = match parse_spec(id, &spec) {
+                let spec = match parse_spec(id, kind, &spec) {
                     Ok(spec) => spec,
                     Err(e) => {
                         tx.execute(
@@ -278,16 +334,16 @@ impl Queue for SqliteQueue {
         limit: usize,
     ) -> Result<Vec<TaskRow>, QueueError> {
         self.with(move |c, _| {
-            let sql =
-                "SELECT id, spec, state, attempts, not_before, last_error, created_at, updated_at
-                       FROM tasks WHERE (?1 IS NULL OR state = ?1) ORDER BY id LIMIT ?2";
-            let mut stmt = c.prepare_cached(sql)?;
+            let sql = format!(
+                "SELECT {ROW_COLUMNS} FROM tasks WHERE (?1 IS NULL OR state = ?1) ORDER BY id LIMIT ?2"
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
             let rows = stmt
                 .query_map(params![state.map(TaskState::as_str), limit as i64], row)?
                 .collect::<Result<Vec<_>, _>>()?;
             rows.into_iter()
                 .map(|(mut task, spec)| {
-                    task.spec = parse_spec(task.id, &spec)?;
+                    task.spec = parse_spec(task.id, task.spec.kind, &spec)?;
                     Ok(task)
                 })
                 .collect()
@@ -298,15 +354,12 @@ impl Queue for SqliteQueue {
     async fn get(&self, id: i64) -> Result<Option<TaskRow>, QueueError> {
         self.with(move |c, _| {
             let found = c
-                .prepare_cached(
-                    "SELECT id, spec, state, attempts, not_before, last_error, created_at, updated_at
-                     FROM tasks WHERE id = ?1",
-                )?
+                .prepare_cached(&format!("SELECT {ROW_COLUMNS} FROM tasks WHERE id = ?1"))?
                 .query_row([id], row)
                 .optional()?;
             found
                 .map(|(mut task, spec)| {
-                    task.spec = parse_spec(task.id, &spec)?;
+                    task.spec = parse_spec(task.id, task.spec.kind, &spec)?;
                     Ok(task)
                 })
                 .transpose()

@@ -1,6 +1,7 @@
 //! The registry of sources: each source is a folder here that owns its routes, its
 //! decoding and projection, its read model on each backend, and its stats handlers.
 //! Adding a source means one folder, one line in `routes`, and its dashboard page.
+//! Sources with background work register its task kinds here too (`jobs`).
 
 mod config;
 pub mod github;
@@ -19,6 +20,17 @@ pub fn project_stored(event: &crate::store::RawEvent) -> Vec<crate::model::Entit
     } else {
         server_events::event::project_stored(event)
     }
+}
+
+/// Every source's task kinds, known but without their contexts: enough to name,
+/// check and refuse queued tasks (`reckon queue list`, a worker without credentials).
+pub fn task_kinds() -> crate::launcher::Jobs {
+    crate::launcher::Jobs::new().know::<github::sync::TaskSpec>()
+}
+
+/// Every source's task kinds, runnable with their contexts.
+pub fn jobs(github: github::sync::SyncJobs) -> crate::launcher::Jobs {
+    crate::launcher::Jobs::new().register::<github::sync::TaskSpec>(github)
 }
 
 /// Every source's intake routes (webhooks, `/submit`): posted by servers, never opened

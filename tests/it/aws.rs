@@ -9,9 +9,11 @@ use std::time::Duration;
 
 use reckon::aws::AwsConfig;
 use reckon::launcher::ecs::EcsConfig;
+use reckon::launcher::Job;
 use reckon::launcher::{Attempt, EcsLauncher, JobLauncher, JobOutcome};
 use reckon::queue::sqs::{Ledger, SqsConfig, SqsQueue};
 use reckon::queue::QueueBackend;
+use reckon::queue::Task;
 use reckon::queue::{Queue, RetryPolicy, TaskState};
 use reckon::sources::github::sync::TaskSpec;
 use reckon::store::sqlite::{SqliteOptions, SqliteStore};
@@ -23,8 +25,14 @@ use crate::ecs_stub::{self, EcsStub, Script};
 use crate::github_standin;
 use crate::moto::{self, Aws};
 
-fn teams(org: &str) -> TaskSpec {
-    TaskSpec::Teams { org: org.into() }
+fn teams(org: &str) -> Task {
+    TaskSpec::Teams { org: org.into() }.to_task().unwrap()
+}
+
+/// Which GitHub sync task a row is (`teams`, `reconcile`, ...).
+fn sync_task(row: &reckon::queue::TaskRow) -> &str {
+    assert_eq!(row.spec.kind, TaskSpec::KIND);
+    row.spec.payload["task"].as_str().unwrap_or_default()
 }
 
 fn sqlite_store(dir: &std::path::Path) -> Arc<dyn Store> {
@@ -141,7 +149,7 @@ async fn ecs_exit_codes_decide_the_outcome() {
     assert_eq!(started[0].client_token, "reckon-1-1");
     assert_eq!(started[0].subnets, vec!["subnet-0a1b2c".to_owned()]);
     let spec: TaskSpec = serde_json::from_str(started[0].spec.as_deref().unwrap()).unwrap();
-    assert_eq!(spec, teams("acme"));
+    assert_eq!(spec.to_task().unwrap(), teams("acme"));
 }
 
 #[tokio::test]
@@ -279,9 +287,10 @@ async fn sqs_queue_extends_leases_expires_finished_records_and_survives_a_lost_o
         "the expired record is deleted"
     );
 
-    // A message whose record is gone (purged, or its enqueuer died) is recorded again.
+    // A message whose record is gone (purged, or its enqueuer died) is recorded again;
+    // this one is as Reckon wrote them before kinds, so it is a GitHub sync task.
     let sqs = aws.sqs().await;
-    let body = serde_json::json!({"id": id + 100, "spec": teams("gone")}).to_string();
+    let body = serde_json::json!({"id": id + 100, "spec": teams("gone").payload}).to_string();
     sqs.send_message()
         .queue_url(&url)
         .message_body(body)
@@ -299,10 +308,41 @@ async fn sqs_queue_extends_leases_expires_finished_records_and_survives_a_lost_o
     // An unreadable message goes to the dead letters instead of blocking the queue.
     sqs.send_message()
         .queue_url(&url)
+        .message_body("[\"nonsense\"]")
+        .send()
+        .await
+        .unwrap();
+    assert!(queue
+        .lease("w1", Duration::from_secs(60))
+        .await
+        .unwrap()
+        .is_none());
+
+    // A bare task no job reads is a task that fails for good: the worker dead-letters
+    // it with the reason, without launching it, and the queue moves on.
+    struct NeverLaunched;
+    #[async_trait::async_trait]
+    impl JobLauncher for NeverLaunched {
+        async fn launch(&self, task: &Task, _: Attempt) -> JobOutcome {
+            panic!("a task that can never run was launched: {task:?}");
+        }
+    }
+    sqs.send_message()
+        .queue_url(&url)
         .message_body("{\"task\": \"nonsense\"}")
         .send()
         .await
         .unwrap();
+    let worker = Worker::new(
+        Arc::new(queue.clone()),
+        Arc::new(NeverLaunched),
+        Duration::from_secs(60),
+    );
+    assert!(worker.run_one().await.unwrap());
+    let dead = queue.list(Some(TaskState::Dead), 10).await.unwrap();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    let error = dead[0].last_error.as_deref().unwrap_or_default();
+    assert!(error.contains("invalid `github-sync` task"), "{error}");
     assert!(queue
         .lease("w1", Duration::from_secs(60))
         .await
@@ -362,7 +402,7 @@ async fn a_scheduled_reconcile_from_sqs_plans_and_repairs() {
         "the scheduled reconcile ran"
     );
     let tasks = parts.queue.list(None, 100).await.unwrap();
-    let kinds: Vec<_> = tasks.iter().map(|t| (t.spec.kind(), t.state)).collect();
+    let kinds: Vec<_> = tasks.iter().map(|t| (sync_task(t), t.state)).collect();
     assert!(kinds.contains(&("reconcile", TaskState::Done)), "{kinds:?}");
     assert!(
         kinds.contains(&("backfill", TaskState::Ready)),
@@ -373,15 +413,12 @@ async fn a_scheduled_reconcile_from_sqs_plans_and_repairs() {
     while parts.worker.run_one().await.unwrap() {}
     let tasks = parts.queue.list(None, 100).await.unwrap();
     assert_eq!(
-        tasks
-            .iter()
-            .filter(|t| t.spec.kind() == "reconcile")
-            .count(),
+        tasks.iter().filter(|t| sync_task(t) == "reconcile").count(),
         2,
         "{tasks:?}"
     );
     assert_eq!(
-        tasks.iter().filter(|t| t.spec.kind() == "backfill").count(),
+        tasks.iter().filter(|t| sync_task(t) == "backfill").count(),
         1,
         "{tasks:?}"
     );
@@ -620,7 +657,7 @@ async fn the_worker_extends_a_long_task_lease() {
     }
     #[async_trait::async_trait]
     impl JobLauncher for Slow {
-        async fn launch(&self, _: &TaskSpec, _: Attempt) -> JobOutcome {
+        async fn launch(&self, _: &Task, _: Attempt) -> JobOutcome {
             // Longer than the 2 s lease the worker took.
             tokio::time::sleep(Duration::from_millis(3500)).await;
             let lease = self

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reckon::background::SyncParts;
-use reckon::launcher::{JobLauncher, ProcessLauncher};
+use reckon::launcher::{Job, JobLauncher, ProcessLauncher};
 use reckon::queue::{Queue, TaskState};
 use reckon::settings::Config;
 use reckon::sources::github::reconcile::report::DriftReport;
@@ -366,7 +366,7 @@ async fn a_spent_quota_beyond_the_wait_bound_sends_the_task_back_to_the_queue() 
     let parts = parts(&config).await;
     let queued = parts
         .queue
-        .enqueue(&TaskSpec::Backfill { org: ORG.into() })
+        .enqueue(&TaskSpec::Backfill { org: ORG.into() }.to_task().unwrap())
         .await
         .unwrap();
     assert!(parts.worker.run_one().await.unwrap());
@@ -403,7 +403,7 @@ async fn a_crashing_job_is_retried_then_dead_lettered() {
     let launcher: Arc<dyn JobLauncher> = Arc::new(ProcessLauncher::new(script, None));
     let worker = Worker::new(queue.clone(), launcher, Duration::from_secs(60));
     let id = queue
-        .enqueue(&TaskSpec::Teams { org: ORG.into() })
+        .enqueue(&TaskSpec::Teams { org: ORG.into() }.to_task().unwrap())
         .await
         .unwrap()
         .id;

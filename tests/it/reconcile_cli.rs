@@ -160,6 +160,24 @@ async fn reckon_job_exit_codes_say_done_retryable_or_permanent() {
     let out = run(
         &job,
         &[
+            "--kind",
+            "no-such-kind",
+            "--spec",
+            r#"{"task":"teams","org":"acme"}"#,
+        ],
+        &envs,
+        dir.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(65),
+        "an unknown kind is permanent: {}",
+        text(&out)
+    );
+    assert!(text(&out).contains("no-such-kind"), "{}", text(&out));
+    let out = run(
+        &job,
+        &[
             "--spec",
             r#"{"task":"pull_requests","org":"acme","repo":"a/b"}"#,
         ],

@@ -1,6 +1,7 @@
-//! Runs each sync task as an ECS task of the jobs image (RunTask, usually on Fargate),
-//! passing the spec as `RECKON_JOB_SPEC`, then polls DescribeTasks until it stops and
-//! reads the container's exit code: 0 done, 75 retryable, 65 permanent.
+//! Runs each queued task as an ECS task of the jobs image (RunTask, usually on
+//! Fargate), passing its kind as `RECKON_JOB_KIND` and its JSON as `RECKON_JOB_SPEC`,
+//! then polls DescribeTasks until it stops and reads the container's exit code: 0
+//! done, 75 retryable, 65 permanent.
 
 mod config;
 
@@ -15,10 +16,12 @@ use aws_sdk_ecs::Client;
 
 pub use self::config::EcsConfig;
 use super::{Attempt, JobLauncher, JobOutcome};
-use crate::sources::github::sync::TaskSpec;
+use crate::queue::Task as QueuedTask;
 
 /// The variable the jobs binary reads its spec from.
 pub const SPEC_VARIABLE: &str = "RECKON_JOB_SPEC";
+/// The variable the jobs binary reads the task's kind from.
+pub const KIND_VARIABLE: &str = "RECKON_JOB_KIND";
 
 pub struct EcsLauncher {
     client: Client,
@@ -111,8 +114,7 @@ impl EcsLauncher {
     }
 
     /// Starts the task; its ARN, or the outcome when it could not start.
-    async fn start(&self, spec: &TaskSpec, attempt: Attempt) -> Result<String, JobOutcome> {
-        let json = serde_json::to_string(spec).expect("task specs serialize");
+    async fn start(&self, task: &QueuedTask, attempt: Attempt) -> Result<String, JobOutcome> {
         let overrides = TaskOverride::builder()
             .container_overrides(
                 ContainerOverride::builder()
@@ -120,7 +122,13 @@ impl EcsLauncher {
                     .environment(
                         KeyValuePair::builder()
                             .name(SPEC_VARIABLE)
-                            .value(json)
+                            .value(task.canonical_json())
+                            .build(),
+                    )
+                    .environment(
+                        KeyValuePair::builder()
+                            .name(KIND_VARIABLE)
+                            .value(&task.kind)
                             .build(),
                     )
                     .build(),
@@ -231,12 +239,12 @@ impl EcsLauncher {
 
 #[async_trait]
 impl JobLauncher for EcsLauncher {
-    async fn launch(&self, spec: &TaskSpec, attempt: Attempt) -> JobOutcome {
-        let arn = match self.start(spec, attempt).await {
+    async fn launch(&self, task: &QueuedTask, attempt: Attempt) -> JobOutcome {
+        let arn = match self.start(task, attempt).await {
             Ok(arn) => arn,
             Err(outcome) => return outcome,
         };
-        tracing::info!(task_arn = %arn, task = spec.kind(), scope = %spec.scope(), "job started on ecs");
+        tracing::info!(task_arn = %arn, kind = %task.kind, "job started on ecs");
         self.wait(&arn).await
     }
 }

@@ -6,10 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use crate::queue::{QueueError, TaskRow, TaskState};
-use crate::sources::github::sync::TaskSpec;
+use crate::queue::{QueueError, Task, TaskRow, TaskState, LEGACY_KIND};
 use crate::store::Store;
 
 const TASK: &str = "queue/task/";
@@ -21,11 +19,19 @@ const MUTEX_WAIT: Duration = Duration::from_secs(10);
 /// Most records one scan reads; a queue holds far fewer unless never purged.
 pub const SCAN_LIMIT: usize = 100_000;
 
-/// One task as the ledger keeps it.
+fn legacy_kind() -> String {
+    LEGACY_KIND.to_owned()
+}
+
+/// One task as the ledger keeps it. Records written before kinds existed have no
+/// `kind`: they read as `LEGACY_KIND`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskRecord {
     pub id: i64,
-    pub spec: TaskSpec,
+    #[serde(default = "legacy_kind")]
+    pub kind: String,
+    /// The task's JSON.
+    pub spec: serde_json::Value,
     pub state: TaskState,
     pub attempts: u32,
     /// Unix ms before which it will not run.
@@ -39,10 +45,11 @@ pub struct TaskRecord {
 }
 
 impl TaskRecord {
-    pub fn new(id: i64, spec: TaskSpec, now: i64) -> TaskRecord {
+    pub fn new(id: i64, task: Task, now: i64) -> TaskRecord {
         TaskRecord {
             id,
-            spec,
+            kind: task.kind,
+            spec: task.payload,
             state: TaskState::Ready,
             attempts: 0,
             not_before: now,
@@ -59,10 +66,18 @@ impl TaskRecord {
         matches!(self.state, TaskState::Ready | TaskState::Leased)
     }
 
+    /// The task this record is of.
+    pub fn task(&self) -> Task {
+        Task {
+            kind: self.kind.clone(),
+            payload: self.spec.clone(),
+        }
+    }
+
     pub fn row(&self) -> TaskRow {
         TaskRow {
             id: self.id,
-            spec: self.spec.clone(),
+            spec: self.task(),
             state: self.state,
             attempts: self.attempts,
             not_before: self.not_before,
@@ -73,10 +88,11 @@ impl TaskRecord {
     }
 }
 
-/// The dedup key of a spec: a hash of its JSON, which names every field.
-pub fn dedup_key(spec: &TaskSpec) -> String {
-    let json = serde_json::to_vec(spec).expect("task specs serialize");
-    hex::encode(Sha256::digest(&json))
+/// The dedup key of a task: a hash of its kind and canonical JSON. (Claims written
+/// before kinds hashed the spec's JSON alone; a task pending across the upgrade may
+/// be queued once more, and its old claim is ignored once the task is finished.)
+pub fn dedup_key(task: &Task) -> String {
+    task.identity_hash()
 }
 
 #[derive(Clone)]

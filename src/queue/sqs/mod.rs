@@ -1,7 +1,8 @@
 //! The queue on Amazon SQS: the message's visibility timeout is the lease (extended by
 //! `heartbeat` while a task runs), backoff is a visibility change, and tasks that fail
 //! for good move to the dead-letter queue. SQS cannot list or deduplicate, so a ledger
-//! in the store keeps each task's record and the claim that deduplicates pending specs.
+//! in the store keeps each task's record and the claim that deduplicates pending tasks
+//! (by kind and canonical JSON).
 
 mod config;
 mod ledger;
@@ -16,9 +17,8 @@ pub use self::config::SqsConfig;
 pub use self::ledger::{dedup_key, Ledger, TaskRecord};
 use self::message::{Body, Delivery};
 use super::{
-    Enqueued, Failed, Leased, Queue, QueueCounts, QueueError, RetryPolicy, TaskRow, TaskState,
+    Enqueued, Failed, Leased, Queue, QueueCounts, QueueError, RetryPolicy, Task, TaskRow, TaskState,
 };
-use crate::sources::github::sync::TaskSpec;
 
 /// SQS keeps a message invisible for at most 12 hours; longer waits are re-armed when
 /// the message comes back early.
@@ -144,7 +144,7 @@ impl SqsQueue {
 
     /// Adds a record and its claim under the claim's lock; `None` when an identical
     /// task is pending already (its id is returned instead).
-    async fn claim_new(&self, spec: &TaskSpec) -> Result<Result<TaskRecord, i64>, QueueError> {
+    async fn claim_new(&self, spec: &Task) -> Result<Result<TaskRecord, i64>, QueueError> {
         let key = dedup_key(spec);
         self.ledger
             .exclusive(&ledger::claim_lock(&key), || async {
@@ -202,25 +202,25 @@ impl SqsQueue {
         self.ledger.put(&record).await?;
         let body = Body::Task {
             id: record.id,
-            spec: record.spec.clone(),
+            task: record.task(),
             error: Some(error),
         };
         self.send(&self.dlq_url, &body).await?;
         self.delete(&self.queue_url, receipt).await?;
         self.ledger
-            .release_claim(&dedup_key(&record.spec), record.id)
+            .release_claim(&dedup_key(&record.task()), record.id)
             .await
     }
 
-    /// The record a received message stands for, creating one for a bare spec (as
+    /// The record a received message stands for, creating one for a bare task (as
     /// EventBridge Scheduler sends); `None` when the message is to be dropped.
     async fn record_for(&self, delivery: &Delivery) -> Result<Option<TaskRecord>, QueueError> {
         match &delivery.body {
-            Body::Task { id, spec, .. } => match self.ledger.get(*id).await? {
+            Body::Task { id, task, .. } => match self.ledger.get(*id).await? {
                 Some(record) => Ok(Some(record)),
                 // Purged or never recorded (the enqueuer died between the two writes).
                 None => {
-                    let record = TaskRecord::new(*id, spec.clone(), now_ms());
+                    let record = TaskRecord::new(*id, task.clone(), now_ms());
                     self.ledger.put(&record).await?;
                     Ok(Some(record))
                 }
@@ -230,7 +230,7 @@ impl SqsQueue {
                 Err(existing) => {
                     tracing::info!(
                         task = existing,
-                        kind = spec.kind(),
+                        kind = %spec.kind,
                         "scheduled task already pending; dropping the duplicate message"
                     );
                     self.delete(&self.queue_url, &delivery.receipt).await?;
@@ -310,7 +310,7 @@ impl SqsQueue {
         self.ledger.put(&record).await?;
         Ok(Some(Leased {
             id: record.id,
-            spec: record.spec,
+            spec: record.task(),
             attempt: record.attempts,
             token: format!("{token}:{}", delivery.receipt),
         }))
@@ -400,14 +400,14 @@ impl Queue for SqsQueue {
         Ok(true)
     }
 
-    async fn enqueue(&self, spec: &TaskSpec) -> Result<Enqueued, QueueError> {
+    async fn enqueue(&self, spec: &Task) -> Result<Enqueued, QueueError> {
         let record = match self.claim_new(spec).await? {
             Ok(record) => record,
             Err(id) => return Ok(Enqueued { id, added: false }),
         };
         let body = Body::Task {
             id: record.id,
-            spec: spec.clone(),
+            task: spec.clone(),
             error: None,
         };
         self.send(&self.queue_url, &body).await?;
@@ -444,7 +444,7 @@ impl Queue for SqsQueue {
         record.updated_at = now_ms();
         self.ledger.put(&record).await?;
         self.ledger
-            .release_claim(&dedup_key(&record.spec), record.id)
+            .release_claim(&dedup_key(&record.task()), record.id)
             .await?;
         Ok(true)
     }
@@ -504,7 +504,7 @@ impl Queue for SqsQueue {
             return Ok(false);
         }
         self.remove_dead_copy(id).await?;
-        let key = dedup_key(&record.spec);
+        let key = dedup_key(&record.task());
         let requeued = self
             .ledger
             .exclusive(&ledger::claim_lock(&key), || async {
@@ -534,7 +534,7 @@ impl Queue for SqsQueue {
         if requeued {
             let body = Body::Task {
                 id,
-                spec: record.spec,
+                task: record.task(),
                 error: None,
             };
             self.send(&self.queue_url, &body).await?;

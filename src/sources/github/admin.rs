@@ -218,8 +218,10 @@ pub async fn queue_list(
     let state = state.map(|s| parse_state(&s)).transpose()?;
     let rows = queue.list(state, limit).await?;
     if json {
-        return Ok(serde_json::to_string_pretty(&rows).expect("rows serialize"));
+        let listed: Vec<_> = rows.iter().map(ListedTask::from).collect();
+        return Ok(serde_json::to_string_pretty(&listed).expect("rows serialize"));
     }
+    let kinds = crate::sources::task_kinds();
     let counts = queue.counts().await?;
     let mut out = format!(
         "{} ready, {} leased, {} done, {} dead\n",
@@ -234,17 +236,70 @@ pub async fn queue_list(
         "ID", "STATE", "ATTEMPTS", "TASK", "SCOPE", "LAST ERROR"
     ));
     for r in rows {
+        // A task no registered kind reads is listed by its kind alone.
+        let (task, scope) = match kinds.describe(&r.spec) {
+            Ok(d) => (d.name, d.scope),
+            Err(_) => (r.spec.kind.clone(), String::new()),
+        };
         out.push_str(&format!(
             "{:<6} {:<7} {:<8} {:<14} {:<32} {}\n",
             r.id,
             r.state.as_str(),
             r.attempts,
-            r.spec.kind(),
-            r.spec.scope(),
+            task,
+            scope,
             r.last_error.unwrap_or_default()
         ));
     }
     Ok(out.trim_end().to_owned())
+}
+
+/// A task as `reckon queue list --json` prints it: the shape it had before the queue
+/// stored kinds (`spec` is the task's JSON), with `kind` added only for tasks that are
+/// not GitHub sync tasks.
+#[derive(serde::Serialize)]
+struct ListedTask<'a> {
+    id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<&'a str>,
+    spec: ListedSpec<'a>,
+    state: TaskState,
+    attempts: u32,
+    not_before: i64,
+    last_error: &'a Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+/// A sync spec printed as its type prints it (fields in their order), anything else as
+/// stored.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum ListedSpec<'a> {
+    Sync(super::sync::TaskSpec),
+    Other(&'a serde_json::Value),
+}
+
+impl<'a> From<&'a crate::queue::TaskRow> for ListedTask<'a> {
+    fn from(r: &'a crate::queue::TaskRow) -> ListedTask<'a> {
+        use crate::launcher::Job;
+        let sync = r.spec.kind == <super::sync::TaskSpec as Job>::KIND;
+        let spec = match serde_json::from_value(r.spec.payload.clone()) {
+            Ok(spec) if sync => ListedSpec::Sync(spec),
+            _ => ListedSpec::Other(&r.spec.payload),
+        };
+        ListedTask {
+            id: r.id,
+            kind: (!sync).then_some(r.spec.kind.as_str()),
+            spec,
+            state: r.state,
+            attempts: r.attempts,
+            not_before: r.not_before,
+            last_error: &r.last_error,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
 }
 
 fn parse_state(s: &str) -> Result<TaskState, SyncAdminError> {

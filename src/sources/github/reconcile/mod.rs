@@ -16,6 +16,7 @@ pub use self::config::ReconcileConfig;
 use self::report::{
     cursor_key, report_key, ApiCost, Cursor, DeliveryScan, DriftReport, PlannedTask,
 };
+use crate::launcher::Job;
 use crate::queue::{Queue, QueueError};
 use crate::settings::Config;
 use crate::sources::github::sync::SyncContext;
@@ -186,7 +187,8 @@ impl Reconciler {
         let mut ids = Vec::new();
         if !options.dry_run {
             for spec in &planned {
-                let queued = self.queue.enqueue(spec).await?;
+                let task = spec.to_task().map_err(QueueError::from)?;
+                let queued = self.queue.enqueue(&task).await?;
                 ids.push(queued.id);
                 tasks.push(PlannedTask {
                     task: serde_json::to_value(spec).expect("task specs serialize"),

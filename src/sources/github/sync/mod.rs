@@ -1,7 +1,9 @@
 //! Sync tasks: the narrow repairs the reconciler plans (one repo's PRs since a time, an
 //! org's teams, one team's members, ...) and the full backfill of an org. The same code
-//! runs in `reckon serve`, `reckon worker` and the `reckon-job` batch binary.
+//! runs in `reckon serve`, `reckon worker` and the `reckon-job` batch binary; `job`
+//! registers them with the queue as the kind `github-sync`.
 
+mod job;
 mod journal;
 mod tasks;
 
@@ -10,12 +12,14 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
+pub use self::job::{outcome, SyncJobs};
 pub use self::journal::{project_stored, SOURCE};
 use crate::sources::github::upstream::{GithubClient, GithubError};
 use crate::store::{Store, StoreError};
 
-/// One unit of sync work. Its JSON form is what the queue stores and what the
-/// `reckon-job` binary takes; identical specs are deduplicated while pending.
+/// One unit of sync work. Its JSON form is what the queue stores (as a task of kind
+/// `github-sync`) and what the `reckon-job` binary takes; identical specs are
+/// deduplicated while pending.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "task", rename_all = "snake_case", deny_unknown_fields)]
 pub enum TaskSpec {
