@@ -761,10 +761,12 @@ export interface components {
         };
         StoredEvent: {
             action?: string | null;
+            /** @description `text/plain` when the payload was stored as text; absent for JSON. */
+            content_type?: string | null;
             delivery_id: string;
             hook_id?: string | null;
             kind: string;
-            /** @description The JSON payload as received. */
+            /** @description The JSON payload as received; for a text payload, the text as a JSON string. */
             payload: Record<string, never>;
             received_at: string;
             /** Format: int64 */
@@ -1505,7 +1507,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description a JSON object; its `type` names the event */
+        /** @description a JSON object (its `type` names the event), or UTF-8 text (`text/plain`, a `text` event) kept byte for byte */
         requestBody: {
             content: {
                 "application/json": Record<string, never>;
