@@ -10,7 +10,6 @@ pub(crate) mod ops;
 pub(crate) mod query;
 mod rate_limit;
 mod rejected;
-pub(crate) mod source_hook;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,7 +18,7 @@ use std::time::Instant;
 
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use secrecy::SecretString;
 use serde::Serialize;
@@ -96,7 +95,12 @@ impl AppState {
         let sources = config
             .sources
             .iter()
-            .map(|(name, source)| (name.clone(), source_hook::verifier(name, source, &store)))
+            .map(|(name, source)| {
+                (
+                    name.clone(),
+                    crate::sources::server_events::hook::verifier(name, source, &store),
+                )
+            })
             .collect();
         let github_verifier = Arc::new(GithubSignature::new(
             github_secrets,
@@ -179,7 +183,6 @@ pub fn router(state: AppState) -> Router {
         sources = sources.layer(cors);
     }
     let router = Router::new()
-        .route("/hooks/{source}", post(source_hook::receive))
         .merge(crate::sources::intake_routes())
         .merge(sources)
         .nest("/api/v1", api)

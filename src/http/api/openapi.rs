@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use super::{deliveries, events};
-use crate::http::{ops, source_hook};
+use crate::http::ops;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -14,7 +14,6 @@ use crate::http::{ops, source_hook};
         description = "Webhook ingestion and statistics. Errors are `{\"code\", \"message\"}` with a stable code."
     ),
     paths(
-        source_hook::receive,
         events::events,
         events::event_days,
         deliveries::deliveries,

@@ -3,6 +3,7 @@
 //! serves them by day (`GET /events?ts_day=`) and by cursor, and keeps their stats.
 
 pub mod event;
+pub mod hook;
 pub mod listing;
 pub mod ship;
 pub mod stats;
@@ -15,9 +16,12 @@ use axum::Router;
 
 use crate::http::AppState;
 
-/// Submission, at the root like the DCSS design it replaces.
+/// Submission, at the root like the DCSS design it replaces, and the generic
+/// `/hooks/{source}` of every configured source.
 pub fn intake_routes() -> Router<AppState> {
-    Router::new().route("/submit", post(submit::submit))
+    Router::new()
+        .route("/submit", post(submit::submit))
+        .route("/hooks/{source}", post(hook::receive))
 }
 
 /// The DCSS day listing, at the root like the design it replaces.
@@ -35,7 +39,7 @@ pub fn api_routes() -> Router<AppState> {
 /// This source's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(submit::submit, listing::day, listing::follow, stats::stats),
+    paths(hook::receive, submit::submit, listing::day, listing::follow, stats::stats),
     tags((name = "server-events", description = "Game and CI server events: DCSS /submit, xlog lines, days and the follow feed")),
 )]
 pub struct ApiDoc;

@@ -1,6 +1,7 @@
-//! `POST /hooks/{source}`: events from configured server sources, authenticated either
-//! as Standard Webhooks (signed, timestamped, deduplicated on `webhook-id`) or with an
-//! API key bound to that one source. Stored raw, acknowledged after commit.
+//! `POST /hooks/{source}`: the generic door of the server-events source, for any
+//! configured source, authenticated as Standard Webhooks (signed, timestamped,
+//! deduplicated on `webhook-id`) or with an API key of that one source. Stored raw
+//! (JSON, or text as sent), acknowledged after commit.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -11,9 +12,9 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::body;
-use super::error::ApiError;
-use super::{Ack, AppState, Seen};
+use crate::http::body;
+use crate::http::error::ApiError;
+use crate::http::{Ack, AppState, Seen};
 use crate::model::{ContentType, Envelope};
 use crate::store::Store;
 use crate::verify::api_key::{ApiKeyVerifier, Carrier};
@@ -32,7 +33,7 @@ use crate::verify::{Request, Verified, Verifier};
     ),
     request_body(content = Object, description = "a JSON object (its `type` names the event), or UTF-8 text (`text/plain`, a `text` event) kept byte for byte", content_type = "application/json"),
     responses(
-        (status = 200, body = super::Ack),
+        (status = 200, body = crate::http::Ack),
         (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody),
         (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody),
         (status = 413, body = crate::http::error::ErrorBody), (status = 415, body = crate::http::error::ErrorBody),
