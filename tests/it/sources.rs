@@ -262,6 +262,19 @@ async fn api_keys_from_the_cli_are_bound_to_one_source_and_revocable() {
         (status, err["code"].as_str()),
         (401, Some("api_key_missing"))
     );
+    // `/hooks/{source}` takes keys as `Bearer` only (a bare key is for `/submit`).
+    let bare = app
+        .client
+        .post(app.url("/hooks/game-servers"))
+        .header("authorization", &key)
+        .header("content-type", "application/json")
+        .body(r#"{"type":"player.joined"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bare.status(), 401);
+    let bare: Value = bare.json().await.unwrap();
+    assert_eq!(bare["code"], "api_key_missing");
     // Change the last character of the secret, whatever it is.
     let last = if key.ends_with('x') { 'y' } else { 'x' };
     let forged = format!("{}{last}", &key[..key.len() - 1]);
