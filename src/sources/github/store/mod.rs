@@ -1,7 +1,11 @@
 //! The GitHub read model: orgs, repos, teams, members and pull requests as the projection
-//! of GitHub events left them, for the org statistics API and the reconciler. Both
-//! backends implement it in `src/store/{sqlite,elasticsearch}/` next to the journal they
-//! commit with. Conformance suite: `tests/it/github_read_model_conformance.rs`.
+//! of GitHub events left them, for the org statistics API and the reconciler. Its reads
+//! live here on each backend (`sqlite`, `elasticsearch`), reaching the concrete stores
+//! through their reader accessors; its rows are still merged by `src/store/`'s write path
+//! in the journal's commit. Conformance suite: `tests/it/github_read_model_conformance.rs`.
+
+pub mod elasticsearch;
+mod sqlite;
 
 use async_trait::async_trait;
 
