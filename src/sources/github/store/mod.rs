@@ -1,8 +1,6 @@
-//! The GitHub read model: orgs, repos, teams, members and pull requests as the projection
-//! of GitHub events left them, for the org statistics API and the reconciler. Its reads
-//! live here on each backend (`sqlite`, `elasticsearch`), reaching the concrete stores
-//! through their reader accessors; its rows are still merged by `src/store/`'s write path
-//! in the journal's commit. Conformance suite: `tests/it/github_read_model_conformance.rs`.
+//! The GitHub read model: orgs, repos, teams, members and PRs as the projection of GitHub
+//! events left them, for the org API and the reconciler, read here on each backend (the
+//! rows are merged by `src/store/`'s write path). Suite: `github_read_model_conformance.rs`.
 
 pub mod elasticsearch;
 mod sqlite;
