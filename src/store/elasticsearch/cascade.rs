@@ -26,7 +26,7 @@ fn sort_of(entity: &str) -> Value {
 
 impl ElasticsearchStore {
     /// Every document of `entity` in `target` matching `query`, paged by `search_after`.
-    pub(super) async fn scan(
+    pub(crate) async fn scan(
         &self,
         target: &str,
         entity: &str,

@@ -8,7 +8,6 @@ pub mod cluster;
 mod config;
 mod entities;
 pub mod layout;
-mod median;
 pub mod read;
 mod rebuild;
 mod reconcile;
@@ -25,17 +24,15 @@ use serde_json::json;
 
 use self::cluster::{Action, BulkOp, Cluster, EsError, ItemResult};
 pub use self::config::{ElasticsearchConfig, Refresh};
+pub(crate) use self::entities::OrgDoc;
 use self::layout::{Names, SetupReport, ENTITIES};
-use super::snapshot::OrgSnapshot;
 use super::{
-    ApiKeyRecord, Coordination, GithubReadModel, Journal, KeyStore, Progress, Projector,
-    RebuildReport, Store, StoreError,
+    ApiKeyRecord, Coordination, Journal, KeyStore, Progress, Projector, RebuildReport, Store,
+    StoreError,
 };
 use crate::model::{Envelope, WriteOutcome};
 use crate::stats::{
-    rfc3339, DayCount, DeliveryQuery, DeliveryRecord, EventsQuery, Interval, OrgListItem,
-    OrgSummary, PrFilter, PrStats, RepoItem, SeriesPoint, StoredEvent, TeamMember, TeamStats,
-    TimeRange,
+    rfc3339, DayCount, DeliveryQuery, DeliveryRecord, EventsQuery, StoredEvent, TimeRange,
 };
 
 pub struct ElasticsearchStore {
@@ -238,53 +235,6 @@ impl Journal for ElasticsearchStore {
         keys: &[String],
     ) -> Result<HashSet<String>, StoreError> {
         self.read_stored_dedup_keys(source, keys).await
-    }
-}
-
-#[async_trait]
-impl GithubReadModel for ElasticsearchStore {
-    async fn orgs(&self) -> Result<Vec<OrgListItem>, StoreError> {
-        self.read_orgs().await
-    }
-
-    async fn org_known(&self, org: &str) -> Result<bool, StoreError> {
-        Ok(self.org_login(org).await?.is_some())
-    }
-
-    async fn org_summary(&self, org: &str) -> Result<Option<OrgSummary>, StoreError> {
-        self.read_summary(org).await
-    }
-
-    async fn pr_series(
-        &self,
-        filter: &PrFilter,
-        interval: Interval,
-    ) -> Result<Vec<SeriesPoint>, StoreError> {
-        self.read_series(filter, interval).await
-    }
-
-    async fn pr_stats(&self, filter: &PrFilter, top: usize) -> Result<PrStats, StoreError> {
-        self.read_stats(filter, top).await
-    }
-
-    async fn repos(&self, org: &str) -> Result<Vec<RepoItem>, StoreError> {
-        self.read_repos(org).await
-    }
-
-    async fn team_stats(&self, org: &str, range: TimeRange) -> Result<Vec<TeamStats>, StoreError> {
-        self.read_team_stats(org, range).await
-    }
-
-    async fn team_members(
-        &self,
-        org: &str,
-        team: &str,
-    ) -> Result<Option<Vec<TeamMember>>, StoreError> {
-        self.read_team_members(org, team).await
-    }
-
-    async fn org_snapshot(&self, org: &str) -> Result<OrgSnapshot, StoreError> {
-        self.read_org_snapshot(org).await
     }
 }
 

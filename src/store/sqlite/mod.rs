@@ -21,16 +21,13 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 pub use self::config::{SqliteConfig, Synchronous};
-use super::snapshot::OrgSnapshot;
 use super::{
-    ApiKeyRecord, Coordination, GithubReadModel, Journal, KeyStore, Progress, Projector,
-    RebuildReport, Store, StoreError,
+    ApiKeyRecord, Coordination, Journal, KeyStore, Progress, Projector, RebuildReport, Store,
+    StoreError,
 };
 use crate::model::{Envelope, WriteOutcome};
 use crate::stats::{
-    rfc3339, DayCount, DeliveryQuery, DeliveryRecord, EventsQuery, Interval, OrgListItem,
-    OrgSummary, PrFilter, PrStats, RepoItem, SeriesPoint, StoredEvent, TeamMember, TeamStats,
-    TimeRange,
+    rfc3339, DayCount, DeliveryQuery, DeliveryRecord, EventsQuery, StoredEvent, TimeRange,
 };
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -237,67 +234,6 @@ impl Journal for SqliteStore {
     ) -> Result<HashSet<String>, StoreError> {
         let (source, keys) = (source.to_owned(), keys.to_vec());
         self.with_reader(move |c| reconcile::stored_dedup_keys(c, &source, &keys))
-            .await
-    }
-}
-
-#[async_trait]
-impl GithubReadModel for SqliteStore {
-    async fn orgs(&self) -> Result<Vec<OrgListItem>, StoreError> {
-        self.with_reader(read::orgs).await
-    }
-
-    async fn org_known(&self, org: &str) -> Result<bool, StoreError> {
-        let org = org.to_owned();
-        self.with_reader(move |c| Ok(read::org_login(c, &org)?.is_some()))
-            .await
-    }
-
-    async fn org_summary(&self, org: &str) -> Result<Option<OrgSummary>, StoreError> {
-        let org = org.to_owned();
-        self.with_reader(move |c| read::org_summary(c, &org)).await
-    }
-
-    async fn pr_series(
-        &self,
-        filter: &PrFilter,
-        interval: Interval,
-    ) -> Result<Vec<SeriesPoint>, StoreError> {
-        let filter = filter.clone();
-        self.with_reader(move |c| read::pr_series(c, &filter, interval))
-            .await
-    }
-
-    async fn pr_stats(&self, filter: &PrFilter, top: usize) -> Result<PrStats, StoreError> {
-        let filter = filter.clone();
-        self.with_reader(move |c| read::pr_stats(c, &filter, top))
-            .await
-    }
-
-    async fn repos(&self, org: &str) -> Result<Vec<RepoItem>, StoreError> {
-        let org = org.to_owned();
-        self.with_reader(move |c| read::repos(c, &org)).await
-    }
-
-    async fn team_stats(&self, org: &str, range: TimeRange) -> Result<Vec<TeamStats>, StoreError> {
-        let org = org.to_owned();
-        self.with_reader(move |c| read::team_stats(c, &org, range))
-            .await
-    }
-
-    async fn team_members(
-        &self,
-        org: &str,
-        team: &str,
-    ) -> Result<Option<Vec<TeamMember>>, StoreError> {
-        let (org, team) = (org.to_owned(), team.to_owned());
-        self.with_reader(move |c| read::team_members(c, &org, &team))
-            .await
-    }
-
-    async fn org_snapshot(&self, org: &str) -> Result<OrgSnapshot, StoreError> {
-        let org = org.to_owned();
-        self.with_reader(move |c| reconcile::org_snapshot(c, &org))
             .await
     }
 }

@@ -1,92 +1,12 @@
-//! The reconciler's reads on SQLite: an org's snapshot in four indexed queries, which
+//! The reconciler's reads on SQLite that are the journal's and coordination's: which
 //! dedup keys are stored, and the small state documents reports and cursors live in.
+//! (The org snapshot is the GitHub slice's, in `sources::github::store::sqlite`.)
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::HashSet;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::stats::PrCounts;
-use crate::store::snapshot::{OrgSnapshot, SnapshotRepo, SnapshotTeam};
 use crate::store::StoreError;
-
-pub fn org_snapshot(c: &Connection, org: &str) -> Result<OrgSnapshot, StoreError> {
-    let repos = c
-        .prepare_cached("SELECT id, name FROM repos WHERE org = ?1 AND deleted = 0 ORDER BY id")?
-        .query_map([org], |r| {
-            Ok(SnapshotRepo {
-                id: r.get(0)?,
-                name: r.get(1)?,
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-
-    let deleted_repos = c
-        .prepare_cached("SELECT id FROM repos WHERE org = ?1 AND deleted = 1")?
-        .query_map([org], |r| r.get(0))?
-        .collect::<Result<BTreeSet<i64>, _>>()?;
-
-    let mut teams: BTreeMap<i64, SnapshotTeam> = c
-        .prepare_cached("SELECT id, slug FROM teams WHERE org = ?1 AND deleted = 0")?
-        .query_map([org], |r| {
-            Ok(SnapshotTeam {
-                id: r.get(0)?,
-                slug: r.get(1)?,
-                members: BTreeMap::new(),
-            })
-        })?
-        .map(|t| t.map(|t| (t.id, t)))
-        .collect::<Result<_, _>>()?;
-    let mut stmt = c.prepare_cached(
-        "SELECT team_id, user_id, login FROM team_members WHERE org = ?1 AND present = 1",
-    )?;
-    let rows = stmt.query_map([org], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, String>(2)?,
-        ))
-    })?;
-    for row in rows {
-        let (team, user, login) = row?;
-        if let Some(team) = teams.get_mut(&team) {
-            team.members.insert(user, login);
-        }
-    }
-
-    let org_members = c
-        .prepare_cached("SELECT user_id, login FROM org_members WHERE org = ?1 AND present = 1")?
-        .query_map([org], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<BTreeMap<i64, String>, _>>()?;
-
-    let mut pull_requests: BTreeMap<i64, PrCounts> = BTreeMap::new();
-    let mut stmt = c.prepare_cached(
-        "SELECT repo_id, state, COUNT(*) FROM pull_requests WHERE org = ?1 GROUP BY repo_id, state",
-    )?;
-    let rows = stmt.query_map([org], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-        ))
-    })?;
-    for row in rows {
-        let (repo, state, n) = row?;
-        let counts = pull_requests.entry(repo).or_default();
-        let n = n as u64;
-        match state.as_str() {
-            "open" => counts.open += n,
-            "merged" => counts.merged += n,
-            _ => counts.closed += n,
-        }
-    }
-    Ok(OrgSnapshot {
-        repos,
-        deleted_repos,
-        teams: teams.into_values().collect(),
-        org_members,
-        pull_requests,
-    })
-}
 
 pub fn stored_dedup_keys(
     c: &Connection,

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use super::ElasticsearchStore;
+use crate::store::elasticsearch::ElasticsearchStore;
 use crate::store::StoreError;
 
 /// `index.max_result_window`: `from + size` of one search may not exceed it.
@@ -74,7 +74,7 @@ impl ElasticsearchStore {
     async fn count(&self, of: &MedianOf<'_>, bounds: Value) -> Result<u64, StoreError> {
         let body =
             json!({"size": 0, "track_total_hits": true, "query": Self::narrowed(of, &bounds)});
-        Ok(self.cluster.search(of.target, &body).await?.total())
+        Ok(self.cluster().search(of.target, &body).await?.total())
     }
 
     /// The value at `offset` in the field's order (descending if `desc`) among the
@@ -94,7 +94,7 @@ impl ElasticsearchStore {
                 "size": 1, "from": offset, "_source": false, "track_total_hits": false,
                 "query": query, "sort": [{of.field: order}],
             });
-            let hits = self.cluster.search(of.target, &body).await?.hits.hits;
+            let hits = self.cluster().search(of.target, &body).await?.hits.hits;
             return Ok(hits.first().and_then(|h| value(&h.sort)));
         }
         // Past the window: page with `search_after`, counting down to the offset.
@@ -108,7 +108,7 @@ impl ElasticsearchStore {
             if let Some(after) = &after {
                 body["search_after"] = json!(after);
             }
-            let hits = self.cluster.search(of.target, &body).await?.hits.hits;
+            let hits = self.cluster().search(of.target, &body).await?.hits.hits;
             if let Some(hit) = hits.get(skip as usize) {
                 return Ok(value(&hit.sort));
             }

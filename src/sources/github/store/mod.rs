@@ -1,7 +1,9 @@
-//! The GitHub read model: orgs, repos, teams, members and pull requests as the projection
-//! of GitHub events left them, for the org statistics API and the reconciler. Both
-//! backends implement it in `src/store/{sqlite,elasticsearch}/` next to the journal they
-//! commit with. Conformance suite: `tests/it/github_read_model_conformance.rs`.
+//! The GitHub read model: orgs, repos, teams, members and PRs as the projection of GitHub
+//! events left them, for the org API and the reconciler, read here on each backend (the
+//! rows are merged by `src/store/`'s write path). Suite: `github_read_model_conformance.rs`.
+
+pub mod elasticsearch;
+mod sqlite;
 
 use async_trait::async_trait;
 
