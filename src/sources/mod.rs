@@ -1,7 +1,8 @@
 //! The registry of sources: each source is a folder here that owns its routes, its
 //! decoding and projection, its read model on each backend, and its stats handlers.
 //! Adding a source means one folder, one line in `routes`, and its dashboard page.
-//! Sources with background work register its task kinds here too (`jobs`).
+//! Sources with background work register its task kinds here too (`jobs`), and sources
+//! with tables or journal indices their `store::SourceSchema` (`SCHEMAS`).
 
 mod config;
 pub mod github;
@@ -11,6 +12,10 @@ use axum::Router;
 
 pub use self::config::{is_valid_source_name, is_valid_src, SourceAuth, SourceConfig};
 use crate::http::AppState;
+
+/// Every source's storage (SQLite migrations and tables, Elasticsearch journals), which
+/// the stores migrate and set up beside their own (`store::source_schema`).
+pub const SCHEMAS: &[crate::store::SourceSchema] = &[server_events::store::SCHEMA];
 
 /// Every source's projection of a stored event, for `reckon reindex`: the event's
 /// source decides which applies.

@@ -7,6 +7,9 @@
 //! - [`KeyStore`] (`keys.rs`): API keys;
 //! - [`Coordination`] (`coordination.rs`): state documents and locks.
 //!
+//! A source declares its own tables and mappings as a [`SourceSchema`]
+//! (`source_schema.rs`); the backends migrate and set up those beside their own.
+//!
 //! [`Store`] is their composition plus the operations (`ping`, `size_bytes`, `backend`);
 //! the app holds one `Arc<dyn Store>`, and code that needs one job takes that trait.
 
@@ -15,6 +18,7 @@ pub mod elasticsearch;
 pub mod journal;
 pub mod keys;
 pub mod snapshot;
+pub mod source_schema;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -22,6 +26,7 @@ use async_trait::async_trait;
 pub use self::coordination::Coordination;
 pub use self::journal::{Journal, Progress, Projector, RawEvent, RebuildReport};
 pub use self::keys::{ApiKeyRecord, KeyStore};
+pub use self::source_schema::{EsJournal, SourceSchema};
 pub use crate::sources::github::store::GithubReadModel;
 
 /// A backend's own error, boxed: callers see what failed (`kind`), not which client.
@@ -61,6 +66,13 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the store was written by a newer Reckon (schema version {found}, this build knows {known})")]
     SchemaTooNew { found: i64, known: i64 },
+    /// A source's own schema (`source_schema`) is newer than this build knows.
+    #[error("the store was written by a newer Reckon (source `{source_name}` schema version {found}, this build knows {known})")]
+    SourceSchemaTooNew {
+        source_name: String,
+        found: i64,
+        known: i64,
+    },
     /// One delivery of the batch is bigger than the store accepts in one request. Nothing
     /// of the batch is acknowledged; the others can be committed again without it.
     #[error("delivery {position} of the batch ({bytes} bytes as stored) is larger than the store accepts in one request")]

@@ -14,7 +14,7 @@ use elasticsearch::http::Method;
 use reckon::model::{version, EntityWrite, Envelope, Org, PrState, PullRequest};
 use reckon::stats::{Interval, PrFilter, TimeRange};
 use reckon::store::elasticsearch::cluster::{Action, BulkOp, Cluster, EsError, ItemResult};
-use reckon::store::elasticsearch::layout::{self, Names, ENTITIES, JOURNALS, SINGLES};
+use reckon::store::elasticsearch::layout::{self, Names, ENTITIES, SINGLES};
 use reckon::store::elasticsearch::{client, read, ElasticsearchStore};
 use reckon::store::Journal;
 use serde_json::{json, Value};
@@ -274,7 +274,7 @@ fn templates_and_mappings_match_the_snapshot() {
     let names = Names {
         prefix: "reckon".into(),
     };
-    let all: serde_json::Map<String, Value> = JOURNALS
+    let all: serde_json::Map<String, Value> = layout::journals()
         .iter()
         .chain(&SINGLES)
         .chain(&ENTITIES)

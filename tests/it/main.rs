@@ -42,6 +42,7 @@ mod reconcile_cli;
 mod reindex;
 mod server_events;
 mod server_events_store;
+mod source_schema;
 mod sources;
 mod store_conformance;
 mod store_failure;

@@ -1,12 +1,14 @@
 //! The index layout: versioned index templates with strict mappings, monthly journal
 //! indices behind read aliases, one index per entity behind a write alias, and the
-//! idempotent `setup` that creates or migrates all of it.
+//! idempotent `setup` that creates or migrates all of it. Sources' journals
+//! (`store::SourceSchema::es_journals`) join the core's here.
 
 use elasticsearch::http::Method;
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::cluster::{Cluster, EsError};
+use crate::store::source_schema;
 
 /// Bumped whenever a mapping changes in a way existing indices cannot follow (a field
 /// changes type, a setting changes); part of every index name and template.
@@ -34,10 +36,19 @@ pub const ENTITIES: [&str; 6] = [
 /// others find it exists) rather than one write index each behind the same alias.
 pub const FIRST_GENERATION: i64 = 0;
 
-/// Journal indices, one per month of `received_at`, read through `{prefix}-{name}`.
-/// `server-events` is a source's read model: one document per stored event, written
-/// in the journal's bulk request (see `model::SourceRow`).
-pub const JOURNALS: [&str; 3] = ["events", "deliveries", "server-events"];
+/// The core's journal indices, one per month of `received_at`, read through
+/// `{prefix}-{name}`. Sources add theirs (see [`journals`]).
+pub const CORE_JOURNALS: [&str; 2] = ["events", "deliveries"];
+
+/// Every journal kind: the core's, then those of the registered sources' schemas
+/// (`store::source_schema::registered`), whose read-model rows they hold.
+pub fn journals() -> Vec<&'static str> {
+    let sources = source_schema::registered().iter();
+    CORE_JOURNALS
+        .into_iter()
+        .chain(sources.flat_map(|s| s.es_journals.iter().map(|j| j.kind)))
+        .collect()
+}
 
 /// Single indices that are neither journal nor projection.
 pub const SINGLES: [&str; 4] = ["dedup", "api-keys", "dead-letters", "state"];
@@ -80,16 +91,17 @@ impl Names {
     }
 }
 
-fn keyword() -> Value {
+/// Field types, for the core's mappings and the sources' (`EsJournal::properties`).
+pub fn keyword() -> Value {
     json!({"type": "keyword"})
 }
-fn long() -> Value {
+pub fn long() -> Value {
     json!({"type": "long"})
 }
-fn boolean() -> Value {
+pub fn boolean() -> Value {
     json!({"type": "boolean"})
 }
-fn date() -> Value {
+pub fn date() -> Value {
     json!({"type": "date", "format": "epoch_millis"})
 }
 /// Kept in `_source` only: never searched, never aggregated.
@@ -97,7 +109,8 @@ fn stored_only() -> Value {
     json!({"type": "keyword", "index": false, "doc_values": false})
 }
 
-/// The mapping of each kind of index. `dynamic: strict` everywhere: a field Reckon
+/// The mapping of each kind of index, a registered source's journal included.
+/// `dynamic: strict` everywhere: a field Reckon
 /// does not know is a bug to surface, not a mapping to grow.
 pub fn mapping(name: &str) -> Value {
     let properties = match name {
@@ -114,14 +127,6 @@ pub fn mapping(name: &str) -> Value {
             "seq": long(), "source": keyword(), "kind": keyword(), "action": keyword(),
             "delivery_id": keyword(), "hook_id": keyword(), "status": keyword(),
             "reason": {"type": "keyword", "ignore_above": 1024}, "received_at": date(), "size": long(),
-        }),
-        "server-events" => json!({
-            "seq": long(), "source": keyword(), "dedup_key": keyword(), "received_at": date(),
-            "day": keyword(), "src": keyword(), "type": keyword(), "player": keyword(),
-            "ktyp": keyword(), "milestone_type": keyword(), "won": boolean(),
-            "game_time": date(),
-            // The event's data as submitted: returned whole, never searched.
-            "data": {"type": "object", "enabled": false},
         }),
         "dedup" => json!({
             "source": keyword(), "dedup_key": keyword(), "state": keyword(), "owner": keyword(),
@@ -165,7 +170,10 @@ pub fn mapping(name: &str) -> Value {
             "created_at": date(), "updated_at": date(), "closed_at": date(), "merged_at": date(),
             "time_to_merge_seconds": long(), "version": long(),
         }),
-        other => unreachable!("no mapping for `{other}`"),
+        other => match source_schema::es_journal(source_schema::registered(), other) {
+            Some(journal) => (journal.properties)(),
+            None => unreachable!("no mapping for `{other}`"),
+        },
     };
     json!({
         "dynamic": "strict",
@@ -178,7 +186,7 @@ pub fn mapping(name: &str) -> Value {
 /// every new month joins it; entity templates do not, since a rebuilt generation must
 /// only join its alias when it is swapped in.
 pub fn template(names: &Names, name: &str) -> Value {
-    let journal = JOURNALS.contains(&name);
+    let journal = journals().contains(&name);
     let mut settings = json!({"number_of_shards": 1});
     if name == "events" || name == "dead-letters" {
         settings["codec"] = json!("best_compression");
@@ -211,7 +219,8 @@ pub struct SetupReport {
 pub async fn setup(cluster: &Cluster, names: &Names, now_ms: i64) -> Result<SetupReport, EsError> {
     let mut report = SetupReport::default();
     let mut revised = Vec::new();
-    let kinds = JOURNALS.iter().chain(&SINGLES).chain(&ENTITIES);
+    let journals = journals();
+    let kinds = journals.iter().chain(&SINGLES).chain(&ENTITIES);
     for &name in kinds {
         let template_name = names.template(name);
         let path = format!("/_index_template/{template_name}");
@@ -231,7 +240,7 @@ pub async fn setup(cluster: &Cluster, names: &Names, now_ms: i64) -> Result<Setu
             }
         }
     }
-    for name in JOURNALS {
+    for &name in &journals {
         let index = names.journal(name, now_ms);
         if create_index(cluster, &index, None).await? {
             report.indices_created.push(index);

@@ -13,7 +13,7 @@ use super::cluster::{Action, BulkOp, EsError, ItemResult};
 use super::entities::{self, DocKey, EntityDoc};
 use super::ElasticsearchStore;
 use crate::model::{ContentType, EntityWrite, Envelope, SourceRow, WriteOutcome};
-use crate::store::StoreError;
+use crate::store::{source_schema, StoreError};
 
 /// A claim left `pending` this long by another Reckon is taken to be from a writer
 /// that died mid-batch, and is taken over.
@@ -208,11 +208,11 @@ impl ElasticsearchStore {
                 ]
             })
             .collect();
-        journal_indices.extend(
-            batch
-                .iter()
-                .flat_map(|e| rows(e).map(|row| self.names.journal(&row_kind(row), e.received_at))),
-        );
+        for env in batch {
+            for row in rows(env) {
+                journal_indices.push(self.names.journal(row_kind(row)?, env.received_at));
+            }
+        }
         journal_indices.sort();
         journal_indices.dedup();
         self.ensure_indices(&journal_indices).await?;
@@ -254,7 +254,7 @@ impl ElasticsearchStore {
                     ));
                     items.push(JournalItem::Event(i));
                     for row in rows(env) {
-                        ops.push(self.row_op(env, claim, &ids[i], row));
+                        ops.push(self.row_op(env, claim, &ids[i], row)?);
                         items.push(JournalItem::Event(i));
                     }
                     outcomes.push(WriteOutcome::Accepted);
@@ -508,24 +508,30 @@ impl ElasticsearchStore {
 
     /// A source's read-model row, in the journal month its event's claim fixed, so a
     /// retried delivery overwrites the same document.
-    fn row_op(&self, env: &Envelope, claim: &Claim, id: &str, row: &SourceRow) -> BulkOp {
-        let kind = row_kind(row);
+    fn row_op(
+        &self,
+        env: &Envelope,
+        claim: &Claim,
+        id: &str,
+        row: &SourceRow,
+    ) -> Result<BulkOp, StoreError> {
+        let kind = row_kind(row)?;
         let index =
             claim
                 .event_index
-                .replacen(&self.names.alias("events"), &self.names.alias(&kind), 1);
+                .replacen(&self.names.alias("events"), &self.names.alias(kind), 1);
         let mut doc = row.fields.clone();
         doc.insert("seq".into(), claim.seq.into());
         doc.insert("source".into(), env.source.clone().into());
         doc.insert("dedup_key".into(), env.dedup_key.clone().into());
         doc.insert("received_at".into(), env.received_at.into());
         doc.insert("day".into(), day_of(env.received_at).into());
-        BulkOp::new(
+        Ok(BulkOp::new(
             Action::Index,
             &index,
             id.to_owned(),
             Some(serde_json::to_vec(&doc).expect("rows serialize")),
-        )
+        ))
     }
 
     fn delivery_op(
@@ -740,9 +746,17 @@ fn rows(env: &Envelope) -> impl Iterator<Item = &SourceRow> {
     })
 }
 
-/// A row table's journal index kind: `server_events` lives in `…-server-events-v1-…`.
-pub(crate) fn row_kind(row: &SourceRow) -> String {
-    row.table.replace('_', "-")
+/// A row's journal index kind, from the registered sources' journals: `server_events`
+/// rows live in `…-server-events-v1-…`. A table no source registered is refused.
+pub(crate) fn row_kind(row: &SourceRow) -> Result<&'static str, StoreError> {
+    source_schema::es_journal_for_table(source_schema::registered(), &row.table)
+        .map(|journal| journal.kind)
+        .ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "no source registers an Elasticsearch journal for rows of table `{}`",
+                row.table
+            ))
+        })
 }
 
 #[cfg(test)]

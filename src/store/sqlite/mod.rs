@@ -86,7 +86,7 @@ impl SqliteStore {
         writer.pragma_update(None, "wal_autocheckpoint", 16_384)?;
         writer.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
         writer.set_prepared_statement_cache_capacity(64);
-        schema::migrate(&mut writer)?;
+        schema::migrate(&mut writer, super::source_schema::registered())?;
         let checkpointer = Arc::new(checkpoint::Checkpointer::start(path)?);
 
         let manager = SqliteConnectionManager::file(path)
@@ -204,7 +204,8 @@ impl Journal for SqliteStore {
             (self.readers.clone(), scratch.clone(), projector.clone());
         let built = tokio::task::spawn_blocking(move || {
             let conn = pool.get()?;
-            rebuild::build_scratch(&conn, &path, upto, &build_projector, &progress)
+            let schemas = super::source_schema::registered();
+            rebuild::build_scratch(&conn, &path, schemas, upto, &build_projector, &progress)
         })
         .await??;
         let path = scratch.clone();
@@ -215,7 +216,12 @@ impl Journal for SqliteStore {
                 let swapped = (|| {
                     let tx =
                         conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                    let caught_up = rebuild::swap_in(&tx, upto, &projector)?;
+                    let caught_up = rebuild::swap_in(
+                        &tx,
+                        super::source_schema::registered(),
+                        upto,
+                        &projector,
+                    )?;
                     tx.commit()?;
                     Ok::<_, StoreError>(caught_up)
                 })();

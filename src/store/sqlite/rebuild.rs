@@ -7,19 +7,27 @@ use std::path::{Path, PathBuf};
 use rusqlite::{params, Connection, Transaction};
 
 use super::{payload, schema, write};
-use crate::store::{Progress, Projector, RawEvent, RebuildReport, StoreError};
+use crate::store::{Progress, Projector, RawEvent, RebuildReport, SourceSchema, StoreError};
 
-/// The projected tables, the ones a rebuild replaces. The journal (events, deliveries)
-/// and API keys are never touched.
-const PROJECTIONS: [&str; 7] = [
+/// The core's projected tables, which a rebuild replaces along with each source's
+/// `sqlite_projections`. The journal (events, deliveries) and API keys are never touched.
+const PROJECTIONS: [&str; 6] = [
     "orgs",
     "repos",
     "teams",
     "org_members",
     "team_members",
     "pull_requests",
-    "server_events",
 ];
+
+/// Every table a rebuild replaces: the core's, then the sources'.
+fn projections(schemas: &[SourceSchema]) -> impl Iterator<Item = &str> {
+    PROJECTIONS.into_iter().chain(
+        schemas
+            .iter()
+            .flat_map(|s| s.sqlite_projections.iter().copied()),
+    )
+}
 /// Events replayed per scratch transaction.
 const CHUNK: u64 = 5_000;
 
@@ -38,10 +46,12 @@ fn remove_scratch(path: &Path) {
     }
 }
 
-/// Replays events `..= upto` from `source` into a fresh scratch database at `scratch`.
+/// Replays events `..= upto` from `source` into a fresh scratch database at `scratch`,
+/// migrated with the core's and `schemas`' tables.
 pub fn build_scratch(
     source: &Connection,
     scratch: &Path,
+    schemas: &[SourceSchema],
     upto: i64,
     projector: &Projector,
     progress: &Progress,
@@ -51,7 +61,7 @@ pub fn build_scratch(
     // A scratch copy: if the machine dies, the rebuild simply starts again.
     conn.pragma_update(None, "journal_mode", "off")?;
     conn.pragma_update(None, "synchronous", "off")?;
-    schema::migrate(&mut conn)?;
+    schema::migrate(&mut conn, schemas)?;
     let total: u64 =
         source.query_row("SELECT COUNT(*) FROM events WHERE seq <= ?1", [upto], |r| {
             r.get(0)
@@ -83,10 +93,11 @@ pub fn build_scratch(
 /// `rebuild`.
 pub fn swap_in(
     tx: &Transaction<'_>,
+    schemas: &[SourceSchema],
     upto: i64,
     projector: &Projector,
 ) -> Result<(u64, u64), StoreError> {
-    for table in PROJECTIONS {
+    for table in projections(schemas) {
         tx.execute(&format!("DELETE FROM main.{table}"), [])?;
         tx.execute(
             &format!("INSERT INTO main.{table} SELECT * FROM rebuild.{table}"),

@@ -1,9 +1,11 @@
 //! The SQLite schema and its migrations, tracked with `PRAGMA user_version` so a data
 //! dir from an older Reckon is upgraded in place and one from a newer Reckon is refused.
+//! Sources' own migrations (`store::SourceSchema`) follow, versioned per source in the
+//! `source_schema` table.
 
-use rusqlite::Connection;
+use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::store::StoreError;
+use crate::store::{SourceSchema, StoreError};
 
 /// Each entry migrates from version `index` to `index + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -144,26 +146,11 @@ CREATE TABLE locks (
     until   INTEGER NOT NULL
 );
 "#,
-    // Version 4: the server-events source's read model, one row per stored event, keyed
-    // by the event's journal seq (its public, monotonic id).
-    r#"
-CREATE TABLE server_events (
-    seq             INTEGER PRIMARY KEY,
-    source          TEXT    NOT NULL,
-    received_at     INTEGER NOT NULL,
-    day             TEXT    NOT NULL,
-    src             TEXT    NOT NULL,
-    type            TEXT    NOT NULL,
-    player          TEXT,
-    ktyp            TEXT,
-    milestone_type  TEXT,
-    won             INTEGER NOT NULL DEFAULT 0,
-    game_time       INTEGER,
-    data            TEXT    NOT NULL
-);
-CREATE INDEX server_events_by_source ON server_events (source, seq);
-CREATE INDEX server_events_by_time ON server_events (source, received_at, seq);
-"#,
+    // Version 4: created the server-events source's `server_events` table. Moved to the
+    // source's own migrations (`sources::server_events::store::schema`, tracked in
+    // `source_schema`), whose first one is idempotent: data dirs that ran this version
+    // keep their table and rows, new ones get it from the source.
+    "-- moved: the server_events table is the server-events source's migration 1\n",
     // Version 5: payloads may be stored with encoding 2 (zstd with payload dictionary v1,
     // see payload.rs). No table changes: an older Reckon refuses this data dir up front
     // instead of failing on those rows.
@@ -173,11 +160,34 @@ CREATE INDEX server_events_by_time ON server_events (source, received_at, seq);
     "ALTER TABLE events ADD COLUMN content_type TEXT;\n",
 ];
 
-pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+/// Each source's schema version, for the migrations sources declare themselves
+/// (`store::SourceSchema`). Outside the numbered list, so the core's version (and what
+/// an older Reckon accepts) stays its own; a source's version is 0 until it has a row.
+const SOURCE_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS source_schema (
+    name     TEXT PRIMARY KEY,
+    version  INTEGER NOT NULL
+);
+";
+
+/// Migrates the core schema, then each source's in `schemas`. A data dir with a core or
+/// source version newer than this build knows is refused before anything is applied.
+pub fn migrate(conn: &mut Connection, schemas: &[SourceSchema]) -> Result<(), StoreError> {
     let known = MIGRATIONS.len() as i64;
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found > known {
         return Err(StoreError::SchemaTooNew { found, known });
+    }
+    // Sources are checked before any migration runs too.
+    let tracked: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'source_schema')",
+        [],
+        |r| r.get(0),
+    )?;
+    if tracked {
+        for schema in schemas {
+            source_version(conn, schema)?;
+        }
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let tx = conn.transaction()?;
@@ -186,5 +196,51 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         tx.commit()?;
         tracing::info!(version = i + 1, "migrated sqlite schema");
     }
+    conn.execute_batch(SOURCE_SCHEMA)?;
+    for schema in schemas {
+        let found = source_version(conn, schema)?;
+        for (i, sql) in schema
+            .sqlite_migrations
+            .iter()
+            .enumerate()
+            .skip(found as usize)
+        {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.execute(
+                "INSERT INTO source_schema (name, version) VALUES (?1, ?2)
+                 ON CONFLICT (name) DO UPDATE SET version = excluded.version",
+                params![schema.name, i as i64 + 1],
+            )?;
+            tx.commit()?;
+            tracing::info!(
+                source = schema.name,
+                version = i + 1,
+                "migrated source schema"
+            );
+        }
+    }
     Ok(())
+}
+
+/// The version of `schema` this data dir records (0 if none), refused if newer than
+/// this build knows.
+fn source_version(conn: &Connection, schema: &SourceSchema) -> Result<i64, StoreError> {
+    let known = schema.sqlite_migrations.len() as i64;
+    let found: i64 = conn
+        .query_row(
+            "SELECT version FROM source_schema WHERE name = ?1",
+            [schema.name],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0);
+    if found > known {
+        return Err(StoreError::SourceSchemaTooNew {
+            source_name: schema.name.to_owned(),
+            found,
+            known,
+        });
+    }
+    Ok(found)
 }

@@ -3,7 +3,10 @@
 //! pass one conformance suite (`tests/it/server_events_store.rs`).
 
 mod elasticsearch;
+mod schema;
 mod sqlite;
+
+pub use self::schema::SCHEMA;
 
 use async_trait::async_trait;
 use serde::Serialize;

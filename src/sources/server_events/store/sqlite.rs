@@ -1,4 +1,4 @@
-//! The server-events read model on SQLite: the `server_events` table (schema 4). Ids
+//! The server-events read model on SQLite: the `server_events` table (see `schema.rs`). Ids
 //! are journal seqs, assigned by the single writer in commit order, so a reader never
 //! sees a later id before an earlier one.
 
