@@ -143,26 +143,8 @@ async fn a_holder_releases_its_lock_with_a_zero_ttl(store: &dyn Coordination) {
     assert!(store.states("", 10).await.unwrap().is_empty());
 }
 
-/// One named test per case, for one backend.
-macro_rules! coordination_conformance {
-    ($backend:ident, $open:path, [$($case:ident),* $(,)?]) => {
-        mod $backend {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    let subject = $open().await;
-                    super::$case(&*subject.store).await;
-                }
-            )*
-        }
-    };
-    ($($case:ident),* $(,)?) => {
-        coordination_conformance!(sqlite_backend, crate::store_conformance::sqlite, [$($case),*]);
-        coordination_conformance!(elasticsearch_backend, crate::store_conformance::elasticsearch, [$($case),*]);
-    };
-}
-
-coordination_conformance!(
+crate::store_conformance::store_suite!(
+    borrowed:
     state_documents_round_trip_and_replace,
     a_lock_has_one_holder_until_it_lapses,
     state_documents_scan_by_prefix,

@@ -252,26 +252,8 @@ async fn an_org_rename_moves_everything_under_the_new_key(store: Arc<dyn Store>)
     rebuild_catches_up(&store, "acme-corp").await;
 }
 
-/// One named test per case, for one backend.
-macro_rules! github_read_model_conformance {
-    ($backend:ident, $open:path, [$($case:ident),* $(,)?]) => {
-        mod $backend {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    let subject = $open().await;
-                    super::$case(subject.store.clone()).await;
-                }
-            )*
-        }
-    };
-    ($($case:ident),* $(,)?) => {
-        github_read_model_conformance!(sqlite_backend, crate::store_conformance::sqlite, [$($case),*]);
-        github_read_model_conformance!(elasticsearch_backend, crate::store_conformance::elasticsearch, [$($case),*]);
-    };
-}
-
-github_read_model_conformance!(
+crate::store_conformance::store_suite!(
+    shared:
     the_org_summary_keeps_deletions_and_newest_versions,
     pr_series_bucket_by_day_week_and_month_with_filters,
     team_stats_leave_deleted_teams_out,

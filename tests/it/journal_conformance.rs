@@ -216,26 +216,8 @@ async fn a_rebuild_catches_up_with_events_stored_meanwhile(store: Arc<dyn Store>
     rebuild_catches_up(&store, "acme").await;
 }
 
-/// One named test per case, for one backend.
-macro_rules! journal_conformance {
-    ($backend:ident, $open:path, [$($case:ident),* $(,)?]) => {
-        mod $backend {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    let subject = $open().await;
-                    super::$case(subject.store.clone()).await;
-                }
-            )*
-        }
-    };
-    ($($case:ident),* $(,)?) => {
-        journal_conformance!(sqlite_backend, crate::store_conformance::sqlite, [$($case),*]);
-        journal_conformance!(elasticsearch_backend, crate::store_conformance::elasticsearch, [$($case),*]);
-    };
-}
-
-journal_conformance!(
+crate::store_conformance::store_suite!(
+    shared:
     duplicates_are_recorded_and_their_writes_skipped,
     events_page_by_source_and_day,
     the_delivery_log_is_newest_first_filterable_and_paged,

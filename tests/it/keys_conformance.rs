@@ -141,26 +141,8 @@ async fn keys_are_listed_with_their_source_name_and_hash(store: &dyn KeyStore) {
     );
 }
 
-/// One named test per case, for one backend.
-macro_rules! keys_conformance {
-    ($backend:ident, $open:path, [$($case:ident),* $(,)?]) => {
-        mod $backend {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    let subject = $open().await;
-                    super::$case(&*subject.store).await;
-                }
-            )*
-        }
-    };
-    ($($case:ident),* $(,)?) => {
-        keys_conformance!(sqlite_backend, crate::store_conformance::sqlite, [$($case),*]);
-        keys_conformance!(elasticsearch_backend, crate::store_conformance::elasticsearch, [$($case),*]);
-    };
-}
-
-keys_conformance!(
+crate::store_conformance::store_suite!(
+    borrowed:
     a_key_is_found_by_id_and_revoked_once,
     revoking_is_idempotent_and_a_revoked_key_is_no_longer_live,
     keys_are_listed_with_their_source_name_and_hash,

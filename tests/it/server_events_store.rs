@@ -1,5 +1,5 @@
 //! The server-events read model's conformance suite: the same submissions must give the
-//! same listings and stats on every backend. `server_event_store_suite!` expands to one
+//! same listings and stats on every backend. `store_conformance::store_suite!` expands to one
 //! named test per case for each backend: SQLite, and Elasticsearch (the in-process
 //! stand-in, or a real cluster when `RECKON_TEST_ELASTICSEARCH_URL` is set).
 
@@ -13,41 +13,9 @@ use reckon::stats::TimeRange;
 use reckon::store::Store;
 use serde_json::{json, Value};
 
-use crate::es_standin;
-
 const DAY: i64 = 86_400_000;
 /// 2026-03-02T00:00:00Z.
 const T0: i64 = 1_772_409_600_000;
-
-/// A store under test, and whatever keeps its backend alive.
-pub struct Subject {
-    pub store: Arc<dyn Store>,
-    _keep: Box<dyn std::any::Any + Send>,
-}
-
-pub async fn sqlite() -> Subject {
-    let dir = tempfile::tempdir().unwrap();
-    let store = reckon::store::sqlite::SqliteStore::open(
-        &dir.path().join("reckon.sqlite3"),
-        &reckon::store::sqlite::SqliteOptions::default(),
-    )
-    .unwrap();
-    Subject {
-        store: Arc::new(store),
-        _keep: Box::new(dir),
-    }
-}
-
-pub async fn elasticsearch() -> Subject {
-    let (standin, config) = es_standin::test_cluster().await;
-    let (store, _) = reckon::store::elasticsearch::ElasticsearchStore::open(&config)
-        .await
-        .unwrap();
-    Subject {
-        store: Arc::new(store),
-        _keep: Box::new(standin),
-    }
-}
 
 fn event(src: &str, body: Value) -> ServerEvent {
     let mut events = decode_json(body.to_string().as_bytes(), Some(src)).unwrap();
@@ -359,29 +327,8 @@ pub async fn stats_count_days_milestones_games_and_players(store: Arc<dyn Store>
     assert_eq!(stats.top_by_wins, [pc("cat", 2, 2), pc("ann", 2, 1)]);
 }
 
-/// One named test per case, for one backend.
-macro_rules! server_event_store_suite {
-    ($backend:ident, $open:path, [$($case:ident),* $(,)?]) => {
-        mod $backend {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    let subject = $open().await;
-                    super::$case(subject.store.clone()).await;
-                }
-            )*
-        }
-    };
-}
-
-macro_rules! server_event_store_suites {
-    ($($case:ident),* $(,)?) => {
-        server_event_store_suite!(sqlite_backend, super::sqlite, [$($case),*]);
-        server_event_store_suite!(elasticsearch_backend, super::elasticsearch, [$($case),*]);
-    };
-}
-
-server_event_store_suites!(
+crate::store_conformance::store_suite!(
+    shared:
     ids_are_unique_and_increasing,
     a_day_is_half_open_and_in_accepted_order,
     following_has_no_gaps_or_duplicates_while_events_arrive,

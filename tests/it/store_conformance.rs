@@ -409,28 +409,32 @@ async fn a_used_store_answers_ping_and_has_a_size(store: Arc<dyn Store>) {
     assert!(store.size_bytes().await.unwrap() > 0);
 }
 
-/// One named test per case, for one backend.
-macro_rules! store_conformance {
-    ($backend:ident, $open:path, [$($case:ident),* $(,)?]) => {
+/// One named test per case and backend, for every store suite (journal, keys,
+/// coordination, GitHub read model, operations): `shared` cases take the
+/// `Arc<dyn Store>`, `borrowed` ones a `&dyn Store`.
+macro_rules! store_suite {
+    (@call $subject:ident, $case:ident, shared) => {
+        super::$case($subject.store.clone()).await
+    };
+    (@call $subject:ident, $case:ident, borrowed) => {
+        super::$case(&*$subject.store).await
+    };
+    (@backend $backend:ident, $open:path, $how:ident, [$($case:ident),*]) => {
         mod $backend {
             $(
                 #[tokio::test]
                 async fn $case() {
                     let subject = $open().await;
-                    super::$case(subject.store.clone()).await;
+                    crate::store_conformance::store_suite!(@call subject, $case, $how);
                 }
             )*
         }
     };
+    ($how:ident: $($case:ident),* $(,)?) => {
+        crate::store_conformance::store_suite!(@backend sqlite_backend, crate::store_conformance::sqlite, $how, [$($case),*]);
+        crate::store_conformance::store_suite!(@backend elasticsearch_backend, crate::store_conformance::elasticsearch, $how, [$($case),*]);
+    };
 }
+pub(crate) use store_suite;
 
-store_conformance!(
-    sqlite_backend,
-    super::sqlite,
-    [a_used_store_answers_ping_and_has_a_size]
-);
-store_conformance!(
-    elasticsearch_backend,
-    super::elasticsearch,
-    [a_used_store_answers_ping_and_has_a_size]
-);
+store_suite!(shared: a_used_store_answers_ping_and_has_a_size);
