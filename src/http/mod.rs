@@ -75,6 +75,8 @@ pub struct AppState {
     pub github_verifier: Arc<dyn Verifier>,
     /// Each configured source's scheme, built once with its secrets decoded.
     pub sources: Arc<HashMap<String, Arc<dyn Verifier>>>,
+    /// The server each `/submit` key is bound to, once read from the store.
+    pub key_bindings: Arc<crate::sources::server_events::bindings::KeyBindings>,
     pub metrics: Arc<Metrics>,
     pub rejected: Arc<RejectedLog>,
     pub rate_limits: Arc<rate_limit::RateLimits>,
@@ -113,6 +115,7 @@ impl AppState {
             intake,
             github_verifier,
             sources: Arc::new(sources),
+            key_bindings: Arc::default(),
             metrics,
             rejected: Arc::new(RejectedLog::new(REJECTED_LOG_CAPACITY)),
             rate_limits,

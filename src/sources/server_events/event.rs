@@ -2,7 +2,7 @@
 //! xlog lines. Each event knows its journal payload, its dedup key and the read-model
 //! row the pipeline stores with it, so `reckon reindex` can derive the row again.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::xlog;
@@ -59,23 +59,39 @@ impl ServerEvent {
     }
 
     /// The journal payload: the event as submitted, plus the raw line and its place.
+    /// Serialized from borrows, keys in sorted order as stored since the first version.
     pub fn payload(&self) -> Vec<u8> {
-        let mut doc = Map::new();
-        doc.insert("type".into(), self.kind.clone().into());
-        doc.insert("src".into(), self.src.clone().into());
-        doc.insert("data".into(), Value::Object(self.data.clone()));
-        if let Some(line) = &self.xlog {
-            doc.insert("xlog".into(), line.clone().into());
+        #[derive(Serialize)]
+        struct Payload<'a> {
+            data: &'a Map<String, Value>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            file: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            offset: Option<u64>,
+            src: &'a str,
+            #[serde(rename = "type")]
+            kind: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            xlog: Option<&'a str>,
         }
-        if let Some((file, offset)) = &self.origin {
-            doc.insert("file".into(), file.clone().into());
-            doc.insert("offset".into(), (*offset).into());
-        }
-        serde_json::to_vec(&doc).expect("JSON maps serialize")
+        serde_json::to_vec(&Payload {
+            data: &self.data,
+            file: self.origin.as_ref().map(|(file, _)| file.as_str()),
+            offset: self.origin.as_ref().map(|(_, offset)| *offset),
+            src: &self.src,
+            kind: &self.kind,
+            xlog: self.xlog.as_deref(),
+        })
+        .expect("JSON maps serialize")
     }
 
     /// The read-model row: the facts the stats group by, and the data for listings.
     pub fn row(&self) -> SourceRow {
+        self.clone().into_row()
+    }
+
+    /// [`Self::row`], moving the data instead of copying it.
+    fn into_row(self) -> SourceRow {
         let facts = xlog::facts(&self.kind, &self.data);
         let mut fields = Map::new();
         fields.insert("src".into(), self.src.clone().into());
@@ -88,7 +104,7 @@ impl ServerEvent {
         );
         fields.insert("won".into(), facts.won.into());
         fields.insert("game_time".into(), facts.game_time_ms.into());
-        fields.insert("data".into(), Value::Object(self.data.clone()));
+        fields.insert("data".into(), Value::Object(self.data));
         SourceRow {
             table: TABLE.into(),
             fields,
@@ -98,6 +114,11 @@ impl ServerEvent {
     /// The envelope the pipeline stores: the payload in the journal, the row beside it.
     /// Events without a place in a file get a random delivery id and are never merged.
     pub fn envelope(&self, source: &str, received_at: i64, size: usize) -> Envelope {
+        self.clone().into_envelope(source, received_at, size)
+    }
+
+    /// [`Self::envelope`], moving the event's data into its row instead of copying it.
+    pub fn into_envelope(self, source: &str, received_at: i64, size: usize) -> Envelope {
         let delivery_id = self
             .dedup_key()
             .unwrap_or_else(|| format!("gen-{:032x}", rand::random::<u128>()));
@@ -112,7 +133,7 @@ impl ServerEvent {
             size,
             payload: self.payload(),
             content_type: crate::model::ContentType::Json,
-            writes: vec![EntityWrite::Row(self.row())],
+            writes: vec![EntityWrite::Row(self.into_row())],
         }
     }
 

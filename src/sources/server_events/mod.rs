@@ -2,6 +2,7 @@
 //! DCSS-style `POST /submit` events and raw xlog lines from keys bound to one server,
 //! serves them by day (`GET /events?ts_day=`) and by cursor, and keeps their stats.
 
+pub mod bindings;
 pub mod event;
 pub mod hook;
 pub mod listing;

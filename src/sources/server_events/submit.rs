@@ -117,11 +117,11 @@ async fn ingest(
     }
     seen.event = events.first().map(|e| e.kind.clone());
     let size = raw.len() / events.len();
+    let kinds: Vec<String> = events.iter().map(|e| e.kind.clone()).collect();
     let envelopes: Vec<Envelope> = events
-        .iter()
-        .map(|e| e.envelope(source, received_at, size))
+        .into_iter()
+        .map(|e| e.into_envelope(source, received_at, size))
         .collect();
-    let kinds: Vec<String> = events.into_iter().map(|e| e.kind).collect();
     let outcomes = state.intake.submit_many(envelopes).await?;
     Ok(kinds.into_iter().zip(outcomes).collect())
 }
@@ -137,10 +137,16 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<ApiKeyRec
     Ok(verifier.key(&request).await?)
 }
 
-/// The server a key is bound to (`reckon keys add --src`), if any.
+/// The server a key is bound to (`reckon keys add --src`), if any. A binding never
+/// changes once made, so it is read once (a revoked key fails its lookup before this).
 async fn bound_src(state: &AppState, key_id: &str) -> Result<Option<String>, ApiError> {
+    if let Some(bound) = state.key_bindings.get(key_id) {
+        return Ok(bound);
+    }
     let doc = state.store.state(&binding_key(key_id)).await?;
-    Ok(doc.and_then(|d| d["src"].as_str().map(str::to_owned)))
+    let bound = doc.and_then(|d| d["src"].as_str().map(str::to_owned));
+    state.key_bindings.put(key_id, bound.clone());
+    Ok(bound)
 }
 
 fn decode(

@@ -1,14 +1,20 @@
 //! WAL checkpoints on their own thread and connection, so copying committed pages back
 //! into the database file never stalls the group-commit writer. The writer nudges it
-//! after each commit; nudges coalesce while a checkpoint is running.
+//! after each commit; nudges coalesce, and checkpoints run at most once per interval,
+//! so a page rewritten by many commits is copied (and the file synced) once.
 
 use std::path::Path;
-use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
 use crate::store::StoreError;
+
+/// The least time between two checkpoints. Under load the WAL then holds about this
+/// long of writes (tens of MiB at most; `journal_size_limit` trims it back after).
+const INTERVAL: Duration = Duration::from_millis(500);
 
 enum Signal {
     Committed,
@@ -28,8 +34,15 @@ impl Checkpointer {
         let thread = std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
             .spawn(move || {
+                let mut last: Option<Instant> = None;
                 while let Ok(Signal::Committed) = rx.recv() {
+                    if let Some(last) = last {
+                        if !wait_until(&rx, last + INTERVAL) {
+                            break;
+                        }
+                    }
                     checkpoint(&conn, "PASSIVE");
+                    last = Some(Instant::now());
                 }
                 checkpoint(&conn, "TRUNCATE");
             })
@@ -47,6 +60,21 @@ impl Checkpointer {
     pub fn notify(&self) {
         match self.tx.try_send(Signal::Committed) {
             Ok(()) | Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {}
+        }
+    }
+}
+
+/// Lets nudges pile up until `deadline`; false when asked to stop meanwhile.
+fn wait_until(rx: &Receiver<Signal>, deadline: Instant) -> bool {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return true;
+        }
+        match rx.recv_timeout(left) {
+            Ok(Signal::Committed) => continue,
+            Err(RecvTimeoutError::Timeout) => return true,
+            Ok(Signal::Stop) | Err(RecvTimeoutError::Disconnected) => return false,
         }
     }
 }
