@@ -7,6 +7,7 @@ pub mod admin;
 pub mod api;
 mod config;
 pub mod hook;
+pub mod merge;
 pub mod payload;
 pub mod project;
 pub mod reconcile;
