@@ -325,23 +325,26 @@ mod tests {
         assert_eq!(merge_pull_request(None, &p), Decision::Replace(p.clone()));
     }
 
-    /// (stored deleted, stored version, write deleted, write version) → the stored
-    /// row's (deleted, version), or `None` when the write is ignored.
-    const DELETIONS: [(bool, i64, bool, i64, Option<(bool, i64)>); 5] = [
+    /// A stored row's or a write's (deleted, version).
+    type Life = (bool, i64);
+
+    /// (stored, write) → the stored row's (deleted, version) after the merge, or
+    /// `None` when the write is ignored.
+    const DELETIONS: [(Life, Life, Option<Life>); 5] = [
         // A deletion sticks against an older re-create...
-        (true, 10, false, 5, None),
+        ((true, 10), (false, 5), None),
         // ...and against a newer write: the row changes but stays deleted.
-        (true, 10, false, 20, Some((true, 20))),
+        ((true, 10), (false, 20), Some((true, 20))),
         // An older deletion of a live row still applies, keeping the newer version.
-        (false, 10, true, 5, Some((true, 10))),
-        (false, 10, true, 20, Some((true, 20))),
+        ((false, 10), (true, 5), Some((true, 10))),
+        ((false, 10), (true, 20), Some((true, 20))),
         // An older deletion of a deleted row is ignored like any older write.
-        (true, 10, true, 5, None),
+        ((true, 10), (true, 5), None),
     ];
 
     #[test]
     fn deletions_stick_for_repos_and_teams() {
-        for (s_deleted, s_version, w_deleted, w_version, expected) in DELETIONS {
+        for ((s_deleted, s_version), (w_deleted, w_version), expected) in DELETIONS {
             let case =
                 format!("stored ({s_deleted}, {s_version}), write ({w_deleted}, {w_version})");
             let s = repo("Acme", "api", s_deleted, s_version);

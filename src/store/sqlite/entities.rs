@@ -12,64 +12,63 @@ use crate::store::StoreError;
 /// read, then a write only when the row changes. The single writer makes this safe.
 pub(super) fn apply(tx: &Transaction<'_>, write: &EntityWrite) -> Result<(), StoreError> {
     match write {
-        EntityWrite::Row(_) => {}
+        EntityWrite::Row(_) => Ok(()),
         EntityWrite::Org(o) => {
             let stored = org(tx, &o.key)?;
-            store(stored, merge::merge_org, o, |row| put_org(tx, row))?;
+            let decision = merge::merge_org(stored.as_ref(), o);
+            put_decided(stored.as_ref(), decision, |row| put_org(tx, row))
         }
         EntityWrite::OrgRenamed { from, to } => {
             let stored = org(tx, to)?;
-            move_org(tx, &merge::rename_org(from, to, stored.as_ref()))?;
+            move_org(tx, &merge::rename_org(from, to, stored.as_ref()))
         }
         EntityWrite::Repo(r) => {
             let stored = repo(tx, r.id)?;
             let merged = merge::merge_repo(stored.as_ref(), r);
-            store(stored, |_, _| merged.decision, r, |row| put_repo(tx, row))?;
-            if let Some(cascade) = &merged.cascade {
-                move_pull_requests(tx, cascade)?;
+            put_decided(stored.as_ref(), merged.decision, |row| put_repo(tx, row))?;
+            match &merged.cascade {
+                Some(cascade) => move_pull_requests(tx, cascade),
+                None => Ok(()),
             }
         }
         EntityWrite::Team(t) => {
             let stored = team(tx, t.id)?;
-            store(stored, merge::merge_team, t, |row| put_team(tx, row))?;
+            let decision = merge::merge_team(stored.as_ref(), t);
+            put_decided(stored.as_ref(), decision, |row| put_team(tx, row))
         }
         EntityWrite::OrgMember(m) => {
             let stored = org_member(tx, &m.org, m.user_id)?;
-            store(stored, merge::merge_org_member, m, |row| {
-                put_org_member(tx, row)
-            })?;
+            let decision = merge::merge_org_member(stored.as_ref(), m);
+            put_decided(stored.as_ref(), decision, |row| put_org_member(tx, row))
         }
         EntityWrite::OrgMemberSeen(m) => {
             let stored = org_member(tx, &m.org, m.user_id)?;
-            store(stored, merge::merge_org_member_seen, m, |row| {
-                put_org_member(tx, row)
-            })?;
+            let decision = merge::merge_org_member_seen(stored.as_ref(), m);
+            put_decided(stored.as_ref(), decision, |row| put_org_member(tx, row))
         }
         EntityWrite::TeamMember { team_id, member: m } => {
             let stored = team_member(tx, *team_id, m.user_id)?;
-            store(stored, merge::merge_team_member, m, |row| {
+            let decision = merge::merge_team_member(stored.as_ref(), m);
+            put_decided(stored.as_ref(), decision, |row| {
                 put_team_member(tx, *team_id, row)
-            })?;
+            })
         }
         EntityWrite::PullRequest(p) => {
             let stored = pull_request(tx, p.id)?;
-            store(stored, merge::merge_pull_request, p, |row| {
-                put_pull_request(tx, row)
-            })?;
+            let decision = merge::merge_pull_request(stored.as_ref(), p);
+            put_decided(stored.as_ref(), decision, |row| put_pull_request(tx, row))
         }
     }
-    Ok(())
 }
 
-/// Decides with `rule` and writes the decided row, unless it is the stored one.
-fn store<T: PartialEq>(
-    stored: Option<T>,
-    rule: impl FnOnce(Option<&T>, &T) -> Decision<T>,
-    write: &T,
+/// Writes the row the merge decided on, unless it is the stored one already.
+fn put_decided<T: PartialEq>(
+    stored: Option<&T>,
+    decision: Decision<T>,
     put: impl FnOnce(&T) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    match rule(stored.as_ref(), write) {
-        Decision::Replace(row) if stored.as_ref() != Some(&row) => put(&row),
+    match decision {
+        Decision::Replace(row) if stored != Some(&row) => put(&row),
         Decision::Replace(_) | Decision::Keep => Ok(()),
     }
 }
