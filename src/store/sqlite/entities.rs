@@ -316,23 +316,22 @@ fn move_pull_requests(tx: &Transaction<'_>, to: &MovePullRequests) -> Result<(),
 /// Moves everything under org key `from` to `to` (a member already stored under `to`
 /// is replaced by the moved one), then drops the org row `from`.
 fn move_org(tx: &Transaction<'_>, to: &MoveOrg) -> Result<(), StoreError> {
+    // Renames are rare: their statements are not worth a place in the statement cache.
     for table in ["repos", "teams", "org_members", "team_members"] {
-        tx.prepare_cached(&format!(
-            "UPDATE OR REPLACE {table} SET org = ?2 WHERE org = ?1"
-        ))?
-        .execute(params![to.from, to.to])?;
+        tx.execute(
+            &format!("UPDATE OR REPLACE {table} SET org = ?2 WHERE org = ?1"),
+            params![to.from, to.to],
+        )?;
     }
     let prs: Vec<(i64, String)> = tx
-        .prepare_cached("SELECT id, repo FROM pull_requests WHERE org = ?1")?
+        .prepare("SELECT id, repo FROM pull_requests WHERE org = ?1")?
         .query_map(params![to.from], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect::<Result<_, _>>()?;
-    let mut update =
-        tx.prepare_cached("UPDATE pull_requests SET org = ?2, repo = ?3 WHERE id = ?1")?;
+    let mut update = tx.prepare("UPDATE pull_requests SET org = ?2, repo = ?3 WHERE id = ?1")?;
     for (id, repo) in prs {
         update.execute(params![id, to.to, to.pull_request_repo(&repo)])?;
     }
     tracing::debug!(from = %to.from, to = %to.to, "org renamed; its rows moved");
-    tx.prepare_cached("DELETE FROM orgs WHERE key = ?1")?
-        .execute(params![to.from])?;
+    tx.execute("DELETE FROM orgs WHERE key = ?1", params![to.from])?;
     Ok(())
 }
