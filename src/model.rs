@@ -206,6 +206,13 @@ impl PrState {
         }
     }
 
+    /// The state `as_str` wrote, or `None` for anything else.
+    pub fn from_stored(stored: &str) -> Option<PrState> {
+        [PrState::Open, PrState::Closed, PrState::Merged]
+            .into_iter()
+            .find(|s| s.as_str() == stored)
+    }
+
     /// Tie-break rank: at equal `updated_at`, merged beats closed beats open.
     pub fn rank(self) -> u8 {
         match self {

@@ -1,12 +1,14 @@
 //! The GitHub source: signed webhooks in (`hook`), the projection of the few payload
-//! fields Reckon keeps (`payload`, `project`), the org statistics API (`api`), and the
-//! reconcile side that keeps those numbers true against GitHub's own API (`upstream`,
-//! `reconcile`, `sync`, and the `admin` subcommands that drive them).
+//! fields Reckon keeps (`payload`, `project`), the rules both store backends merge those
+//! writes by (`merge`), the org statistics API (`api`), and the reconcile side that
+//! keeps those numbers true against GitHub's own API (`upstream`, `reconcile`, `sync`,
+//! and the `admin` subcommands that drive them).
 
 pub mod admin;
 pub mod api;
 mod config;
 pub mod hook;
+pub mod merge;
 pub mod payload;
 pub mod project;
 pub mod reconcile;

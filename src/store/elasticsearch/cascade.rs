@@ -1,14 +1,16 @@
-//! Writes that move many documents: a renamed or transferred repo takes its pull
-//! requests along, and a renamed org takes everything under it. Moved documents keep
-//! their external versions, so a move never outranks a newer webhook; bulks are split.
+//! Writes that move many documents, as `sources::github::merge` decides: a renamed or
+//! transferred repo takes its pull requests along, and a renamed org takes everything
+//! under it. Moved documents keep their external versions, so a move never outranks a
+//! newer webhook; bulks are split.
 
 use std::collections::HashMap;
 
 use serde_json::{json, Value};
 
 use super::cluster::{Action, BulkOp, EsError, Hit};
-use super::entities::{EntityDoc, PullRequestDoc, RepoDoc};
+use super::entities::{EntityDoc, OrgDoc, PullRequestDoc};
 use super::ElasticsearchStore;
+use crate::sources::github::merge::{self, MovePullRequests};
 use crate::store::StoreError;
 
 /// Documents per search page when scanning.
@@ -79,37 +81,36 @@ impl ElasticsearchStore {
         Ok(())
     }
 
-    /// Points every PR of each repo at the repo's current org and full name.
+    /// Points every PR of each moved repo at the repo's new org and full name.
     pub(super) async fn move_pull_requests(
         &self,
         targets: &HashMap<&'static str, String>,
-        repos: &[RepoDoc],
+        moves: &[MovePullRequests],
     ) -> Result<(), StoreError> {
         let index = &targets["pull-requests"];
         self.cluster.refresh(index).await?;
         let mut ops = Vec::new();
-        for repo in repos {
+        for to in moves {
             let query = json!({"bool": {
-                "filter": [{"term": {"repo_id": repo.id}}],
+                "filter": [{"term": {"repo_id": to.repo_id}}],
                 "should": [
-                    {"bool": {"must_not": [{"term": {"org": repo.org}}]}},
-                    {"bool": {"must_not": [{"term": {"repo": repo.full_name}}]}},
+                    {"bool": {"must_not": [{"term": {"org": to.org}}]}},
+                    {"bool": {"must_not": [{"term": {"repo": to.full_name}}]}},
                 ],
                 "minimum_should_match": 1,
             }});
             for hit in self.scan(index, "pull-requests", query).await? {
                 let mut pr: PullRequestDoc = serde_json::from_str(hit.source.get())
                     .map_err(|e| StoreError::Corrupt(format!("stored PR {}: {e}", hit.id)))?;
-                pr.org = repo.org.clone();
-                pr.repo = repo.full_name.clone();
-                pr.repo_lower = pr.repo.to_lowercase();
+                pr.move_to(&to.org, to.full_name.clone());
                 ops.push(self.rewrite(index, &EntityDoc::PullRequest(pr)));
             }
         }
         self.bulk_all(&ops).await
     }
 
-    /// Moves everything stored under org key `from` to `to`, like the SQLite rename.
+    /// Moves everything stored under org key `from` to `to`, as `merge::rename_org`
+    /// decides from the org stored under `to`.
     pub(super) async fn rename_org(
         &self,
         targets: &HashMap<&'static str, String>,
@@ -117,15 +118,22 @@ impl ElasticsearchStore {
         to: &str,
     ) -> Result<(), StoreError> {
         let orgs = &targets["orgs"];
-        let login = self
+        let stored_to = match self
             .cluster
             .mget(&[(orgs.clone(), to.to_owned())])
             .await?
             .pop()
             .flatten()
             .and_then(|d| d.source)
-            .and_then(|s| s["login"].as_str().map(str::to_owned))
-            .unwrap_or_else(|| to.to_owned());
+        {
+            Some(source) => Some(
+                serde_json::from_value::<OrgDoc>(source)
+                    .map_err(|e| StoreError::Corrupt(format!("stored org {to}: {e}")))?
+                    .to_model(),
+            ),
+            None => None,
+        };
+        let to = merge::rename_org(from, to, stored_to.as_ref());
         let mut ops = Vec::new();
         for entity in [
             "repos",
@@ -137,7 +145,7 @@ impl ElasticsearchStore {
             let index = &targets[entity];
             self.cluster.refresh(index).await?;
             let hits = self
-                .scan(index, entity, json!({"term": {"org": from}}))
+                .scan(index, entity, json!({"term": {"org": to.from}}))
                 .await?;
             for hit in hits {
                 let source: Value = serde_json::from_str(hit.source.get())
@@ -145,11 +153,11 @@ impl ElasticsearchStore {
                 let mut doc = EntityDoc::parse(entity, source)
                     .map_err(|e| StoreError::Corrupt(format!("stored {entity} {}: {e}", hit.id)))?;
                 match &mut doc {
-                    EntityDoc::Repo(d) => d.org = to.to_owned(),
-                    EntityDoc::Team(d) => d.org = to.to_owned(),
-                    EntityDoc::OrgMember(d) => d.org = to.to_owned(),
-                    EntityDoc::TeamMember(d) => d.org = to.to_owned(),
-                    EntityDoc::PullRequest(d) => d.rename_org(to, &login),
+                    EntityDoc::Repo(d) => d.org.clone_from(&to.to),
+                    EntityDoc::Team(d) => d.org.clone_from(&to.to),
+                    EntityDoc::OrgMember(d) => d.org.clone_from(&to.to),
+                    EntityDoc::TeamMember(d) => d.org.clone_from(&to.to),
+                    EntityDoc::PullRequest(d) => d.move_to(&to.to, to.pull_request_repo(&d.repo)),
                     EntityDoc::Org(_) => {}
                 }
                 // The new document before the old one goes: should the move stop
@@ -168,7 +176,7 @@ impl ElasticsearchStore {
                 }
             }
         }
-        ops.push(BulkOp::new(Action::Delete, orgs, from.to_owned(), None));
+        ops.push(BulkOp::new(Action::Delete, orgs, to.from.clone(), None));
         self.bulk_all(&ops).await
     }
 }

@@ -1,11 +1,12 @@
-//! Entity documents and the rules that merge a write into the stored document: the
-//! same rules as the SQLite upserts (newest version wins, deletions stick, missing
-//! fields keep their stored value), applied in Reckon before a versioned bulk write.
+//! Entity documents as Elasticsearch stores them (the model's rows plus the derived
+//! fields the read model sorts and filters on), and the merge of a write into the
+//! stored document by the rules of `sources::github::merge`, before a versioned bulk.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::model::{EntityWrite, PullRequest};
+use crate::model::{EntityWrite, Membership, Org, PrState, PullRequest, Repo, Team};
+use crate::sources::github::merge;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrgDoc {
@@ -69,7 +70,7 @@ pub struct PullRequestDoc {
     pub repo_lower: String,
     pub number: i64,
     pub title: String,
-    pub state: String,
+    pub state: PrState,
     pub draft: bool,
     pub author: String,
     pub author_lower: String,
@@ -98,7 +99,7 @@ impl PullRequestDoc {
             repo_lower: p.repo.to_lowercase(),
             number: p.number,
             title: p.title.clone(),
-            state: p.state.as_str().to_owned(),
+            state: p.state,
             draft: p.draft,
             author: p.author.clone(),
             author_lower: p.author.to_lowercase(),
@@ -117,12 +118,154 @@ impl PullRequestDoc {
         }
     }
 
-    /// Moves the PR under `org`, its repo name following the org's new login.
-    pub fn rename_org(&mut self, org: &str, login: &str) {
+    fn to_model(&self) -> PullRequest {
+        PullRequest {
+            id: self.id,
+            org: self.org.clone(),
+            repo_id: self.repo_id,
+            repo: self.repo.clone(),
+            number: self.number,
+            title: self.title.clone(),
+            state: self.state,
+            draft: self.draft,
+            author: self.author.clone(),
+            author_id: self.author_id,
+            base_ref: self.base_ref.clone(),
+            labels: self.labels.clone(),
+            requested_reviewers: self.requested_reviewers.clone(),
+            additions: self.additions,
+            deletions: self.deletions,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            closed_at: self.closed_at,
+            merged_at: self.merged_at,
+            version: self.version,
+        }
+    }
+
+    /// Points the PR at a repo's new place (`merge::MovePullRequests`).
+    pub fn move_to(&mut self, org: &str, repo: String) {
         self.org = org.to_owned();
-        if let Some((_, name)) = self.repo.split_once('/') {
-            self.repo = format!("{login}/{name}");
-            self.repo_lower = self.repo.to_lowercase();
+        self.repo_lower = repo.to_lowercase();
+        self.repo = repo;
+    }
+}
+
+impl OrgDoc {
+    fn from_model(o: Org) -> OrgDoc {
+        OrgDoc {
+            key: o.key,
+            login: o.login,
+            id: o.id,
+        }
+    }
+
+    pub fn to_model(&self) -> Org {
+        Org {
+            key: self.key.clone(),
+            login: self.login.clone(),
+            id: self.id,
+        }
+    }
+}
+
+impl RepoDoc {
+    fn from_model(r: Repo) -> RepoDoc {
+        RepoDoc {
+            name_sort: r.name.to_lowercase(),
+            id: r.id,
+            org: r.org,
+            name: r.name,
+            full_name: r.full_name,
+            private: r.private,
+            archived: r.archived,
+            deleted: r.deleted,
+            version: r.version,
+        }
+    }
+
+    pub fn to_model(&self) -> Repo {
+        Repo {
+            id: self.id,
+            org: self.org.clone(),
+            name: self.name.clone(),
+            full_name: self.full_name.clone(),
+            private: self.private,
+            archived: self.archived,
+            deleted: self.deleted,
+            version: self.version,
+        }
+    }
+}
+
+impl TeamDoc {
+    fn from_model(t: Team) -> TeamDoc {
+        TeamDoc {
+            slug_lower: t.slug.as_ref().map(|s| s.to_lowercase()),
+            sort_key: t.slug.clone().unwrap_or_else(|| t.id.to_string()),
+            id: t.id,
+            org: t.org,
+            slug: t.slug,
+            name: t.name,
+            deleted: t.deleted,
+            version: t.version,
+        }
+    }
+
+    fn to_model(&self) -> Team {
+        Team {
+            id: self.id,
+            org: self.org.clone(),
+            slug: self.slug.clone(),
+            name: self.name.clone(),
+            deleted: self.deleted,
+            version: self.version,
+        }
+    }
+}
+
+impl OrgMemberDoc {
+    fn from_model(m: Membership) -> OrgMemberDoc {
+        OrgMemberDoc {
+            org: m.org,
+            user_id: m.user_id,
+            login: m.login,
+            present: m.present,
+            version: m.version,
+        }
+    }
+
+    fn to_model(&self) -> Membership {
+        Membership {
+            org: self.org.clone(),
+            user_id: self.user_id,
+            login: self.login.clone(),
+            present: self.present,
+            version: self.version,
+        }
+    }
+}
+
+impl TeamMemberDoc {
+    fn from_model(team_id: i64, m: Membership) -> TeamMemberDoc {
+        TeamMemberDoc {
+            team_id,
+            login_sort: m.login.to_lowercase(),
+            org: m.org,
+            user_id: m.user_id,
+            login: m.login,
+            present: m.present,
+            version: m.version,
+        }
+    }
+
+    fn to_model(&self) -> Membership {
+        Membership {
+            org: self.org.clone(),
+            user_id: self.user_id,
+            login: self.login.clone(),
+            present: self.present,
+            version: self.version,
         }
     }
 }
@@ -222,118 +365,75 @@ pub fn key_of(write: &EntityWrite) -> Option<DocKey> {
     })
 }
 
-/// Applies `write` to the stored document `current`: the new document, or `None` when
-/// the stored one already wins (an older version arriving late).
+/// Applies `write` to the stored document `current` by the rules of
+/// `sources::github::merge`: the new document, or `None` when the stored one wins (an
+/// older version arriving late). A moved repo's pull requests are the caller's to move.
 pub fn merge(write: &EntityWrite, current: Option<&EntityDoc>) -> Option<EntityDoc> {
-    match (write, current) {
-        (EntityWrite::Org(o), current) => {
-            let old_id = match current {
-                Some(EntityDoc::Org(c)) => c.id,
+    Some(match write {
+        // Renames move many documents; rows are journal documents, not entities.
+        EntityWrite::OrgRenamed { .. } | EntityWrite::Row(_) => return None,
+        EntityWrite::Org(o) => {
+            let stored = as_org(current).map(OrgDoc::to_model);
+            EntityDoc::Org(OrgDoc::from_model(
+                merge::merge_org(stored.as_ref(), o).into_row()?,
+            ))
+        }
+        EntityWrite::Repo(r) => {
+            let stored = as_repo(current).map(RepoDoc::to_model);
+            let row = merge::merge_repo(stored.as_ref(), r).decision.into_row()?;
+            EntityDoc::Repo(RepoDoc::from_model(row))
+        }
+        EntityWrite::Team(t) => {
+            let stored = match current {
+                Some(EntityDoc::Team(c)) => Some(c.to_model()),
                 _ => None,
             };
-            Some(EntityDoc::Org(OrgDoc {
-                key: o.key.clone(),
-                login: o.login.clone(),
-                id: o.id.or(old_id),
-            }))
+            EntityDoc::Team(TeamDoc::from_model(
+                merge::merge_team(stored.as_ref(), t).into_row()?,
+            ))
         }
-        // Renames move many documents; rows are journal documents, not entities.
-        (EntityWrite::OrgRenamed { .. } | EntityWrite::Row(_), _) => None,
-        (EntityWrite::Repo(r), current) => {
-            let mut doc = RepoDoc {
-                id: r.id,
-                org: r.org.clone(),
-                name: r.name.clone(),
-                name_sort: r.name.to_lowercase(),
-                full_name: r.full_name.clone(),
-                private: r.private,
-                archived: r.archived,
-                deleted: r.deleted,
-                version: r.version,
+        EntityWrite::OrgMember(m) | EntityWrite::OrgMemberSeen(m) => {
+            let stored = match current {
+                Some(EntityDoc::OrgMember(c)) => Some(c.to_model()),
+                _ => None,
             };
-            if let Some(EntityDoc::Repo(c)) = current {
-                // Older writes lose, except a deletion, which always sticks.
-                if r.version < c.version && (c.deleted || !r.deleted) {
-                    return None;
-                }
-                doc.deleted |= c.deleted;
-                doc.version = doc.version.max(c.version);
-            }
-            Some(EntityDoc::Repo(doc))
-        }
-        (EntityWrite::Team(t), current) => {
-            let mut doc = TeamDoc {
-                id: t.id,
-                org: t.org.clone(),
-                slug: t.slug.clone(),
-                slug_lower: None,
-                name: t.name.clone(),
-                sort_key: String::new(),
-                deleted: t.deleted,
-                version: t.version,
+            let decision = match write {
+                EntityWrite::OrgMember(_) => merge::merge_org_member(stored.as_ref(), m),
+                _ => merge::merge_org_member_seen(stored.as_ref(), m),
             };
-            if let Some(EntityDoc::Team(c)) = current {
-                if t.version < c.version && (c.deleted || !t.deleted) {
-                    return None;
-                }
-                doc.slug = doc.slug.or_else(|| c.slug.clone());
-                doc.name = doc.name.or_else(|| c.name.clone());
-                doc.deleted |= c.deleted;
-                doc.version = doc.version.max(c.version);
-            }
-            doc.slug_lower = doc.slug.as_ref().map(|s| s.to_lowercase());
-            doc.sort_key = doc.slug.clone().unwrap_or_else(|| doc.id.to_string());
-            Some(EntityDoc::Team(doc))
+            EntityDoc::OrgMember(OrgMemberDoc::from_model(decision.into_row()?))
         }
-        (EntityWrite::OrgMember(m), current) => {
-            if let Some(EntityDoc::OrgMember(c)) = current {
-                if m.version < c.version {
-                    return None;
-                }
-            }
-            Some(EntityDoc::OrgMember(OrgMemberDoc {
-                org: m.org.clone(),
-                user_id: m.user_id,
-                login: m.login.clone(),
-                present: m.present,
-                version: m.version,
-            }))
+        EntityWrite::TeamMember { team_id, member } => {
+            let stored = match current {
+                Some(EntityDoc::TeamMember(c)) => Some(c.to_model()),
+                _ => None,
+            };
+            let row = merge::merge_team_member(stored.as_ref(), member).into_row()?;
+            EntityDoc::TeamMember(TeamMemberDoc::from_model(*team_id, row))
         }
-        (EntityWrite::OrgMemberSeen(m), None) => Some(EntityDoc::OrgMember(OrgMemberDoc {
-            org: m.org.clone(),
-            user_id: m.user_id,
-            login: m.login.clone(),
-            present: true,
-            version: 0,
-        })),
-        (EntityWrite::OrgMemberSeen(_), Some(_)) => None,
-        (EntityWrite::TeamMember { team_id, member: m }, current) => {
-            if let Some(EntityDoc::TeamMember(c)) = current {
-                if m.version < c.version {
-                    return None;
-                }
-            }
-            Some(EntityDoc::TeamMember(TeamMemberDoc {
-                team_id: *team_id,
-                org: m.org.clone(),
-                user_id: m.user_id,
-                login: m.login.clone(),
-                login_sort: m.login.to_lowercase(),
-                present: m.present,
-                version: m.version,
-            }))
+        EntityWrite::PullRequest(p) => {
+            let stored = match current {
+                Some(EntityDoc::PullRequest(c)) => Some(c.to_model()),
+                _ => None,
+            };
+            let row = merge::merge_pull_request(stored.as_ref(), p).into_row()?;
+            EntityDoc::PullRequest(PullRequestDoc::from_model(&row))
         }
-        (EntityWrite::PullRequest(p), current) => {
-            let mut doc = PullRequestDoc::from_model(p);
-            if let Some(EntityDoc::PullRequest(c)) = current {
-                if p.version < c.version {
-                    return None;
-                }
-                doc.additions = doc.additions.or(c.additions);
-                doc.deletions = doc.deletions.or(c.deletions);
-            }
-            Some(EntityDoc::PullRequest(doc))
-        }
+    })
+}
+
+fn as_org(doc: Option<&EntityDoc>) -> Option<&OrgDoc> {
+    match doc {
+        Some(EntityDoc::Org(d)) => Some(d),
+        _ => None,
+    }
+}
+
+/// The stored repo document, if `doc` is one.
+pub fn as_repo(doc: Option<&EntityDoc>) -> Option<&RepoDoc> {
+    match doc {
+        Some(EntityDoc::Repo(d)) => Some(d),
+        _ => None,
     }
 }
 

@@ -10,9 +10,10 @@ use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use super::cluster::{Action, BulkOp, EsError, ItemResult};
-use super::entities::{self, DocKey, EntityDoc};
+use super::entities::{self, DocKey, EntityDoc, RepoDoc};
 use super::ElasticsearchStore;
 use crate::model::{ContentType, EntityWrite, Envelope, SourceRow, WriteOutcome};
+use crate::sources::github::merge;
 use crate::store::{source_schema, StoreError};
 
 /// A claim left `pending` this long by another Reckon is taken to be from a writer
@@ -692,10 +693,10 @@ impl ElasticsearchStore {
             ops.push(op);
             written.push((origin, doc));
             if let EntityDoc::Repo(repo) = doc {
-                let same_place = matches!(&slot.before, Some(EntityDoc::Repo(b)) if b.org == repo.org && b.full_name == repo.full_name);
-                if !same_place {
-                    moved.push(repo.clone());
-                }
+                // Several writes may have merged into this slot: the repo moved if its
+                // last row stands elsewhere than the stored one.
+                let before = entities::as_repo(slot.before.as_ref()).map(RepoDoc::to_model);
+                moved.extend(merge::repo_cascade(before.as_ref(), &repo.to_model()));
             }
         }
         let results = self

@@ -4,6 +4,7 @@
 
 mod checkpoint;
 mod config;
+mod entities;
 mod payload;
 mod read;
 mod rebuild;

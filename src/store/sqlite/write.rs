@@ -1,10 +1,10 @@
 //! The write path: one transaction per group-commit batch. Each envelope is appended
 //! to the journal unless its dedup key is known; only new envelopes apply their entity
-//! writes, each guarded by its version so the newest state always wins.
+//! writes, each merged by the rules of `sources::github::merge` (newest version wins).
 
 use rusqlite::{params, Transaction};
 
-use super::payload;
+use super::{entities, payload};
 use crate::model::{ContentType, EntityWrite, Envelope, SourceRow, WriteOutcome};
 use crate::store::StoreError;
 
@@ -87,158 +87,17 @@ pub(super) struct EventKey<'a> {
     pub received_at: i64,
 }
 
+/// Applies one write of a new event: a source row is inserted, a GitHub entity merged
+/// into its stored row by `sources::github::merge` (see `entities`).
 pub(super) fn apply(
     tx: &Transaction<'_>,
     write: &EntityWrite,
     event: &EventKey<'_>,
 ) -> Result<(), StoreError> {
     match write {
-        EntityWrite::Row(row) => insert_row(tx, row, event)?,
-        EntityWrite::Org(o) => {
-            tx.prepare_cached(
-                "INSERT INTO orgs (key, login, id) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (key) DO UPDATE SET login = excluded.login, id = COALESCE(excluded.id, orgs.id)",
-            )?
-            .execute(params![o.key, o.login, o.id])?;
-        }
-        EntityWrite::OrgRenamed { from, to } => {
-            for table in ["repos", "teams", "org_members", "team_members"] {
-                tx.execute(
-                    &format!("UPDATE OR REPLACE {table} SET org = ?2 WHERE org = ?1"),
-                    params![from, to],
-                )?;
-            }
-            tx.prepare_cached(
-                "UPDATE pull_requests SET org = ?2,
-                    repo = (SELECT login FROM orgs WHERE key = ?2) || substr(repo, instr(repo, '/'))
-                 WHERE org = ?1",
-            )?
-            .execute(params![from, to])?;
-            tx.prepare_cached("DELETE FROM orgs WHERE key = ?1")?
-                .execute(params![from])?;
-        }
-        EntityWrite::Repo(r) => {
-            tx.prepare_cached(
-                "INSERT INTO repos (id, org, name, full_name, private, archived, deleted, version)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT (id) DO UPDATE SET
-                    org = excluded.org, name = excluded.name, full_name = excluded.full_name,
-                    private = excluded.private, archived = excluded.archived,
-                    deleted = MAX(repos.deleted, excluded.deleted),
-                    version = MAX(repos.version, excluded.version)
-                 WHERE excluded.version >= repos.version OR excluded.deleted > repos.deleted",
-            )?
-            .execute(params![
-                r.id,
-                r.org,
-                r.name,
-                r.full_name,
-                r.private,
-                r.archived,
-                r.deleted,
-                r.version
-            ])?;
-            // A transferred or renamed repo takes its pull requests along.
-            tx.prepare_cached(
-                "UPDATE pull_requests SET org = r.org, repo = r.full_name
-                 FROM repos r WHERE r.id = ?1 AND pull_requests.repo_id = r.id
-                   AND (pull_requests.org != r.org OR pull_requests.repo != r.full_name)",
-            )?
-            .execute(params![r.id])?;
-        }
-        EntityWrite::Team(t) => {
-            tx.prepare_cached(
-                "INSERT INTO teams (id, org, slug, name, deleted, version)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (id) DO UPDATE SET
-                    org = excluded.org,
-                    slug = COALESCE(excluded.slug, teams.slug),
-                    name = COALESCE(excluded.name, teams.name),
-                    deleted = MAX(teams.deleted, excluded.deleted),
-                    version = MAX(teams.version, excluded.version)
-                 WHERE excluded.version >= teams.version OR excluded.deleted > teams.deleted",
-            )?
-            .execute(params![t.id, t.org, t.slug, t.name, t.deleted, t.version])?;
-        }
-        EntityWrite::OrgMember(m) => {
-            tx.prepare_cached(
-                "INSERT INTO org_members (org, user_id, login, present, version)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (org, user_id) DO UPDATE SET
-                    login = excluded.login, present = excluded.present, version = excluded.version
-                 WHERE excluded.version >= org_members.version",
-            )?
-            .execute(params![m.org, m.user_id, m.login, m.present, m.version])?;
-        }
-        EntityWrite::OrgMemberSeen(m) => {
-            // Version 0: any real organization event about this user wins over it.
-            tx.prepare_cached(
-                "INSERT INTO org_members (org, user_id, login, present, version)
-                 VALUES (?1, ?2, ?3, 1, 0)
-                 ON CONFLICT (org, user_id) DO NOTHING",
-            )?
-            .execute(params![m.org, m.user_id, m.login])?;
-        }
-        EntityWrite::TeamMember { team_id, member: m } => {
-            tx.prepare_cached(
-                "INSERT INTO team_members (team_id, user_id, org, login, present, version)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (team_id, user_id) DO UPDATE SET
-                    org = excluded.org, login = excluded.login,
-                    present = excluded.present, version = excluded.version
-                 WHERE excluded.version >= team_members.version",
-            )?
-            .execute(params![
-                team_id, m.user_id, m.org, m.login, m.present, m.version
-            ])?;
-        }
-        EntityWrite::PullRequest(p) => {
-            let labels = serde_json::to_string(&p.labels).expect("strings serialize");
-            let reviewers =
-                serde_json::to_string(&p.requested_reviewers).expect("strings serialize");
-            tx.prepare_cached(
-                "INSERT INTO pull_requests (id, org, repo_id, repo, number, title, state, draft,
-                    author, author_id, base_ref, labels, requested_reviewers, additions, deletions,
-                    created_at, updated_at, closed_at, merged_at, version)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
-                 ON CONFLICT (id) DO UPDATE SET
-                    org = excluded.org, repo_id = excluded.repo_id, repo = excluded.repo,
-                    number = excluded.number, title = excluded.title, state = excluded.state,
-                    draft = excluded.draft, author = excluded.author, author_id = excluded.author_id,
-                    base_ref = excluded.base_ref, labels = excluded.labels,
-                    requested_reviewers = excluded.requested_reviewers,
-                    additions = COALESCE(excluded.additions, pull_requests.additions),
-                    deletions = COALESCE(excluded.deletions, pull_requests.deletions),
-                    created_at = excluded.created_at, updated_at = excluded.updated_at,
-                    closed_at = excluded.closed_at, merged_at = excluded.merged_at,
-                    version = excluded.version
-                 WHERE excluded.version >= pull_requests.version",
-            )?
-            .execute(params![
-                p.id,
-                p.org,
-                p.repo_id,
-                p.repo,
-                p.number,
-                p.title,
-                p.state.as_str(),
-                p.draft,
-                p.author,
-                p.author_id,
-                p.base_ref,
-                labels,
-                reviewers,
-                p.additions,
-                p.deletions,
-                p.created_at,
-                p.updated_at,
-                p.closed_at,
-                p.merged_at,
-                p.version,
-            ])?;
-        }
+        EntityWrite::Row(row) => insert_row(tx, row, event),
+        entity => entities::apply(tx, entity),
     }
-    Ok(())
 }
 
 /// Inserts a source's read-model row; a replay of the same event leaves it as it is.
