@@ -20,7 +20,7 @@
 //! Options: `--section github|submit` runs one section; `--minified` sends the GitHub
 //! payloads without whitespace, as GitHub does (the fixtures are pretty-printed);
 //! `--baseline PATH` (repeatable) adds another `reckon` binary, say a build of the
-//! previous commit, to the GitHub section, so a change is measured against it in the
+//! previous commit, to both sections, so a change is measured against it in the
 //! same run; `--against HOST:PORT` only loads an already running server with the GitHub
 //! payloads (signed with "bench-secret"), e.g. one under a profiler. `--bare-server`,
 //! `--verify-server` and `--es-stub` are the floors and the stub, which the benchmark
@@ -391,9 +391,9 @@ async fn start_reckon_es(stub: &Server) -> Server {
     spawn("reckon es (stub)", command, Some(data)).await
 }
 
-/// Reckon with an api-key source `dcss` for server `cpo`, and a key for it made with
-/// the real CLI, as an operator would.
-async fn start_reckon_submit() -> (Server, String) {
+/// A data dir with an api-key source `dcss` for server `cpo` and a key for it made
+/// with the real CLI, as an operator would; each `/submit` server runs on a copy.
+async fn submit_template() -> (tempfile::TempDir, String) {
     let data = tempfile::tempdir().unwrap();
     let config = data.path().join("reckon.toml");
     std::fs::write(
@@ -423,9 +423,21 @@ async fn start_reckon_submit() -> (Server, String) {
         .unwrap_or_else(|| panic!("no key in the output of reckon keys add: {stdout}"))
         .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_')
         .to_owned();
-    let mut command = reckon(&reckon_bin(), data.path());
-    command.arg("--config").arg(&config);
-    (spawn("reckon sqlite", command, Some(data)).await, key)
+    (data, key)
+}
+
+/// `binary` serving a copy of the `/submit` template (a baseline must read its schema).
+async fn start_reckon_submit(name: &str, binary: &Path, template: &Path) -> Server {
+    let data = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(template).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), data.path().join(entry.file_name())).unwrap();
+        }
+    }
+    let mut command = reckon(binary, data.path());
+    command.arg("--config").arg(data.path().join("reckon.toml"));
+    spawn(name, command, Some(data)).await
 }
 
 /// User + system CPU seconds a process has used so far.
@@ -700,16 +712,38 @@ async fn run(options: Options) {
     }
 
     if runs("submit") {
-        let (mut reckon, key) = start_reckon_submit().await;
+        let (template, key) = submit_template().await;
+        let mut reckon = start_reckon_submit("reckon sqlite", &reckon_bin(), template.path()).await;
+        let mut baselines = Vec::new();
+        for (i, path) in options.baselines.iter().enumerate() {
+            let name = format!("reckon baseline {}", i + 1);
+            baselines.push(start_reckon_submit(&name, path, template.path()).await);
+        }
         let sample = milestone("sample", 0).len();
         println!();
         println!("== POST /submit: DCSS milestone events of about {sample} bytes, one per request, with an API key");
         let workload = Workload::Submit { key };
-        let rates = measure("submit", &[&bare, &reckon], &workload, &options).await;
+        let mut servers = vec![&bare, &reckon];
+        servers.extend(&baselines);
+        let rates = measure("submit", &servers, &workload, &options).await;
         print_data_dir(&reckon, events, sample as f64);
         println!();
         ratio("reckon sqlite /submit / bare axum", rates.ratio(1, 0));
-        let _ = reckon.child.start_kill();
+        for (i, path) in options.baselines.iter().enumerate() {
+            let n = i + 1;
+            ratio(
+                &format!("reckon baseline {n} /submit / bare axum"),
+                rates.ratio(2 + i, 0),
+            );
+            ratio(
+                &format!("reckon sqlite / reckon baseline {n}"),
+                rates.ratio(1, 2 + i),
+            );
+            println!("  (baseline {n}: {})", path.display());
+        }
+        for server in std::iter::once(&mut reckon).chain(&mut baselines) {
+            let _ = server.child.start_kill();
+        }
     }
 
     println!();
