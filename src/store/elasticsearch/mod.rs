@@ -37,6 +37,10 @@ use crate::stats::{
     rfc3339, DayCount, DeliveryQuery, DeliveryRecord, EventsQuery, StoredEvent, TimeRange,
 };
 
+/// The index refresh interval Reckon's indices keep (the cluster default): how long a
+/// write sent without `wait_for` may take to become searchable.
+const REFRESH_INTERVAL_MS: i64 = 1_000;
+
 pub struct ElasticsearchStore {
     cluster: Cluster,
     names: Names,
@@ -153,18 +157,26 @@ impl ElasticsearchStore {
     }
 
     /// Warns when a journal bulk became searchable later than followers wait for
-    /// (`follow_settle_ms`): a follower may already have passed some of its events.
+    /// (`follow_settle_ms`), counted from the millisecond in its oldest seq: a follower
+    /// may already have passed some of its events.
     fn check_settled(&self, seqs: impl Iterator<Item = i64>, slot: i64) {
         let settle = i64::try_from(self.config.follow_settle_ms).unwrap_or(i64::MAX);
         let Some(oldest) = seqs.min() else { return };
-        let lag_ms = chrono::Utc::now().timestamp_millis() - oldest.div_euclid(slots::PER_MS);
+        // Without `wait_for`, the events become searchable at the next refresh.
+        let refresh_ms = if self.refresh == "false" {
+            REFRESH_INTERVAL_MS
+        } else {
+            0
+        };
+        let now = chrono::Utc::now().timestamp_millis();
+        let lag_ms = now + refresh_ms - oldest.div_euclid(slots::PER_MS);
         if settle > 0 && lag_ms > settle {
             tracing::warn!(
                 lag_ms,
                 settle_ms = settle,
                 seq = oldest,
                 slot,
-                "journal batch landed after the follow settle window; followers may have passed its events"
+                "journal batch searchable after the follow settle window; followers may have passed its events"
             );
         }
     }
