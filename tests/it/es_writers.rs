@@ -102,7 +102,8 @@ async fn two_replicas_in_the_same_millisecond_never_share_a_sequence_number() {
 }
 
 /// 32 replicas hold every slot: the 33rd opens (to read) but its writes are refused
-/// with an error that says why, until a replica goes away and frees its slot.
+/// with an error that says why, until a replica stops (releasing its slot) or is
+/// dropped (its renewal task releases it).
 #[tokio::test]
 async fn the_thirty_third_writer_is_refused_until_a_slot_comes_free() {
     let (_standin, url) = StandIn::start().await;
@@ -125,16 +126,26 @@ async fn the_thirty_third_writer_is_refused_until_a_slot_comes_free() {
     );
     assert!(err.to_string().contains("too many writers"), "{err}");
 
-    // A replica shutting down releases its slot; the next write takes it.
+    // A replica shutting down gives its slot back; the next write takes it.
+    let stopping = writers.remove(0);
+    stopping.release_writer_slot().await;
+    extra.write_batch(vec![envelope("late", T0)]).await.unwrap();
+    // Every slot is held again, so the stopped one cannot write, until a replica is
+    // dropped: its renewal task releases the slot.
+    let err = stopping
+        .write_batch(vec![envelope("later", T0)])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::TooManyWriters { .. }), "{err:?}");
     drop(writers.remove(0));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
-        match extra.write_batch(vec![envelope("late", T0)]).await {
+        match stopping.write_batch(vec![envelope("later", T0)]).await {
             Ok(_) => break,
             Err(StoreError::TooManyWriters { .. }) if std::time::Instant::now() < deadline => {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
-            Err(e) => panic!("the freed slot was not taken: {e:?}"),
+            Err(e) => panic!("the dropped replica's slot was not freed: {e:?}"),
         }
     }
 }

@@ -141,6 +141,28 @@ impl ElasticsearchStore {
         Err(StoreError::TooManyWriters { slots: SLOTS })
     }
 
+    /// Gives the writer slot back (at shutdown, once nothing writes), so another process
+    /// can take it at once instead of after its lease runs out. A later write claims a
+    /// slot again.
+    pub async fn release_writer_slot(&self) {
+        let _claiming = self.slots.claiming.lock().await;
+        let held = self
+            .slots
+            .lease
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(lease) = held {
+            release(
+                &self.cluster,
+                &self.names.alias("state"),
+                &self.owner,
+                lease,
+            )
+            .await;
+        }
+    }
+
     /// Starts the task renewing the slot's lock, once per store.
     fn start_renewal(&self, index: String) {
         let mut stop = self.slots.stop.lock().unwrap_or_else(|p| p.into_inner());
@@ -177,25 +199,9 @@ impl Renewal {
                 _ = tokio::time::sleep(RENEW_EVERY) => self.renew().await,
             }
         }
-        let held = *self.lease.lock().unwrap_or_else(|p| p.into_inner());
+        let held = self.lease.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(lease) = held {
-            // A lease of 0 ms: free for the next process at once.
-            match lock(
-                &self.cluster,
-                &self.index,
-                &lock_name(lease.slot),
-                &self.holder,
-                0,
-            )
-            .await
-            {
-                Ok(_) => {
-                    tracing::debug!(slot = lease.slot, "released the elasticsearch writer slot")
-                }
-                Err(error) => {
-                    tracing::debug!(slot = lease.slot, error = %crate::telemetry::chain(&error), "could not release the elasticsearch writer slot; it expires on its own")
-                }
-            }
+            release(&self.cluster, &self.index, &self.holder, lease).await;
         }
     }
 
@@ -223,6 +229,16 @@ impl Renewal {
             Err(error) => {
                 tracing::warn!(slot = lease.slot, until = lease.until, error = %crate::telemetry::chain(&error), "could not renew the elasticsearch writer slot; it stays in use until shortly before its lease ends");
             }
+        }
+    }
+}
+
+/// Ends `lease` now: a lock of 0 ms is free for the next process at once.
+async fn release(cluster: &Cluster, index: &str, holder: &str, lease: Lease) {
+    match lock(cluster, index, &lock_name(lease.slot), holder, 0).await {
+        Ok(_) => tracing::info!(slot = lease.slot, "released the elasticsearch writer slot"),
+        Err(error) => {
+            tracing::warn!(slot = lease.slot, error = %crate::telemetry::chain(&error), "could not release the elasticsearch writer slot; it expires on its own")
         }
     }
 }
