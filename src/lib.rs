@@ -117,6 +117,7 @@ impl App {
     ) -> Result<(), Error> {
         let addr = listener.local_addr().map_err(Error::Serve)?;
         tracing::info!(%addr, "serving");
+        let store = self.state.store.clone();
         let router = http::router(self.state);
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
@@ -124,6 +125,10 @@ impl App {
         tracing::info!("http server stopped");
         self.background.shutdown().await;
         self.worker.shutdown().await;
+        // Nothing writes any more: the next replica may take this one's writer slot.
+        if let store::Backend::Elasticsearch(es) = store.backend() {
+            es.release_writer_slot().await;
+        }
         served.map_err(Error::Serve)
     }
 }

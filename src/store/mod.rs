@@ -77,6 +77,10 @@ pub enum StoreError {
     /// of the batch is acknowledged; the others can be committed again without it.
     #[error("delivery {position} of the batch ({bytes} bytes as stored) is larger than the store accepts in one request")]
     TooLarge { position: usize, bytes: usize },
+    /// Every Elasticsearch writer slot is held by another live process: more processes
+    /// write the journal than sequence numbers have room for.
+    #[error("too many writers: all {slots} Elasticsearch writer slots are held by other Reckon processes (run at most {slots} replicas against one cluster and index prefix)")]
+    TooManyWriters { slots: i64 },
 }
 
 impl StoreError {

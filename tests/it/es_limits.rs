@@ -31,6 +31,7 @@ async fn cluster(max_content_length: usize) -> (StandIn, ElasticsearchConfig) {
     config.index_prefix = "rk".into();
     config.refresh = reckon::store::elasticsearch::Refresh::WaitFor;
     config.max_retries = 1;
+    config.follow_settle_ms = 0;
     (standin, config)
 }
 

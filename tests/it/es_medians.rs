@@ -181,6 +181,7 @@ async fn medians_past_the_result_window_are_exact() {
         let mut config = reckon::settings::Config::defaults().elasticsearch;
         config.url = vec![url];
         config.refresh = reckon::store::elasticsearch::Refresh::WaitFor;
+        config.follow_settle_ms = 0;
         let (store, _) = ElasticsearchStore::open(&config).await.unwrap();
         seed(&store, &[]).await;
         let docs = durations

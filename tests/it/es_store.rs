@@ -80,6 +80,7 @@ async fn standin() -> (StandIn, ElasticsearchConfig) {
     config.index_prefix = "rk".into();
     config.refresh = reckon::store::elasticsearch::Refresh::WaitFor;
     config.max_retries = 2;
+    config.follow_settle_ms = 0;
     (standin, config)
 }
 

@@ -29,6 +29,7 @@ mod es_contract;
 mod es_limits;
 mod es_medians;
 mod es_store;
+mod es_writers;
 mod github_read_model_conformance;
 mod github_webhooks;
 mod journal_conformance;

@@ -35,7 +35,22 @@ pub struct ElasticsearchConfig {
     /// alone. Keep it under the cluster's `http.max_content_length` (10 MiB on Amazon
     /// OpenSearch's smaller instance types).
     pub max_bulk_bytes: usize,
+    /// How far behind the clock cursor reads (`after=`) stay, in milliseconds: only
+    /// events whose sequence number is older than this are handed to followers, so a
+    /// batch another replica has numbered but not yet landed cannot be skipped. 0 turns
+    /// the horizon off (right for a single writer). See [`DEFAULT_FOLLOW_SETTLE_MS`].
+    pub follow_settle_ms: u64,
 }
+
+/// The default `elasticsearch.follow_settle_ms`. It must cover the time from numbering
+/// a batch to its events being searchable: the dedup claim and journal `_bulk` (tens to
+/// hundreds of milliseconds, more under retries), the index refresh (1 s) and the clock
+/// skew between replicas (well under a second with NTP). A batch that lands later than
+/// this is logged as a warning by the writer.
+pub const DEFAULT_FOLLOW_SETTLE_MS: u64 = 5_000;
+
+/// Largest `elasticsearch.follow_settle_ms`: followers would lag by more than this.
+const MAX_FOLLOW_SETTLE_MS: u64 = 600_000;
 
 /// `refresh` on entity writes: `false` makes them searchable within the index refresh
 /// interval (1 s by default); `wait_for` holds the ack until they are searchable.
@@ -132,6 +147,12 @@ impl ElasticsearchConfig {
                 format!("must be at least {MIN_BULK_BYTES} bytes"),
             ));
         }
+        if self.follow_settle_ms > MAX_FOLLOW_SETTLE_MS {
+            return Err(ConfigError::invalid(
+                "elasticsearch.follow_settle_ms",
+                format!("must be at most {MAX_FOLLOW_SETTLE_MS} (ten minutes)"),
+            ));
+        }
         Ok(())
     }
 }
@@ -187,6 +208,20 @@ mod tests {
             jail.set_env("RECKON_ELASTICSEARCH_MAX_BULK_BYTES", "10485760");
             let config = Config::load(None, Overrides::default()).unwrap();
             assert_eq!(config.elasticsearch.max_bulk_bytes, 10 * 1024 * 1024);
+            assert_eq!(
+                config.elasticsearch.follow_settle_ms,
+                super::DEFAULT_FOLLOW_SETTLE_MS,
+                "defaults.toml and the constant agree"
+            );
+            jail.set_env("RECKON_ELASTICSEARCH_FOLLOW_SETTLE_MS", "600001");
+            let err = Config::load(None, Overrides::default()).unwrap_err();
+            assert!(
+                err.to_string().contains("elasticsearch.follow_settle_ms"),
+                "{err}"
+            );
+            jail.set_env("RECKON_ELASTICSEARCH_FOLLOW_SETTLE_MS", "0");
+            let config = Config::load(None, Overrides::default()).unwrap();
+            assert_eq!(config.elasticsearch.follow_settle_ms, 0);
             Ok(())
         });
     }

@@ -11,6 +11,7 @@ pub mod layout;
 pub mod read;
 mod rebuild;
 mod reconcile;
+mod slots;
 pub mod write;
 
 use std::collections::{HashMap, HashSet};
@@ -23,9 +24,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use self::cluster::{Action, BulkOp, Cluster, EsError, ItemResult};
-pub use self::config::{ElasticsearchConfig, Refresh};
+pub use self::config::{ElasticsearchConfig, Refresh, DEFAULT_FOLLOW_SETTLE_MS};
 pub(crate) use self::entities::OrgDoc;
 use self::layout::{Names, SetupReport, ENTITIES};
+pub use self::slots::slot_of;
 use super::{
     ApiKeyRecord, Coordination, Journal, KeyStore, Progress, Projector, RebuildReport, Store,
     StoreError,
@@ -35,6 +37,10 @@ use crate::stats::{
     rfc3339, DayCount, DeliveryQuery, DeliveryRecord, EventsQuery, StoredEvent, TimeRange,
 };
 
+/// The index refresh interval Reckon's indices keep (the cluster default): how long a
+/// write sent without `wait_for` may take to become searchable.
+const REFRESH_INTERVAL_MS: i64 = 1_000;
+
 pub struct ElasticsearchStore {
     cluster: Cluster,
     names: Names,
@@ -43,7 +49,10 @@ pub struct ElasticsearchStore {
     refresh: &'static str,
     /// Identifies this process in dedup claims, so it can retake its own stale ones.
     owner: String,
+    /// The last sequence number this process handed out.
     last_seq: AtomicI64,
+    /// The writer slot this process numbers events in (see `slots`).
+    slots: slots::Slots,
     /// Journal indices known to exist, so each month's index is created once.
     known: Mutex<HashSet<String>>,
     /// The settings `setup` checks against what the cluster is.
@@ -61,12 +70,21 @@ impl ElasticsearchStore {
         &self.names
     }
 
-    /// Connects and runs `setup`, so a first start needs no separate step.
+    /// Connects, runs `setup` (so a first start needs no separate step) and claims a
+    /// writer slot. With every slot taken the store still opens, for reading; its writes
+    /// fail with `TooManyWriters` until a slot comes free.
     pub async fn open(
         config: &ElasticsearchConfig,
     ) -> Result<(ElasticsearchStore, SetupReport), StoreError> {
         let store = ElasticsearchStore::connect(config)?;
         let report = store.setup().await?;
+        match store.writer_slot().await {
+            Ok(_) => {}
+            Err(StoreError::TooManyWriters { slots }) => {
+                tracing::warn!(slots, "opened the elasticsearch store without a writer slot; writes fail until one comes free");
+            }
+            Err(error) => return Err(error),
+        }
         Ok((store, report))
     }
 
@@ -85,6 +103,7 @@ impl ElasticsearchStore {
             },
             owner: format!("{:016x}", rand::random::<u64>()),
             last_seq: AtomicI64::new(0),
+            slots: slots::Slots::default(),
             known: Mutex::new(HashSet::new()),
             config: config.clone(),
         })
@@ -115,17 +134,51 @@ impl ElasticsearchStore {
         Ok(report)
     }
 
-    /// A sequence number for cursors: milliseconds × 2048 plus a counter, so it grows
-    /// with time, stays unique within a process, and fits a JavaScript number.
-    fn next_seq(&self, received_at: i64) -> i64 {
-        let floor = received_at.max(0).saturating_mul(2048);
+    /// A sequence number for cursors: milliseconds × 2048, plus this process's writer
+    /// slot × 64, plus a counter (see `slots`). It grows with time, stays unique across
+    /// every process holding a slot, and fits a JavaScript number.
+    fn next_seq(&self, received_at: i64, slot: i64) -> i64 {
         let prev = self
             .last_seq
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
-                Some(floor.max(last + 1))
+                Some(slots::seq_after(last, received_at, slot))
             })
             .expect("the closure always returns Some");
-        floor.max(prev + 1)
+        slots::seq_after(prev, received_at, slot)
+    }
+
+    /// The settled read horizon: cursor reads see only sequence numbers below it, so a
+    /// batch numbered earlier but still in flight (on this or another replica) cannot be
+    /// passed by a follower. `None` when `follow_settle_ms` is 0 (a single writer).
+    pub(crate) fn follow_horizon(&self) -> Option<i64> {
+        let settle = i64::try_from(self.config.follow_settle_ms).unwrap_or(i64::MAX);
+        (settle > 0)
+            .then(|| (chrono::Utc::now().timestamp_millis() - settle).saturating_mul(slots::PER_MS))
+    }
+
+    /// Warns when a journal bulk became searchable later than followers wait for
+    /// (`follow_settle_ms`), counted from the millisecond in its oldest seq: a follower
+    /// may already have passed some of its events.
+    fn check_settled(&self, seqs: impl Iterator<Item = i64>, slot: i64) {
+        let settle = i64::try_from(self.config.follow_settle_ms).unwrap_or(i64::MAX);
+        let Some(oldest) = seqs.min() else { return };
+        // Without `wait_for`, the events become searchable at the next refresh.
+        let refresh_ms = if self.refresh == "false" {
+            REFRESH_INTERVAL_MS
+        } else {
+            0
+        };
+        let now = chrono::Utc::now().timestamp_millis();
+        let lag_ms = now + refresh_ms - oldest.div_euclid(slots::PER_MS);
+        if settle > 0 && lag_ms > settle {
+            tracing::warn!(
+                lag_ms,
+                settle_ms = settle,
+                seq = oldest,
+                slot,
+                "journal batch searchable after the follow settle window; followers may have passed its events"
+            );
+        }
     }
 
     fn entity_aliases(&self) -> HashMap<&'static str, String> {

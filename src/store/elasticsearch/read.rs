@@ -98,6 +98,10 @@ impl ElasticsearchStore {
         if let Some(after) = query.after {
             filters.push(json!({"range": {"seq": {"gt": after}}}));
         }
+        // Pages are followed by their last seq: only hand out settled ones.
+        if let Some(horizon) = self.follow_horizon() {
+            filters.push(json!({"range": {"seq": {"lt": horizon}}}));
+        }
         let body = json!({"size": query.limit, "query": all_of(filters), "sort": [{"seq": "asc"}]});
         let reply = self
             .cluster

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::cluster::{Action, BulkOp, Hit, ItemResult};
+use super::cluster::{Action, BulkOp, Cluster, Hit, ItemResult};
 use super::write::dedup_id;
 use super::ElasticsearchStore;
 use crate::store::StoreError;
@@ -77,48 +77,14 @@ impl ElasticsearchStore {
         holder: &str,
         ttl_ms: i64,
     ) -> Result<bool, StoreError> {
-        let index = self.names.alias("state");
-        let id = format!("lock/{name}");
-        let now = chrono::Utc::now().timestamp_millis();
-        let current = self
-            .cluster
-            .mget(&[(index.clone(), id.clone())])
-            .await?
-            .pop()
-            .flatten()
-            .filter(|d| d.found);
-        let doc = StateDoc {
-            key: id.clone(),
-            value: json!({"holder": holder, "until": now + ttl_ms}).to_string(),
-            updated_at: now,
-        };
-        let body = Some(serde_json::to_vec(&doc).expect("state documents serialize"));
-        let op = match &current {
-            None => BulkOp::new(Action::Create, &index, id.clone(), body),
-            Some(found) => {
-                let held: Value = found
-                    .source
-                    .as_ref()
-                    .and_then(|s| s["value"].as_str())
-                    .and_then(|v| serde_json::from_str(v).ok())
-                    .unwrap_or_default();
-                let mine = held["holder"] == json!(holder);
-                if !mine && held["until"].as_i64().unwrap_or(0) > now {
-                    return Ok(false);
-                }
-                let mut op = BulkOp::new(Action::Index, &index, id.clone(), body);
-                op.if_seq_no = found.seq_no;
-                op.if_primary_term = found.primary_term;
-                op
-            }
-        };
-        match self.cluster.bulk(&[op], "wait_for").await?.remove(0) {
-            ItemResult::Done { .. } => Ok(true),
-            ItemResult::Conflict => Ok(false),
-            other => Err(StoreError::Corrupt(format!(
-                "lock {name} was not written: {other:?}"
-            ))),
-        }
+        lock(
+            &self.cluster,
+            &self.names.alias("state"),
+            name,
+            holder,
+            ttl_ms,
+        )
+        .await
     }
 
     pub(super) async fn write_state(&self, key: &str, value: Value) -> Result<(), StoreError> {
@@ -223,6 +189,58 @@ fn prefix_successor(prefix: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// Takes or renews the lock `name` for `holder` in the state index `index` (see
+/// `Coordination::try_lock`); a free function so the writer-slot renewal task, which
+/// holds the cluster client but not the store, can call it.
+pub(super) async fn lock(
+    cluster: &Cluster,
+    index: &str,
+    name: &str,
+    holder: &str,
+    ttl_ms: i64,
+) -> Result<bool, StoreError> {
+    let id = format!("lock/{name}");
+    let now = chrono::Utc::now().timestamp_millis();
+    let current = cluster
+        .mget(&[(index.to_owned(), id.clone())])
+        .await?
+        .pop()
+        .flatten()
+        .filter(|d| d.found);
+    let doc = StateDoc {
+        key: id.clone(),
+        value: json!({"holder": holder, "until": now + ttl_ms}).to_string(),
+        updated_at: now,
+    };
+    let body = Some(serde_json::to_vec(&doc).expect("state documents serialize"));
+    let op = match &current {
+        None => BulkOp::new(Action::Create, index, id.clone(), body),
+        Some(found) => {
+            let held: Value = found
+                .source
+                .as_ref()
+                .and_then(|s| s["value"].as_str())
+                .and_then(|v| serde_json::from_str(v).ok())
+                .unwrap_or_default();
+            let mine = held["holder"] == json!(holder);
+            if !mine && held["until"].as_i64().unwrap_or(0) > now {
+                return Ok(false);
+            }
+            let mut op = BulkOp::new(Action::Index, index, id.clone(), body);
+            op.if_seq_no = found.seq_no;
+            op.if_primary_term = found.primary_term;
+            op
+        }
+    };
+    match cluster.bulk(&[op], "wait_for").await?.remove(0) {
+        ItemResult::Done { .. } => Ok(true),
+        ItemResult::Conflict => Ok(false),
+        other => Err(StoreError::Corrupt(format!(
+            "lock {name} was not written: {other:?}"
+        ))),
+    }
 }
 
 #[cfg(test)]

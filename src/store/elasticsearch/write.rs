@@ -218,8 +218,13 @@ impl ElasticsearchStore {
         journal_indices.dedup();
         self.ensure_indices(&journal_indices).await?;
 
-        // Sequence numbers in batch order, so the delivery log reads in arrival order.
-        let seqs: Vec<i64> = batch.iter().map(|e| self.next_seq(e.received_at)).collect();
+        // Sequence numbers in batch order, so the delivery log reads in arrival order,
+        // in a slot this process holds.
+        let slot = self.writer_slot().await?;
+        let seqs: Vec<i64> = batch
+            .iter()
+            .map(|e| self.next_seq(e.received_at, slot))
+            .collect();
         let claims = self.claim(batch, &ids, &seqs, now).await?;
 
         // The journal: events of accepted deliveries, and a log record for every one.
@@ -279,6 +284,7 @@ impl ElasticsearchStore {
                 _ => None,
             })
         })?;
+        self.check_settled(claims.iter().flatten().map(|c| c.seq), slot);
         let writes: Vec<(usize, &EntityWrite)> = batch
             .iter()
             .enumerate()

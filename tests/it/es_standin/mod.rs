@@ -1632,6 +1632,8 @@ pub async fn test_cluster() -> (
     config.index_prefix = format!("reckon-test-{:08x}", rand::random::<u32>());
     config.refresh = reckon::store::elasticsearch::Refresh::WaitFor;
     config.max_retries = 3;
+    // One writer per test and reads right after writes: no settle horizon.
+    config.follow_settle_ms = 0;
     match std::env::var("RECKON_TEST_ELASTICSEARCH_URL") {
         Ok(url) if !url.is_empty() => {
             config.url = url.split(',').map(|u| u.trim().to_owned()).collect();

@@ -1,6 +1,7 @@
 //! The server-events read model on Elasticsearch: monthly `server-events` journal
 //! indices written in the same bulk as the event, read through their alias. Ids are
-//! the journal seqs, increasing in the order one process commits its batches.
+//! the journal seqs (unique across replicas by writer slot), listed only below the
+//! store's settled read horizon.
 
 use async_trait::async_trait;
 use serde::Deserialize;
@@ -48,6 +49,12 @@ impl ServerEventStore for ElasticsearchStore {
         let mut filter = scope(&f.source, f.range);
         if let Some(after) = f.after {
             filter.push(json!({"range": {"seq": {"gt": after}}}));
+        }
+        // Both listings hand out their last id as a cursor (`next_after`, and
+        // `X-Reckon-Next-After` for a full day page): only settled ids, so an event
+        // another replica numbered earlier but has not landed yet is not passed.
+        if let Some(horizon) = self.follow_horizon() {
+            filter.push(json!({"range": {"seq": {"lt": horizon}}}));
         }
         let body = json!({
             "size": f.limit,
