@@ -101,18 +101,18 @@ async fn two_replicas_in_the_same_millisecond_never_share_a_sequence_number() {
     );
 }
 
-/// 32 replicas hold every slot: the 33rd opens (to read) but its writes are refused
+/// 64 replicas hold every slot: the 65th opens (to read) but its writes are refused
 /// with an error that says why, until a replica stops (releasing its slot) or is
 /// dropped (its renewal task releases it).
 #[tokio::test]
-async fn the_thirty_third_writer_is_refused_until_a_slot_comes_free() {
+async fn a_writer_beyond_the_last_slot_is_refused_until_one_comes_free() {
     let (_standin, url) = StandIn::start().await;
     let mut config = reckon::settings::Config::defaults().elasticsearch;
     config.url = vec![url];
     config.index_prefix = "rk".into();
     config.follow_settle_ms = 0;
     let mut writers = Vec::new();
-    for _ in 0..32 {
+    for _ in 0..64 {
         writers.push(open(&config).await);
     }
     let extra = open(&config).await;
@@ -121,7 +121,7 @@ async fn the_thirty_third_writer_is_refused_until_a_slot_comes_free() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, StoreError::TooManyWriters { slots: 32 }),
+        matches!(err, StoreError::TooManyWriters { slots: 64 }),
         "{err:?}"
     );
     assert!(err.to_string().contains("too many writers"), "{err}");

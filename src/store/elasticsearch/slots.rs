@@ -1,4 +1,4 @@
-//! Writer slots: every process that writes the journal holds one of 32 slots through a
+//! Writer slots: every process that writes the journal holds one of 64 slots through a
 //! coordination lock and puts it into its sequence numbers, so replicas numbering
 //! events in the same millisecond never hand out the same cursor.
 
@@ -12,10 +12,13 @@ use super::reconcile::lock;
 use super::ElasticsearchStore;
 use crate::store::StoreError;
 
-/// Writer slots: at most this many processes write one store at a time.
-pub(super) const SLOTS: i64 = 32;
-/// Sequence numbers one slot has per millisecond; more move on to the next millisecond.
-const PER_SLOT: i64 = 64;
+/// Writer slots: at most this many processes write one store at a time. Room for the
+/// 20 replicas terraform allows twice over (a rolling deploy runs old and new side by
+/// side) plus sync jobs and CLI commands.
+pub(super) const SLOTS: i64 = 64;
+/// Sequence numbers one slot has per millisecond (32,000 a second per process, above
+/// what one process commits); more move on to the next millisecond.
+const PER_SLOT: i64 = 32;
 /// Sequence numbers per millisecond: `ms * PER_MS + slot * PER_SLOT + counter`, the
 /// scale the journal has always used, so older numbers stay below newer ones.
 pub(super) const PER_MS: i64 = SLOTS * PER_SLOT;
@@ -252,10 +255,11 @@ mod tests {
     #[test]
     fn slot_and_counter_sit_below_the_millisecond() {
         let first = seq_after(0, MS, 5);
-        assert_eq!(first, MS * 2048 + 5 * 64);
+        assert_eq!(first, MS * 2048 + 5 * 32);
         assert_eq!(seq_after(first, MS, 5), first + 1);
         assert_eq!(slot_of(first), 5);
-        assert_eq!(slot_of(first + 63), 5);
+        assert_eq!(slot_of(first + 31), 5);
+        assert_eq!(slot_of(first + 32), 6);
         assert_eq!(first / 2048, MS, "the millisecond is where it always was");
         // Slot 0 numbers exactly as before slots existed, for a first event.
         assert_eq!(seq_after(0, MS, 0), MS * 2048);
@@ -263,13 +267,13 @@ mod tests {
 
     #[test]
     fn a_full_slot_moves_on_to_the_next_millisecond() {
-        let last = MS * 2048 + 5 * 64 + 63;
+        let last = MS * 2048 + 5 * 32 + 31;
         let next = seq_after(last, MS, 5);
-        assert_eq!(next, (MS + 1) * 2048 + 5 * 64);
+        assert_eq!(next, (MS + 1) * 2048 + 5 * 32);
         assert_eq!(slot_of(next), 5);
         // The last slot's overflow also lands in the next millisecond, not the next slot.
-        let last = MS * 2048 + 31 * 64 + 63;
-        assert_eq!(seq_after(last, MS, 31), (MS + 1) * 2048 + 31 * 64);
+        let last = MS * 2048 + 63 * 32 + 31;
+        assert_eq!(seq_after(last, MS, 63), (MS + 1) * 2048 + 63 * 32);
     }
 
     #[test]
