@@ -86,6 +86,9 @@ impl SqliteStore {
         // should it fall behind. The WAL file is trimmed back after it is reset.
         writer.pragma_update(None, "wal_autocheckpoint", 16_384)?;
         writer.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
+        // Inserts walk the dedup and projection indexes at random keys, reading pages
+        // SQLite's small cache has dropped: mapped, they are read without a copy.
+        writer.pragma_update(None, "mmap_size", WRITER_MMAP_BYTES)?;
         writer.set_prepared_statement_cache_capacity(64);
         schema::migrate(&mut writer, super::source_schema::registered())?;
         let checkpointer = Arc::new(checkpoint::Checkpointer::start(path)?);
@@ -153,6 +156,9 @@ impl SqliteStore {
         }
     }
 }
+
+/// How much of the database file the writer maps for reading.
+const WRITER_MMAP_BYTES: i64 = 1024 * 1024 * 1024;
 
 fn key_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKeyRecord> {
     Ok(ApiKeyRecord {
