@@ -1,16 +1,19 @@
-// The dashboard's entry point: reads the route from the URL hash, draws the navigation and
-// the page for it, and cleans up the previous page's timers and charts on every change.
+// The dashboard's entry point: without a read token it shows the sign-in page; with one it
+// reads the route from the URL hash, draws the navigation and the page for it, and cleans
+// up the previous page's timers and charts on every change. A 401 signs the reader out.
 
-import { render } from 'lit-html';
-import { createApi, type OrgListItem } from './api/client';
+import { nothing, render } from 'lit-html';
+import { apiBase, createApi, type ApiError, type OrgListItem, type TokenInfo } from './api/client';
 import { makeContext, navigate, type ViewContext } from './context';
-import { parseRoute, type Page } from './route';
+import { parseRoute, type Page, type Route } from './route';
+import { clearToken, readToken } from './session';
 import { nav } from './ui/nav';
 import { deliveries } from './views/deliveries';
 import { drift } from './views/drift';
 import { events } from './views/events';
 import { home } from './views/home';
 import { overview } from './views/overview';
+import { signedOutNotice, signIn } from './views/signin';
 import { source } from './views/source';
 import { team, teams } from './views/teams';
 import './style.css';
@@ -26,7 +29,10 @@ const views: Record<Page, (ctx: ViewContext) => Promise<void>> = {
   source,
 };
 
-const api = createApi();
+const api = createApi(apiBase(), undefined, {
+  token: readToken,
+  onUnauthorized: (error: ApiError) => signOut(signedOutNotice(error)),
+});
 const main = document.getElementById('main')!;
 const bar = document.getElementById('controls')!;
 const navEl = document.getElementById('nav')!;
@@ -34,29 +40,88 @@ const navEl = document.getElementById('nav')!;
 main.replaceChildren();
 const optionsCache = new Map();
 let orgs: OrgListItem[] = [];
+let token: TokenInfo | undefined;
+let signingIn = false;
 let generation = 0;
 let cleanups: (() => void)[] = [];
 let lastOrg: string | undefined;
 
-function show(): void {
+/** Ends the page on screen: its timers and charts stop, its late answers are dropped. */
+function leave(): number {
   for (const fn of cleanups.splice(0)) fn();
-  const mine = ++generation;
+  return ++generation;
+}
+
+function drawNav(route: Route, org: string | undefined): void {
+  render(nav(route, orgs, org, (r) => navigate(r), { token, signOut: () => signOut() }), navEl);
+}
+
+function show(): void {
+  if (!readToken()) {
+    if (!signingIn) signOut();
+    return;
+  }
+  const mine = leave();
   const route = parseRoute(window.location.hash);
   if (route.org) lastOrg = route.org;
   const org = route.org ?? (route.page === 'home' ? undefined : lastOrg);
-  render(nav(route, orgs, org, (r) => navigate(r)), navEl);
+  drawNav(route, org);
   document.title = ['Reckon', route.org ?? route.source, route.page === 'home' ? undefined : route.page].filter(Boolean).join(' · ');
   const ctx = makeContext(api, route, main, bar, () => mine === generation, cleanups, optionsCache);
   void views[route.page](ctx);
 }
 
-window.addEventListener('hashchange', show);
-show();
-api
-  .orgs()
-  .then((answer) => {
-    orgs = answer.orgs;
+/** Draws the app for a signed-in reader and fetches what the nav shows: the orgs, and whose token this is. */
+function start(info?: TokenInfo): void {
+  token = info;
+  show();
+  const held = readToken();
+  // Answers that arrive after a sign-out belong to the reader who left.
+  const redraw = () => {
+    if (readToken() !== held) return;
     const route = parseRoute(window.location.hash);
-    render(nav(route, orgs, route.org ?? lastOrg, (r) => navigate(r)), navEl);
-  })
-  .catch(() => undefined);
+    drawNav(route, route.org ?? lastOrg);
+  };
+  if (!info) {
+    api
+      .token()
+      .then((answer) => {
+        if (readToken() === held) token = answer;
+        redraw();
+      })
+      .catch(() => undefined);
+  }
+  api
+    .orgs()
+    .then((answer) => {
+      if (readToken() === held) orgs = answer.orgs;
+      redraw();
+    })
+    .catch(() => undefined);
+}
+
+/** Forgets the token and everything read with it, and shows the sign-in page, with `notice` saying why. */
+function signOut(notice?: string): void {
+  clearToken();
+  leave();
+  signingIn = true;
+  orgs = [];
+  token = undefined;
+  lastOrg = undefined;
+  optionsCache.clear();
+  render(nothing, navEl);
+  render(nothing, bar);
+  document.title = 'Sign in · Reckon';
+  signIn(main, {
+    notice,
+    verify: (candidate) => createApi(apiBase(), undefined, { token: () => candidate }).token(),
+    signedIn(info) {
+      signingIn = false;
+      start(info);
+    },
+  });
+}
+
+window.addEventListener('hashchange', show);
+if (readToken()) start();
+else signOut();

@@ -1,20 +1,12 @@
-import { describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { ApiError, apiBase, createApi } from '../src/api/client';
+import { clearToken, saveToken } from '../src/session';
 import { advice } from '../src/ui/states';
-
-function fakeFetch(status: number, body: unknown, contentType = 'application/json', headers: Record<string, string> = {}) {
-  const calls: string[] = [];
-  const impl = (async (input: RequestInfo | URL) => {
-    calls.push(input instanceof Request ? input.url : String(input));
-    return new Response(typeof body === 'string' ? body : JSON.stringify(body), {
-      status,
-      headers: { 'Content-Type': contentType, ...headers },
-    });
-  }) as typeof fetch;
-  return { impl, calls };
-}
+import { fakeFetch } from './fake-fetch';
 
 describe('api client', () => {
+  afterEach(clearToken);
+
   test('sends only the filters that are set', async () => {
     const { impl, calls } = fakeFetch(200, { org: 'acme', interval: 'week', series: [] });
     const api = createApi('http://reckon.test', impl);
@@ -62,12 +54,46 @@ describe('api client', () => {
     expect(whole).toEqual({ events: [], nextAfter: null });
   });
 
-  test('a private source answers 401 with its code', async () => {
-    const { impl } = fakeFetch(401, { code: 'read_token_missing', message: 'this source is not public' });
-    const error = await createApi('', impl).sourceStats('secret', {}).catch((e) => e);
-    expect([error.status, error.code]).toEqual([401, 'read_token_missing']);
-    const day = await createApi('', impl).serverDay('secret', 0).catch((e) => e);
-    expect([day.status, day.code]).toEqual([401, 'read_token_missing']);
+  test('every request carries the read token in its Authorization header, and nowhere else', async () => {
+    const { impl, calls, auth } = fakeFetch(200, []);
+    const api = createApi('http://reckon.test', impl, { token: () => 'rkt_abc123def456_secret' });
+    await api.orgs().catch(() => undefined);
+    await api.sourceStats('dcss', {}).catch(() => undefined);
+    await api.serverDay('dcss', 0);
+    expect(auth).toEqual(Array(3).fill('Bearer rkt_abc123def456_secret'));
+    expect(calls.some((url) => url.includes('rkt_'))).toBe(false);
+    const none = fakeFetch(200, []);
+    await createApi('', none.impl, { token: () => null }).serverDay('dcss', 0);
+    expect(none.auth).toEqual([null]);
+  });
+
+  test('by default the token comes from the session', async () => {
+    saveToken('rkt_stored', false);
+    const { impl, auth } = fakeFetch(200, { id: 'stored', name: 'ops', scopes: ['admin'], expires_at: null });
+    expect((await createApi('', impl).token()).name).toBe('ops');
+    expect(auth).toEqual(['Bearer rkt_stored']);
+  });
+
+  test('a 401 for the token in use signs out; other failures and stale answers do not', async () => {
+    const onUnauthorized = vi.fn();
+    let token: string | null = 'rkt_old';
+    const credentials = { token: () => token, onUnauthorized };
+    const expired = fakeFetch(401, { code: 'read_token_expired', message: 'the read token expired at 2026-11-01T00:00:00Z' });
+    const error = await createApi('', expired.impl, credentials).sourceStats('dcss', {}).catch((e) => e);
+    expect([error.status, error.code]).toEqual([401, 'read_token_expired']);
+    expect(onUnauthorized).toHaveBeenCalledExactlyOnceWith(error);
+    // A proxy's 401 without a Reckon body also means the token was refused.
+    await createApi('', fakeFetch(401, 'no', 'text/plain').impl, credentials).orgs().catch(() => undefined);
+    expect(onUnauthorized).toHaveBeenCalledTimes(2);
+    await createApi('', fakeFetch(404, { code: 'unknown_source', message: 'no source' }).impl, credentials).sourceStats('vault', {}).catch(() => undefined);
+    expect(onUnauthorized).toHaveBeenCalledTimes(2);
+    // The reader signed in again while the old token's request was on its way.
+    const slow = (async () => {
+      token = 'rkt_new';
+      return new Response(JSON.stringify({ code: 'read_token_invalid', message: 'unknown read token' }), { status: 401, headers: { 'Content-Type': 'application/json' } });
+    }) as typeof fetch;
+    await createApi('', slow, credentials).orgs().catch(() => undefined);
+    expect(onUnauthorized).toHaveBeenCalledTimes(2);
   });
 
   test('the API base comes from the meta tag, without a trailing slash', () => {

@@ -232,18 +232,16 @@ describe('the server-events view', () => {
     expect(bar.querySelector('select[name="source-page"]')?.textContent).not.toContain('github');
   });
 
-  test('a private source says it needs a read token, instead of failing', async () => {
+  test('a source the read token may not read says which scope would, without leaking that it exists', async () => {
     const sourceStats = vi.fn(async () => {
-      throw new ApiError(401, 'read_token_missing', 'this source is not public: send `Authorization: Bearer <read token>`');
+      throw new ApiError(404, 'unknown_source', 'no source named `vault` is configured');
     });
-    const { ctx, main } = fakeContext('#/sources/secret', { sourceStats, eventDays: async () => ({ days: [] }) });
+    const { ctx, main } = fakeContext('#/sources/vault', { sourceStats, eventDays: async () => ({ days: [] }) });
     await source(ctx);
-    const state = main.querySelector('[data-testid="source-private"]')!;
+    const state = main.querySelector('[data-testid="source-unknown"]')!;
     expect(state.getAttribute('role')).toBe('status');
-    expect(state.getAttribute('data-code')).toBe('read_token_missing');
-    expect(state.querySelector('h2')?.textContent).toBe('secret is a private source');
-    expect(state.textContent).toContain('read token');
-    expect(state.textContent).toContain('public = true');
+    expect(state.querySelector('h2')?.textContent).toBe('vault takes no server events you can read');
+    expect(state.textContent).toContain('reckon tokens add --name NAME --scope source:vault');
     expect(main.querySelector('[role="alert"]')).toBeNull();
   });
 

@@ -1,8 +1,10 @@
 // The one typed client for Reckon's stats API. Request and response types come from
-// `schema.ts`, generated from the server's OpenAPI document; every failure becomes an
-// `ApiError` with the server's stable `code`, so views can tell the user what to do.
+// `schema.ts`, generated from the server's OpenAPI document; every request carries the
+// read token, and every failure becomes an `ApiError` with the server's stable `code`,
+// so views can tell the user what to do.
 
 import createClient from 'openapi-fetch';
+import { readToken } from '../session';
 import type { components, paths } from './schema';
 
 export type Schemas = components['schemas'];
@@ -21,6 +23,7 @@ export type DriftAnswer = Schemas['DriftAnswer'];
 export type DriftCheck = Schemas['Check'];
 export type KeyCount = Schemas['ServerEventKeyCount'];
 export type PlayerCount = Schemas['ServerEventPlayerCount'];
+export type TokenInfo = Schemas['TokenInfo'];
 
 /** A server event (`GET /events`): `data` holds the fields the server submitted. */
 export type ServerEvent = Omit<Schemas['ServerEvent'], 'data'> & { data: Record<string, unknown> };
@@ -65,19 +68,45 @@ export function apiBase(doc: Document = document): string {
   return value.startsWith('%') ? '' : value.replace(/\/+$/, '');
 }
 
+/** Where the client gets the read token it sends, and whom it tells when the server refuses it. */
+export interface Credentials {
+  token(): string | null;
+  /** A 401 for the token still stored: it is missing, unknown, revoked or expired. */
+  onUnauthorized?(error: ApiError): void;
+}
+
 function clean<T extends object>(params: T): T {
   return Object.fromEntries(
     Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== ''),
   ) as T;
 }
 
-export function createApi(baseUrl = apiBase(), fetchImpl: typeof fetch = (...a) => fetch(...a)) {
+export function createApi(
+  baseUrl = apiBase(),
+  fetchImpl: typeof fetch = (...a) => fetch(...a),
+  credentials: Credentials = { token: readToken },
+) {
   const client = createClient<paths>({ baseUrl, fetch: fetchImpl });
+  client.use({
+    onRequest({ request }) {
+      const token = credentials.token();
+      if (token) request.headers.set('Authorization', `Bearer ${token}`);
+      return request;
+    },
+  });
+
+  function refused(status: number, code: string, message: string, sent: string | null): ApiError {
+    const error = new ApiError(status, code, message);
+    // A late answer to a token signed out since must not sign out the one in use now.
+    if (status === 401 && sent === credentials.token()) credentials.onUnauthorized?.(error);
+    return error;
+  }
 
   async function call<T>(
     request: () => Promise<{ data?: T; error?: unknown; response: Response }>,
   ): Promise<T> {
     let result: { data?: T; error?: unknown; response: Response };
+    const sent = credentials.token();
     try {
       result = await request();
     } catch (e) {
@@ -91,16 +120,19 @@ export function createApi(baseUrl = apiBase(), fetchImpl: typeof fetch = (...a) 
     if (response.ok && data !== undefined) return data;
     if (error && typeof error === 'object' && 'code' in error && 'message' in error) {
       const body = error as { code: unknown; message: unknown };
-      throw new ApiError(response.status, String(body.code), String(body.message));
+      throw refused(response.status, String(body.code), String(body.message), sent);
     }
-    throw new ApiError(
+    throw refused(
       response.status,
       'bad_response',
       `The API answered ${response.status} ${response.statusText || ''} without a Reckon error body; check that the API base URL points at Reckon.`.replace('  ', ' '),
+      sent,
     );
   }
 
   return {
+    /** Who the read token is: checks a token at sign-in and names the reader in the nav. */
+    token: () => call(() => client.GET('/api/v1/token')),
     orgs: () => call(() => client.GET('/api/v1/github/orgs')),
     summary: (org: string) =>
       call(() => client.GET('/api/v1/github/orgs/{org}/summary', { params: { path: { org } } })),

@@ -1,11 +1,18 @@
-// The top navigation: the org switcher and links to each page, with the current one marked.
-// Filters carry over between pages so a range picked once stays picked.
+// The top navigation: the org switcher and links to each page, with the current one marked,
+// then who is signed in and a way out. Filters carry over between pages so a range picked
+// once stays picked.
 
 import { html, nothing, type TemplateResult } from 'lit-html';
-import type { OrgListItem } from '../api/client';
+import type { OrgListItem, TokenInfo } from '../api/client';
 import { formatRoute, type Page, type Route } from '../route';
 
-export function nav(route: Route, orgs: OrgListItem[], org: string | undefined, go: (r: Route) => void): TemplateResult {
+/** The signed-in reader: their token's name once `GET /api/v1/token` answered. */
+export interface Account {
+  token?: TokenInfo;
+  signOut(): void;
+}
+
+export function nav(route: Route, orgs: OrgListItem[], org: string | undefined, go: (r: Route) => void, account: Account): TemplateResult {
   const keep = { range: route.params.range, from: route.params.from, to: route.params.to };
   const link = (page: Page, label: string, target: Route) => {
     const current = route.page === page || (page === 'teams' && route.page === 'team');
@@ -29,5 +36,9 @@ export function nav(route: Route, orgs: OrgListItem[], org: string | undefined, 
     ${link('deliveries', 'Deliveries', { page: 'deliveries', params: {} })}
     ${link('events', 'Events', { page: 'events', params: keep })}
     ${link('source', 'Server events', { page: 'source', source: route.source, params: keep })}
+    <span class="account">
+      ${account.token ? html`<span data-testid="signed-in-as" title=${account.token.scopes.join(' ')}>Signed in as <strong>${account.token.name}</strong></span>` : nothing}
+      <button type="button" @click=${account.signOut}>Sign out</button>
+    </span>
   `;
 }

@@ -35,7 +35,7 @@ export function advice(error: unknown): { title: string; detail: string; hint: s
       return {
         title: 'Nothing here yet',
         detail: error.message,
-        hint: 'Pick another org from the list, or point the org webhook at Reckon.',
+        hint: 'Pick another org from the list, or point the org webhook at Reckon. A read token sees only the orgs its scopes name.',
       };
     case 'invalid_query':
       return {

@@ -118,28 +118,20 @@ function configSnippet(source: string): TemplateResult {
   return html`<pre class="command"><code>[sources.${source}]
 auth = "api-key"
 srcs = ["cpo"]        # the servers that may submit
-public = true         # readable without a token, so this page can show it</code></pre>`;
+public = true         # readable with any read token, or none</code></pre>`;
 }
 
-/** The source is not public: its stats and events need a read token this page does not send. */
-export function privateSource(source: string, code: string, base: string): TemplateResult {
-  return html`<div class="state empty" role="status" data-code=${code} data-testid="source-private">
-    <h2>${source} is a private source</h2>
-    <p>
-      Its events can only be read with one of its read tokens, sent as
-      <code>Authorization: Bearer TOKEN</code>. This dashboard sends no token, so it cannot show them.
-    </p>
-    <p>To show the source here, make it public in Reckon's configuration and restart Reckon:</p>
-    <pre class="command"><code>[sources.${source}]
-public = true</code></pre>
-    <p>Or read it with a token: <code>curl -H 'Authorization: Bearer TOKEN' ${base}/api/v1/sources/${source}/stats</code></p>
-  </div>`;
-}
-
-/** No source of that name takes server events (404 `unknown_source`). */
+/**
+ * No source of that name takes server events, or the read token may not read it: Reckon
+ * answers both with 404 `unknown_source`, so a private source's existence is not leaked.
+ */
 export function unknownSource(source: string, others: string[], hrefOf: (source: string) => string): TemplateResult {
   return html`<div class="state empty" role="status" data-code="unknown_source" data-testid="source-unknown">
-    <h2>${source} takes no server events</h2>
+    <h2>${source} takes no server events you can read</h2>
+    <p>
+      If the source exists and is not public, this read token's scopes do not cover it: sign in with a token made with
+      <code>reckon tokens add --name NAME --scope source:${source}</code>.
+    </p>
     <p>Reckon takes game-server events for sources configured with <code>auth = "api-key"</code>, e.g.:</p>
     ${configSnippet(source)}
     ${others.length > 0
@@ -333,8 +325,6 @@ export function page(view: SourceView, actions: SourceActions): TemplateResult {
     ${view.day ? dayPanel(view, actions) : nothing}`;
 }
 
-const readTokenCodes = ['read_token_missing', 'read_token_invalid'];
-
 export async function source(ctx: ViewContext): Promise<void> {
   const params = ctx.route.params;
   const range = resolveRange(params);
@@ -375,9 +365,7 @@ export async function source(ctx: ViewContext): Promise<void> {
   try {
     stats = await ctx.api.sourceStats(name, range, TOP);
   } catch (error) {
-    if (error instanceof ApiError && readTokenCodes.includes(error.code)) {
-      ctx.show(html`<h1>Server events: ${name}</h1>${privateSource(name, error.code, base)}`);
-    } else if (error instanceof ApiError && error.code === 'unknown_source') {
+    if (error instanceof ApiError && error.code === 'unknown_source') {
       const others = (await listed).filter((s) => s !== name);
       ctx.show(html`<h1>Server events: ${name}</h1>${unknownSource(name, others, hrefOf)}`);
     } else {
