@@ -1,13 +1,15 @@
 // The dashboard end to end: a real `reckon serve` seeded with signed fixture webhooks,
 // driven in Debian's headless Chromium. Every page is screenshotted into e2e/artifacts/.
+// Pages sign in with the admin read token the server made, unless a test says otherwise.
 
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { postGithub, startReckon, type Reckon } from './reckon';
-import { CONFIG, DCSS_EVENTS, demoPrs, expectedSummary, FIRST_DAY, LAST_DAY, ORG, replayFixtures, seedDemoOrg, seedServerEvents, TEAMS } from './seed';
+import { TOKEN_KEY } from '../src/session';
+import { addToken, postGithub, readApi, revokeToken, startReckon, type Reckon } from './reckon';
+import { CONFIG, DCSS_EVENTS, demoPrs, expectedSummary, FIRST_DAY, LAST_DAY, ORG, replayFixtures, seedDemoOrg, seedServerEvents, TEAMS, VAULT_EVENTS } from './seed';
 
 const ARTIFACTS = resolve(import.meta.dirname, 'artifacts');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -17,11 +19,36 @@ let reckon: Reckon;
 let browser: Browser;
 let fixtures = 0;
 
-async function newPage(): Promise<Page> {
+/**
+ * A page in a fresh browser context, signed in as `token` on the test server by seeding
+ * the session storage the sign-in form would fill; `null`: signed out.
+ */
+async function newPage(token: string | null = reckon.token): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on('pageerror', (e) => console.error('page error:', e.message));
+  if (token) {
+    await page.addInitScript(
+      ([origin, key, value]) => {
+        if (location.origin === origin && sessionStorage.getItem(key) === null) sessionStorage.setItem(key, value);
+      },
+      [new URL(reckon.url).origin, TOKEN_KEY, token] as const,
+    );
+  }
   return page;
 }
+
+/** Signs in through the form, as a reader does, and waits for the app to name the token. */
+async function signIn(page: Page, token: string, remember = false, url = reckon.url): Promise<void> {
+  await page.goto(`${url}/`);
+  await page.getByLabel('Read token').fill(token);
+  if (remember) await page.getByLabel('Remember me on this device').check();
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('[data-testid="signed-in-as"]').waitFor();
+}
+
+/** Where the page keeps tokens: the values of its session and local storage. */
+const stored = (page: Page) =>
+  page.evaluate(() => ({ session: Object.values(sessionStorage), local: Object.values(localStorage) }));
 
 async function shot(page: Page, name: string, fullPage = true): Promise<void> {
   await page.screenshot({ path: resolve(ARTIFACTS, `${name}.png`), fullPage });
@@ -176,7 +203,7 @@ describe('dashboard', () => {
 
   test('the server-events page charts a game server, counts its milestones, games and players, and lists a day', async () => {
     const page = await newPage();
-    // With no source named, the page opens the one source with server events.
+    // With no source named, the page opens the first source with server events.
     await page.goto(`${reckon.url}/#/orgs/octo-dash`);
     await page.getByRole('link', { name: 'Server events' }).click();
     await expect.poll(() => page.url()).toContain('#/sources/dcss');
@@ -224,20 +251,18 @@ describe('dashboard', () => {
     await page.close();
   });
 
-  test('the events page links to the server-events page, and a private source says it needs a token', async () => {
+  test('the events page links to the server-events page, and the admin token reads the private source', async () => {
     const page = await newPage();
     await page.goto(`${reckon.url}/#/events?source=dcss`);
     await page.getByRole('link', { name: 'Milestones, games and players of dcss' }).click();
     await expect.poll(() => page.url()).toContain('#/sources/dcss');
     await page.locator('[data-testid="source-chart"]').waitFor();
     await page.goto(`${reckon.url}/#/sources/vault`);
-    const state = page.locator('[data-testid="source-private"]');
-    await state.waitFor();
-    expect(await state.getAttribute('data-code')).toBe('read_token_missing');
-    expect(await state.locator('h2').textContent()).toBe('vault is a private source');
-    expect(await state.textContent()).toContain('read token');
-    expect(await page.getByRole('alert').count()).toBe(0);
-    await shot(page, 'source-private');
+    const chart = page.locator('[data-testid="source-chart"]');
+    await chart.waitFor();
+    expect(await chart.getAttribute('data-total')).toBe(String(VAULT_EVENTS.length));
+    await expect.poll(() => page.locator('select[name="source-page"] option').allTextContents()).toEqual(['dcss', 'vault']);
+    await shot(page, 'source-vault');
     await page.close();
   });
 
@@ -295,7 +320,8 @@ describe('dashboard', () => {
     await expect.poll(() => page.getByRole('alert').getAttribute('data-code')).toBe('not_found');
     const empty = await startReckon();
     try {
-      await page.goto(`${empty.url}/`);
+      // Another origin: this page holds no token for it yet.
+      await signIn(page, empty.token, false, empty.url);
       const url = page.locator('[data-testid="webhook-url"]');
       await url.waitFor();
       expect(await url.textContent()).toBe(`${empty.url}/hooks/github`);
@@ -304,5 +330,109 @@ describe('dashboard', () => {
       await empty.stop();
     }
     await page.close();
+  });
+});
+
+describe('read tokens', () => {
+  test("first load asks for a token; a wrong one shows the server's message, the admin token opens the page asked for", async () => {
+    const page = await newPage(null);
+    await page.goto(`${reckon.url}/#/orgs/octo-dash?${RANGE}`);
+    const input = page.getByLabel('Read token');
+    await input.waitFor();
+    expect(await input.getAttribute('type')).toBe('password');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('read-token');
+    expect(await page.locator('#nav a').count()).toBe(0);
+    expect(await page.getByLabel('Remember me on this device').isChecked()).toBe(false);
+    await shot(page, 'sign-in');
+    const wrong = `rkt_${'0'.repeat(12)}_${'0'.repeat(40)}`;
+    const refused = await fetch(`${reckon.url}/api/v1/token`, { headers: { Authorization: `Bearer ${wrong}` } });
+    expect(refused.status).toBe(401);
+    const body = (await refused.json()) as { code: string; message: string };
+    expect(body.code).toBe('read_token_invalid');
+    await input.fill(wrong);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.getAttribute('data-code')).toBe('read_token_invalid');
+    expect(await alert.textContent()).toBe(body.message);
+    expect(await stored(page)).toEqual({ session: [], local: [] });
+    await shot(page, 'sign-in-refused');
+    await input.fill(reckon.token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('[data-testid="count-repos"]').waitFor();
+    expect(await page.locator('h1').textContent()).toBe(ORG);
+    const admin = await readApi<{ name: string }>(reckon, '/api/v1/token');
+    expect(await page.locator('[data-testid="signed-in-as"] strong').textContent()).toBe(admin.name);
+    expect(page.url()).not.toContain('rkt_');
+    await page.close();
+  });
+
+  test('a token scoped to one org sees only that org, and not the private source', async () => {
+    const all = await readApi<{ orgs: { org: string; login: string }[] }>(reckon, '/api/v1/github/orgs');
+    const other = all.orgs.find((o) => o.org !== ORG.toLowerCase());
+    expect(other, 'the fixtures seed orgs besides the demo org').toBeDefined();
+    const { token } = await addToken(reckon, 'octo-dash-readers', [`github:${ORG.toLowerCase()}`]);
+    const page = await newPage(null);
+    await signIn(page, token);
+    // Its one org opens at once, and the switcher offers no other.
+    await page.locator('[data-testid="count-repos"]').waitFor();
+    expect(await page.locator('h1').textContent()).toBe(ORG);
+    await expect.poll(() => page.locator('.org-switch option').allTextContents()).toEqual([ORG]);
+    expect(await page.locator('[data-testid="signed-in-as"] strong').textContent()).toBe('octo-dash-readers');
+    await page.goto(`${reckon.url}/#/orgs/${encodeURIComponent(other!.org)}`);
+    await expect.poll(() => page.getByRole('alert').getAttribute('data-code')).toBe('not_found');
+    expect(await page.getByRole('alert').textContent()).toContain('Nothing here yet');
+    // The private source is in no list, and reads as unknown rather than as hidden.
+    await page.goto(`${reckon.url}/#/events?range=all`);
+    await page.locator('[data-testid="events-chart"], .state.empty').first().waitFor();
+    expect(await page.locator('select[name="source"] option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).not.toContain('vault');
+    await page.goto(`${reckon.url}/#/sources/vault`);
+    const state = page.locator('[data-testid="source-unknown"]');
+    await state.waitFor();
+    expect(await state.locator('h2').textContent()).toBe('vault takes no server events you can read');
+    expect(await page.locator('[data-testid="source-chart"]').count()).toBe(0);
+    await shot(page, 'source-scoped-out');
+    await page.close();
+  });
+
+  test('revoking the signed-in token signs the reader out at the next read, saying why', async () => {
+    const { token, id } = await addToken(reckon, 'revoked-soon', ['admin']);
+    const page = await newPage(null);
+    await signIn(page, token);
+    await revokeToken(reckon, id);
+    // The delivery log reads at once and then every few seconds.
+    await page.getByRole('link', { name: 'Deliveries' }).click();
+    const notice = page.locator('[data-testid="signed-out"]');
+    await notice.waitFor();
+    expect(await notice.textContent()).toBe('You were signed out: your read token is no longer valid (it was revoked, or Reckon does not know it).');
+    await page.getByLabel('Read token').waitFor();
+    expect(await page.locator('#nav a').count()).toBe(0);
+    expect(await stored(page)).toEqual({ session: [], local: [] });
+    await shot(page, 'signed-out');
+    await page.close();
+  });
+
+  test('the token stays in this tab unless remembered, and signing out forgets it', async () => {
+    // A context of its own, for a second tab that shares its local storage.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await signIn(page, reckon.token);
+    expect(await stored(page)).toEqual({ session: [reckon.token], local: [] });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Read token').waitFor();
+    expect(await stored(page)).toEqual({ session: [], local: [] });
+    await page.reload();
+    await page.getByLabel('Read token').waitFor();
+    // Remembered, it opens a second tab signed in, until signed out.
+    await signIn(page, reckon.token, true);
+    expect(await stored(page)).toEqual({ session: [], local: [reckon.token] });
+    const second = await context.newPage();
+    await second.goto(`${reckon.url}/`);
+    await second.locator('[data-testid="signed-in-as"]').waitFor();
+    await second.close();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Read token').waitFor();
+    expect(await stored(page)).toEqual({ session: [], local: [] });
+    await context.close();
   });
 });

@@ -1,10 +1,11 @@
 // Starts the real `reckon serve` binary on port 0 with a fresh data dir (and a config file
-// when given), signs and posts webhooks to it exactly as GitHub does (HMAC-SHA256 over the
-// raw body), runs its CLI against the same data, and submits game-server events.
+// when given) and picks up the admin read token it writes there, signs and posts webhooks
+// to it exactly as GitHub does (HMAC-SHA256 over the raw body), runs its CLI against the
+// same data (API keys, read tokens), and submits game-server events.
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +13,8 @@ import { promisify } from 'node:util';
 export interface Reckon {
   url: string;
   secret: string;
+  /** The admin read token `reckon serve` wrote to `<data dir>/admin-token` on its first start. */
+  token: string;
   /** `--config` and `--data-dir` of this server, for its CLI. */
   cliArgs: string[];
   stop(): Promise<void>;
@@ -53,9 +56,16 @@ export async function startReckon(config?: string): Promise<Reckon> {
     });
     child.once('exit', (code) => reject(new Error(`reckon exited with ${code} before listening:\n${stdout}\n${stderr}`)));
   });
+  // Written before the listening line, on the first start on a loopback address.
+  const token = existsSync(join(dataDir, 'admin-token')) ? readFileSync(join(dataDir, 'admin-token'), 'utf8').trim() : '';
+  if (!token.startsWith('rkt_')) {
+    child.kill('SIGTERM');
+    throw new Error(`reckon wrote no rkt_ read token to ${dataDir}/admin-token before listening`);
+  }
   return {
     url,
     secret: SECRET,
+    token,
     cliArgs,
     async stop() {
       if (child.exitCode === null) {
@@ -104,6 +114,36 @@ export async function addKey(reckon: Reckon, source: string, src: string): Promi
   const key = /\brk_\S+/.exec(out)?.[0];
   if (!key) throw new Error(`\`reckon keys add\` printed no rk_ key:\n${out}`);
   return key;
+}
+
+/** A read token made with `reckon tokens add`, and its id (the part between `rkt_` and the next `_`). */
+export interface ReadToken {
+  token: string;
+  id: string;
+}
+
+/** Creates a read token with `reckon tokens add`; the token is the word of its output starting `rkt_`. */
+export async function addToken(reckon: Reckon, name: string, scopes: string[], expiresIn?: string): Promise<ReadToken> {
+  const args = ['tokens', 'add', '--name', name, ...scopes.flatMap((s) => ['--scope', s])];
+  if (expiresIn) args.push('--expires-in', expiresIn);
+  const out = await reckonCli(reckon, ...args);
+  const match = /\b(rkt_([a-z0-9]+)_\S+)/.exec(out);
+  if (!match) throw new Error(`\`reckon tokens add\` printed no rkt_ token:\n${out}`);
+  return { token: match[1]!, id: match[2]! };
+}
+
+/** Revokes a read token with `reckon tokens revoke`. */
+export async function revokeToken(reckon: Reckon, id: string): Promise<void> {
+  await reckonCli(reckon, 'tokens', 'revoke', id);
+}
+
+/** GETs a stats read from Node with a read token (the admin one by default); fails unless 200. */
+export async function readApi<T>(reckon: Reckon, path: string, token = reckon.token): Promise<T> {
+  const response = await fetch(`${reckon.url}${path}`, { headers: { Authorization: `Bearer ${token}` } });
+  if (response.status !== 200) {
+    throw new Error(`GET ${path} answered ${response.status}: ${await response.text()}`);
+  }
+  return (await response.json()) as T;
 }
 
 /** Posts server events to /submit with a key, as a DCSS server does; fails unless stored (204). */

@@ -1,7 +1,8 @@
 // Seeds Reckon from the real GitHub payloads in ../shared/fixtures/github-webhooks: first
 // every fixture as it is, then an org built from fixture templates with known teams,
 // members and PRs, so the tests know exactly which numbers the dashboard must show; and a
-// game server's milestones and games, submitted with a key made by the real CLI.
+// game server's milestones and games, submitted with keys made by the real CLI to a public
+// source and to a private one.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -162,10 +163,17 @@ export const DCSS_EVENTS = [
   { type: 'game', src: 'cpo', data: { name: 'Zed', ktyp: 'mon', sc: '55', tmsg: 'slain by an orc' } },
 ];
 
-/** Makes a key for `cpo` with `reckon keys add` and submits DCSS_EVENTS: one alone, then the rest as a list. */
+/** What `cpo` submits to the private `vault`: only tokens with `source:vault` (or admin) read it. */
+export const VAULT_EVENTS = [{ type: 'milestone', src: 'cpo', data: { name: 'Quiet', type: 'uniq', milestone: 'killed Psyche.' } }];
+
+/**
+ * Makes a key for `cpo` with `reckon keys add` and submits DCSS_EVENTS: one alone, then
+ * the rest as a list; then VAULT_EVENTS with a key of the private source.
+ */
 export async function seedServerEvents(reckon: Reckon): Promise<void> {
   const key = await addKey(reckon, 'dcss', 'cpo');
   const [first, ...rest] = DCSS_EVENTS;
   await submit(reckon, key, first!);
   await submit(reckon, key, rest);
+  await submit(reckon, await addKey(reckon, 'vault', 'cpo'), VAULT_EVENTS);
 }

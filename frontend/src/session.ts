@@ -3,21 +3,22 @@
 // the reader asked to be remembered on this device, then in localStorage. It never goes
 // into a URL or a log.
 
-const KEY = 'reckon-read-token';
+/** The one storage key; exported for the e2e tests, which seed it to skip the sign-in form. */
+export const TOKEN_KEY = 'reckon-read-token';
 
 /** The stored read token, if the reader is signed in. */
 export function readToken(): string | null {
-  return sessionStorage.getItem(KEY) ?? localStorage.getItem(KEY);
+  return sessionStorage.getItem(TOKEN_KEY) ?? localStorage.getItem(TOKEN_KEY);
 }
 
 /** Keeps a checked token: for this tab only, or on this device when `remember` is set. */
 export function saveToken(token: string, remember: boolean): void {
   clearToken();
-  (remember ? localStorage : sessionStorage).setItem(KEY, token);
+  (remember ? localStorage : sessionStorage).setItem(TOKEN_KEY, token);
 }
 
 /** Signs out: forgets the token wherever it was kept. */
 export function clearToken(): void {
-  sessionStorage.removeItem(KEY);
-  localStorage.removeItem(KEY);
+  sessionStorage.removeItem(TOKEN_KEY);
+  localStorage.removeItem(TOKEN_KEY);
 }
