@@ -76,28 +76,15 @@ function start(info?: TokenInfo): void {
   token = info;
   show();
   const held = readToken();
-  // Answers that arrive after a sign-out belong to the reader who left.
-  const redraw = () => {
+  // An answer that arrives after a sign-out belongs to the reader who left.
+  const apply = <T>(keep: (answer: T) => void) => (answer: T) => {
     if (readToken() !== held) return;
+    keep(answer);
     const route = parseRoute(window.location.hash);
     drawNav(route, route.org ?? lastOrg);
   };
-  if (!info) {
-    api
-      .token()
-      .then((answer) => {
-        if (readToken() === held) token = answer;
-        redraw();
-      })
-      .catch(() => undefined);
-  }
-  api
-    .orgs()
-    .then((answer) => {
-      if (readToken() === held) orgs = answer.orgs;
-      redraw();
-    })
-    .catch(() => undefined);
+  if (!info) api.token().then(apply((answer) => (token = answer))).catch(() => undefined);
+  api.orgs().then(apply((answer) => (orgs = answer.orgs))).catch(() => undefined);
 }
 
 /** Forgets the token and everything read with it, and shows the sign-in page, with `notice` saying why. */
