@@ -32,6 +32,9 @@ pub enum Command {
     /// Manage API keys for server sources that use `auth = "api-key"`.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Issue, list and revoke read tokens: what may read the API and the dashboard.
+    #[command(subcommand)]
+    Tokens(crate::access::admin::TokensCommand),
     /// Inspect configuration.
     #[command(subcommand)]
     Config(ConfigCommand),

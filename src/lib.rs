@@ -2,6 +2,7 @@
 //! statistics. `run(config, listener)` starts the whole service, which is what the
 //! binary and the integration tests both do.
 
+pub mod access;
 pub mod admin;
 pub mod aws;
 pub mod background;
@@ -41,6 +42,8 @@ pub enum Error {
     Store(#[from] StoreError),
     #[error(transparent)]
     Secret(#[from] SecretFileError),
+    #[error(transparent)]
+    Access(#[from] access::bootstrap::BootstrapError),
     #[error("the HTTP server failed")]
     Serve(#[source] std::io::Error),
     #[error("cannot start the worker or scheduler")]
@@ -74,6 +77,7 @@ pub struct App {
     worker: IntakeWorker,
     background: background::Background,
     secret_origin: SecretOrigin,
+    admin_token: access::bootstrap::AdminToken,
 }
 
 impl App {
@@ -87,6 +91,7 @@ impl App {
     pub async fn with_store(config: Config, store: Arc<dyn Store>) -> Result<App, Error> {
         config.validate()?;
         let (secrets, secret_origin) = sources::github::webhook_secret::resolve(&config)?;
+        let admin_token = access::bootstrap::ensure(&config, store.as_ref()).await?;
         let metrics = Arc::new(Metrics::new());
         let (intake, worker) = Intake::start(store.clone(), &config.intake, metrics.clone());
         let config = Arc::new(config);
@@ -100,12 +105,18 @@ impl App {
             worker,
             background,
             secret_origin,
+            admin_token,
         })
     }
 
     /// Where the GitHub webhook secret came from (and, on first start, the secret).
     pub fn secret_origin(&self) -> &SecretOrigin {
         &self.secret_origin
+    }
+
+    /// How readers get in (and, on first start, the admin token).
+    pub fn admin_token(&self) -> &access::bootstrap::AdminToken {
+        &self.admin_token
     }
 
     /// Serves until `shutdown` resolves, then finishes in-flight requests and commits
@@ -115,13 +126,61 @@ impl App {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), Error> {
+        self.serve_on(listener, None, shutdown).await
+    }
+
+    /// Serves everything on `listener` and, when given, what faces the internet on
+    /// `public` (`public_listen`), until `shutdown` resolves.
+    pub async fn serve_on(
+        self,
+        listener: TcpListener,
+        public: Option<TcpListener>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), Error> {
         let addr = listener.local_addr().map_err(Error::Serve)?;
         tracing::info!(%addr, "serving");
         let store = self.state.store.clone();
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let stop = Arc::new(stop);
+        let public = public.map(|listener| {
+            let router = http::public_router(self.state.clone());
+            let mut stopped = stopped.clone();
+            tokio::spawn(async move {
+                if let Ok(addr) = listener.local_addr() {
+                    tracing::info!(%addr, "serving the public listener");
+                }
+                axum::serve(
+                    listener,
+                    router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+                )
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })
+                .await
+            })
+        });
         let router = http::router(self.state);
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown({
+            let stop = stop.clone();
+            async move {
+                shutdown.await;
+                let _ = stop.send(true);
+            }
+        })
+        .await;
+        // Also when the private server failed on its own.
+        let _ = stop.send(true);
+        let served = match public {
+            Some(task) => match task.await {
+                Ok(public_served) => served.and(public_served),
+                Err(join) => served.and(Err(std::io::Error::other(join))),
+            },
+            None => served,
+        };
         tracing::info!("http server stopped");
         self.background.shutdown().await;
         self.worker.shutdown().await;
@@ -133,7 +192,8 @@ impl App {
     }
 }
 
-/// Runs the service on `listener` until SIGTERM or Ctrl-C.
+/// Runs the service on `listener` until SIGTERM or Ctrl-C (`public_listen`, when
+/// configured, is bound by the binary and served with `App::serve_on`).
 pub async fn run(config: Config, listener: TcpListener) -> Result<(), Error> {
     App::build(config)
         .await?

@@ -84,6 +84,10 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", reckon::admin::keys_revoke(&config, &id).await?);
             Ok(())
         }
+        Command::Tokens(command) => {
+            println!("{}", reckon::access::admin::run(&config, command).await?);
+            Ok(())
+        }
         Command::Setup => {
             println!("{}", reckon::admin::setup(&config).await?);
             Ok(())
@@ -150,6 +154,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
+    let public = match config.public_listen_addr()? {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} (public_listen)"))?,
+        ),
+        None => None,
+    };
     let base = config
         .public_url
         .clone()
@@ -172,9 +184,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     );
     println!("  content type:       application/json");
     println!("  secret:             {}", app.secret_origin().describe());
+    println!("  admin token:        {}", app.admin_token().describe());
+    if let Some(public) = &public {
+        println!(
+            "  public listener:    http://{} (webhooks, /submit, public reads only)",
+            public.local_addr()?
+        );
+    }
     println!("  data:               {}", data_dir.display());
     println!("  stats API:          http://{local}/api/v1/github/orgs");
     println!("  API reference:      http://{local}/api/v1/openapi.json");
-    app.serve(listener, reckon::shutdown_signal()).await?;
+    app.serve_on(listener, public, reckon::shutdown_signal())
+        .await?;
     Ok(())
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::access::AccessConfig;
 use crate::aws::AwsConfig;
 use crate::config::{ConfigError, Overrides};
 use crate::http::{ApiConfig, DashboardConfig, LimitsConfig};
@@ -27,6 +28,10 @@ use crate::worker::{LauncherKind, WorkerConfig};
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub listen: String,
+    /// A second address serving only what must face the internet (intake, public
+    /// reads, `/healthz`), so that `listen` can stay private.
+    #[serde(default, deserialize_with = "crate::config::non_empty")]
+    pub public_listen: Option<String>,
     pub data_dir: PathBuf,
     pub store: StoreKind,
     #[serde(default)]
@@ -45,6 +50,7 @@ pub struct Config {
     pub sqs: SqsConfig,
     pub ecs: EcsConfig,
     pub aws: AwsConfig,
+    pub access: AccessConfig,
     #[serde(default)]
     pub sources: BTreeMap<String, SourceConfig>,
 }
@@ -77,6 +83,15 @@ impl Config {
     /// again after editing a `Config` by hand.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.listen_addr()?;
+        if let Some(public) = self.public_listen_addr()? {
+            if Some(public) == self.listen_addr().ok() {
+                return Err(ConfigError::invalid(
+                    "public_listen",
+                    "must differ from `listen`: leave it unset to serve everything on `listen`",
+                ));
+            }
+        }
+        self.access.check()?;
         if self.data_dir.as_os_str().is_empty() {
             return Err(ConfigError::invalid("data_dir", "must not be empty"));
         }
@@ -109,6 +124,21 @@ impl Config {
             source.check(name)?;
         }
         Ok(())
+    }
+
+    /// `public_listen`, parsed, when set.
+    pub fn public_listen_addr(&self) -> Result<Option<SocketAddr>, ConfigError> {
+        self.public_listen
+            .as_deref()
+            .map(|listen| {
+                listen.parse().map_err(|_| {
+                    ConfigError::invalid(
+                        "public_listen",
+                        format!("`{listen}` is not an address like 0.0.0.0:8081"),
+                    )
+                })
+            })
+            .transpose()
     }
 
     pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {

@@ -133,6 +133,11 @@ output "webhook_secret_arn" {
   value       = aws_secretsmanager_secret.webhook.arn
 }
 
+output "admin_token_secret_arn" {
+  description = "Secret holding the admin read token (paste it into the dashboard)."
+  value       = aws_secretsmanager_secret.admin_token.arn
+}
+
 output "github_token_secret_arn" {
   description = "Secret to put the GitHub token(s) in."
   value       = aws_secretsmanager_secret.github_token.arn

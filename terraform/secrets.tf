@@ -1,4 +1,4 @@
-# The three secrets, in Secrets Manager (encrypted with the account's aws/secretsmanager
+# The four secrets, in Secrets Manager (encrypted with the account's aws/secretsmanager
 # key). Containers get them through their task definitions' `secrets` (valueFrom = the
 # secret's ARN): ECS reads them with the execution role when a task starts, so no value
 # is in a task definition or in plain environment.
@@ -27,6 +27,33 @@ resource "aws_secretsmanager_secret" "webhook" {
 resource "aws_secretsmanager_secret_version" "webhook" {
   secret_id     = aws_secretsmanager_secret.webhook.id
   secret_string = data.aws_secretsmanager_random_password.webhook.random_password
+
+  lifecycle {
+    ignore_changes = [secret_string]
+  }
+}
+
+# --- Admin read token -------------------------------------------------------------------
+
+# The service listens on a non-loopback address, so it starts only once some read
+# token exists: this one reads everything (RECKON_ACCESS_ADMIN_TOKENS). Paste it into the
+# dashboard; issue narrower ones with `reckon tokens add`.
+data "aws_secretsmanager_random_password" "admin_token" {
+  password_length     = 48
+  exclude_punctuation = true # Reckon splits RECKON_ACCESS_ADMIN_TOKENS on commas
+  include_space       = false
+}
+
+resource "aws_secretsmanager_secret" "admin_token" {
+  name_prefix             = "${var.name}/admin-read-token-"
+  description             = "Reckon: admin read token for the API and dashboard (RECKON_ACCESS_ADMIN_TOKENS). Comma-separate two values while rotating."
+  recovery_window_in_days = 7
+  tags                    = local.tags
+}
+
+resource "aws_secretsmanager_secret_version" "admin_token" {
+  secret_id     = aws_secretsmanager_secret.admin_token.id
+  secret_string = data.aws_secretsmanager_random_password.admin_token.random_password
 
   lifecycle {
     ignore_changes = [secret_string]
@@ -89,9 +116,10 @@ locals {
     RECKON_ELASTICSEARCH_PASSWORD = local.opensearch_password_secret_arn
     RECKON_GITHUB_WEBHOOK_SECRET  = aws_secretsmanager_secret.webhook.arn
     RECKON_GITHUB_TOKEN           = aws_secretsmanager_secret.github_token.arn
+    RECKON_ACCESS_ADMIN_TOKENS    = aws_secretsmanager_secret.admin_token.arn
   } : k => v if v != null }
 
-  # The jobs never see the webhook secret.
+  # The jobs never see the webhook secret or the admin token.
   jobs_secrets = { for k, v in {
     RECKON_ELASTICSEARCH_PASSWORD = local.opensearch_password_secret_arn
     RECKON_GITHUB_TOKEN           = aws_secretsmanager_secret.github_token.arn

@@ -42,9 +42,10 @@ const ENV_SECTIONS: &[&str] = &[
     "sqs",
     "ecs",
     "aws",
+    "access",
 ];
 /// Top-level keys that `RECKON_<KEY>` environment variables map onto.
-const ENV_TOP_LEVEL: &[&str] = &["listen", "data_dir", "store", "public_url"];
+const ENV_TOP_LEVEL: &[&str] = &["listen", "public_listen", "data_dir", "store", "public_url"];
 /// `RECKON_*` variables that are read elsewhere and are not config keys.
 const ENV_IGNORED: &[&str] = &["config"];
 

@@ -109,6 +109,7 @@ impl ApiError {
             ApiError::Auth(AuthError::KeyWrongSource) => "api_key_wrong_source",
             ApiError::Auth(AuthError::ReadTokenMissing) => "read_token_missing",
             ApiError::Auth(AuthError::ReadTokenInvalid) => "read_token_invalid",
+            ApiError::Auth(AuthError::ReadTokenExpired) => "read_token_expired",
             ApiError::SrcMismatch { .. } => "src_mismatch",
             ApiError::UnknownSrc { .. } => "unknown_src",
             ApiError::InvalidEvent { .. } => "invalid_event",

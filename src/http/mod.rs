@@ -17,15 +17,18 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::http::Method;
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use secrecy::SecretString;
 use serde::Serialize;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 pub use self::config::{ApiConfig, DashboardConfig, LimitsConfig};
+use crate::access::guard::authenticate;
+use crate::access::{guard, Listener, Policy};
 use crate::intake::Intake;
 use crate::model::Stored;
 use crate::settings::Config;
@@ -80,6 +83,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub rejected: Arc<RejectedLog>,
     pub rate_limits: Arc<rate_limit::RateLimits>,
+    /// Who may read what: public flags, configured tokens, the failed-read throttle.
+    pub access: Arc<crate::access::Access>,
     /// The sync queue, when this process runs the worker or scheduler.
     pub queue: Option<Arc<dyn crate::queue::Queue>>,
     pub scheduler:
@@ -109,6 +114,7 @@ impl AppState {
             config.github.allow_sha1,
         ));
         let rate_limits = Arc::new(rate_limit::RateLimits::from_config(&config));
+        let access = Arc::new(crate::access::Access::from_config(&config, metrics.clone()));
         AppState {
             config,
             store,
@@ -119,6 +125,7 @@ impl AppState {
             metrics,
             rejected: Arc::new(RejectedLog::new(REJECTED_LOG_CAPACITY)),
             rate_limits,
+            access,
             queue: None,
             scheduler: None,
         }
@@ -178,20 +185,21 @@ impl AppState {
     }
 }
 
+/// Everything, for `listen`: intake, reads by token, operations, the dashboard.
 pub fn router(state: AppState) -> Router {
-    let mut api = api::routes().merge(crate::sources::api_routes());
-    let mut sources = crate::sources::routes();
-    if let Some(cors) = cors_layer(&state.config.api.cors_origins) {
-        api = api.layer(cors.clone());
-        sources = sources.layer(cors);
-    }
+    let api = api::routes().merge(crate::sources::api_routes());
+    let reads = reads(&state, crate::sources::routes().nest("/api/v1", api));
+    let metrics = guard(
+        Policy::Metrics,
+        Router::new().route("/metrics", get(ops::metrics)),
+    )
+    .layer(from_fn_with_state(state.clone(), authenticate));
     let router = Router::new()
         .merge(crate::sources::intake_routes())
-        .merge(sources)
-        .nest("/api/v1", api)
+        .merge(reads)
+        .merge(metrics)
         .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics));
+        .route("/readyz", get(ops::readyz));
     let router = if state.config.dashboard.enabled {
         router
             .route("/", get(dashboard::index))
@@ -199,7 +207,37 @@ pub fn router(state: AppState) -> Router {
     } else {
         router.fallback(ops::not_found)
     };
-    router.layer(TraceLayer::new_for_http()).with_state(state)
+    router
+        .layer(Extension(Listener::Private))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// What faces the internet, for `public_listen`: intake, liveness, and the read routes
+/// of sources, which serve only what configuration marks public.
+pub fn public_router(state: AppState) -> Router {
+    let reads = reads(
+        &state,
+        crate::sources::routes().nest("/api/v1", crate::sources::api_routes()),
+    );
+    Router::new()
+        .merge(crate::sources::intake_routes())
+        .merge(reads)
+        .route("/healthz", get(ops::healthz))
+        .fallback(ops::not_found)
+        .layer(Extension(Listener::Public))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Read routes behind the access guard, and under the API's CORS policy (the guard
+/// inside, so that refusals carry CORS headers and preflights need no token).
+fn reads(state: &AppState, routes: Router<AppState>) -> Router<AppState> {
+    let routes = routes.layer(from_fn_with_state(state.clone(), authenticate));
+    match cors_layer(&state.config.api.cors_origins) {
+        Some(cors) => routes.layer(cors),
+        None => routes,
+    }
 }
 
 /// Lets the configured browser origins read the API (a dashboard hosted elsewhere).
@@ -217,6 +255,7 @@ fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
         CorsLayer::new()
             .allow_origin(allow)
             .allow_methods([Method::GET, Method::HEAD])
+            .allow_headers([axum::http::header::AUTHORIZATION])
             .expose_headers([axum::http::HeaderName::from_static(
                 crate::sources::server_events::listing::NEXT_AFTER,
             )])

@@ -72,6 +72,9 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
         .into_response())
 }
 
+/// What an unknown path answers, and what a reader sees of a path it may not read.
+pub const NO_SUCH_ENDPOINT: &str = "no such endpoint; see /api/v1/openapi.json";
+
 pub async fn not_found() -> ApiError {
-    ApiError::NotFound("no such endpoint; see /api/v1/openapi.json".into())
+    ApiError::NotFound(NO_SUCH_ENDPOINT.into())
 }

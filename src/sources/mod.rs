@@ -55,7 +55,10 @@ pub fn routes() -> Router<AppState> {
 /// Every source's routes under `/api/v1`, and the list of sources.
 pub fn api_routes() -> Router<AppState> {
     Router::new()
-        .route("/sources", axum::routing::get(list))
+        .merge(crate::access::guard(
+            crate::access::Policy::Listed,
+            Router::new().route("/sources", axum::routing::get(list)),
+        ))
         .merge(github::api_routes())
         .merge(server_events::api_routes())
 }
@@ -69,7 +72,8 @@ pub struct SourceItem {
     /// Whether it takes server events (`POST /submit`, xlog) and serves them by day and
     /// by id.
     pub server_events: bool,
-    /// Whether its server events may be read without a read token.
+    /// Whether it may be read without a read token (`github`: some of its orgs may be,
+    /// see `github.public_orgs`).
     pub public: bool,
 }
 
@@ -83,25 +87,36 @@ pub struct SourceList {
     responses((status = 200, body = SourceList)))]
 pub async fn list(
     axum::extract::State(state): axum::extract::State<AppState>,
+    reader: crate::access::Reader,
 ) -> axum::Json<SourceList> {
-    let github = SourceItem {
+    use crate::access::Resource;
+    // GitHub is listed to whoever may read some org of it (or all its events).
+    let github = (reader.allows(&Resource::GithubEvents)
+        || matches!(&reader.grant, crate::access::Grant::Token(t)
+            if t.scopes.iter().any(|s| matches!(s, crate::access::Scope::Github(_))))
+        || !state.config.github.public_orgs.is_empty())
+    .then(|| SourceItem {
         name: github::SOURCE.to_owned(),
         auth: state.github_verifier.scheme(),
         server_events: false,
-        // The GitHub stats API takes no token yet: whoever reaches it reads it.
-        public: true,
-    };
-    let configured = state.config.sources.iter().map(|(name, s)| {
-        let auth = state.sources.get(name).map_or("unknown", |v| v.scheme());
-        SourceItem {
-            name: name.clone(),
-            auth,
-            server_events: auth == "api-key",
-            public: s.public,
-        }
+        public: !state.config.github.public_orgs.is_empty(),
     });
+    let configured = state
+        .config
+        .sources
+        .iter()
+        .filter(|(name, _)| reader.allows(&Resource::Source((*name).clone())))
+        .map(|(name, s)| {
+            let auth = state.sources.get(name).map_or("unknown", |v| v.scheme());
+            SourceItem {
+                name: name.clone(),
+                auth,
+                server_events: auth == "api-key",
+                public: s.public,
+            }
+        });
     axum::Json(SourceList {
-        sources: std::iter::once(github).chain(configured).collect(),
+        sources: github.into_iter().chain(configured).collect(),
     })
 }
 

@@ -34,6 +34,11 @@ pub struct OutcomeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabels {
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct StateLabels {
     pub state: String,
 }
@@ -49,6 +54,7 @@ pub struct Metrics {
     commit_seconds: Histogram,
     projection_failures: Counter,
     store_size: Gauge,
+    read_refusals: Family<ReasonLabels, Counter>,
 }
 
 const LATENCY_BUCKETS: [f64; 14] = [
@@ -125,7 +131,14 @@ impl Metrics {
             "Sync tasks in the queue by state, sampled at scrape",
             queue_tasks.clone(),
         );
+        let read_refusals = Family::<ReasonLabels, Counter>::default();
+        registry.register(
+            "read_refusals",
+            "Refused reads by reason (token_missing, token_invalid, token_expired, out_of_scope)",
+            read_refusals.clone(),
+        );
         Metrics {
+            read_refusals,
             registry,
             sync_tasks,
             reconcile_runs,
@@ -193,6 +206,15 @@ impl Metrics {
                 })
                 .set(i64::try_from(n).unwrap_or(i64::MAX));
         }
+    }
+
+    /// One refused read; `reason` is one of a fixed few, never caller input.
+    pub fn read_refused(&self, reason: &'static str) {
+        self.read_refusals
+            .get_or_create(&ReasonLabels {
+                reason: reason.to_owned(),
+            })
+            .inc();
     }
 
     pub fn projection_failed(&self) {

@@ -95,8 +95,10 @@ pub enum AuthError {
     KeyInvalid,
     #[error("the API key belongs to another source")]
     KeyWrongSource,
-    #[error("this source is not public: send `Authorization: Bearer <read token>`")]
+    #[error("this is not public: send a read token as `Authorization: Bearer <token>` (`reckon tokens add`)")]
     ReadTokenMissing,
-    #[error("the read token is not one of this source's `read_tokens`")]
+    #[error("the read token is unknown or revoked")]
     ReadTokenInvalid,
+    #[error("the read token has expired")]
+    ReadTokenExpired,
 }

@@ -61,6 +61,11 @@ override_resource {
 }
 
 override_resource {
+  target = aws_secretsmanager_secret.admin_token
+  values = { arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:reckon/admin-read-token-AbCdEf" }
+}
+
+override_resource {
   target = aws_secretsmanager_secret.github_token
   values = { arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:reckon/github-token-AbCdEf" }
 }
@@ -214,8 +219,9 @@ run "execution_roles_read_only_their_secrets_and_logs" {
       "arn:aws:secretsmanager:eu-west-1:123456789012:secret:reckon/opensearch-password-AbCdEf",
       "arn:aws:secretsmanager:eu-west-1:123456789012:secret:reckon/github-webhook-secret-AbCdEf",
       "arn:aws:secretsmanager:eu-west-1:123456789012:secret:reckon/github-token-AbCdEf",
+      "arn:aws:secretsmanager:eu-west-1:123456789012:secret:reckon/admin-read-token-AbCdEf",
     ])
-    error_message = "The service's execution role must read exactly its three secrets."
+    error_message = "The service's execution role must read exactly its four secrets."
   }
   assert {
     condition = toset([for s in jsondecode(module.jobs.execution_policy).Statement : s.Resource if s.Sid == "ReadOwnSecrets"][0]) == toset([
@@ -252,11 +258,12 @@ run "log_retention_is_set" {
 run "secrets_come_from_secrets_manager_not_environment" {
   assert {
     condition = module.service.container_definition.secrets == [
+      { name = "RECKON_ACCESS_ADMIN_TOKENS", valueFrom = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:reckon/admin-read-token-AbCdEf" },
       { name = "RECKON_ELASTICSEARCH_PASSWORD", valueFrom = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:reckon/opensearch-password-AbCdEf" },
       { name = "RECKON_GITHUB_TOKEN", valueFrom = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:reckon/github-token-AbCdEf" },
       { name = "RECKON_GITHUB_WEBHOOK_SECRET", valueFrom = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:reckon/github-webhook-secret-AbCdEf" },
     ]
-    error_message = "The service must get its three secrets through `secrets` (valueFrom ARNs)."
+    error_message = "The service must get its four secrets through `secrets` (valueFrom ARNs)."
   }
   assert {
     condition = module.jobs.container_definition.secrets == [

@@ -217,7 +217,9 @@ async fn kill_9_under_load_loses_no_acknowledged_delivery() {
     assert_eq!(check, "ok");
     drop(conn);
     let (mut child, base) = start_binary(dir.path()).await;
-    let app_view = reqwest::get(format!("{base}/api/v1/events/days"))
+    let app_view = common::client_with_token(&common::admin_token(dir.path()))
+        .get(format!("{base}/api/v1/events/days"))
+        .send()
         .await
         .unwrap();
     let days: Value = app_view.json().await.unwrap();

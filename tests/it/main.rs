@@ -18,6 +18,7 @@ mod github_standin;
 mod moto;
 
 // The tests.
+mod access;
 mod api;
 mod aws;
 mod cli;

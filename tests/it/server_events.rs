@@ -108,7 +108,7 @@ impl Setup {
 
 async fn submit(app: &TestApp, auth: Option<&str>, body: &Value) -> (u16, String) {
     let mut request = app
-        .client
+        .anonymous
         .post(app.url("/submit"))
         .header("content-type", "application/json")
         .body(body.to_string());
@@ -378,10 +378,11 @@ async fn private_sources_are_read_with_a_token() {
     let (status, _) = submit(&app, Some(&setup.private), &milestone("cpo", "secret")).await;
     assert_eq!(status, 204);
     let path = format!("/events?ts_day={}&source=private", today());
-    let (status, body) = app.get(&path).await;
+    let anonymous = app.anonymous.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
     assert_eq!(
-        (status, body["code"].as_str()),
-        (401, Some("read_token_missing"))
+        anonymous.json::<Value>().await.unwrap()["code"],
+        "read_token_missing"
     );
     let wrong = app
         .client
@@ -409,8 +410,13 @@ async fn private_sources_are_read_with_a_token() {
             .unwrap();
         assert_eq!(ok.status(), 200, "{path}");
     }
-    let (status, _) = app.get("/api/v1/sources/private/stats").await;
-    assert_eq!(status, 401);
+    let anonymous = app
+        .anonymous
+        .get(app.url("/api/v1/sources/private/stats"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
     app.stop().await;
 }
 

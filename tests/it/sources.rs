@@ -203,7 +203,7 @@ async fn post_key(
     idempotency: Option<&str>,
 ) -> (u16, Value) {
     let mut request = app
-        .client
+        .anonymous
         .post(app.url(&format!("/hooks/{source}")))
         .header("content-type", "application/json")
         .body(r#"{"type":"player.joined","player":"p1"}"#);
@@ -394,7 +394,7 @@ async fn the_source_list_names_each_source_with_its_scheme() {
     };
     assert_eq!(
         by_name("github"),
-        serde_json::json!({"name": "github", "auth": "github", "server_events": false, "public": true})
+        serde_json::json!({"name": "github", "auth": "github", "server_events": false, "public": false})
     );
     assert_eq!(
         by_name("ci"),
@@ -405,4 +405,18 @@ async fn the_source_list_names_each_source_with_its_scheme() {
         serde_json::json!({"name": "game-servers", "auth": "api-key", "server_events": true, "public": false})
     );
     assert_eq!(by_name("billing")["public"], true);
+    // Without a token, only what is public is listed.
+    let anonymous: Value = app
+        .anonymous
+        .get(app.url("/api/v1/sources"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        anonymous["sources"],
+        serde_json::json!([by_name("billing")])
+    );
 }

@@ -196,7 +196,9 @@ async fn a_failing_store_gets_503_and_retries_succeed() {
     assert_eq!(response.headers()["retry-after"], "5");
     let error: serde_json::Value = response.json().await.unwrap();
     assert_eq!(error["code"], "store_unavailable");
-    let log: serde_json::Value = reqwest::get(format!("{base}/api/v1/deliveries?status=accepted"))
+    let log: serde_json::Value = common::client_with_token(&common::admin_token(dir.path()))
+        .get(format!("{base}/api/v1/deliveries?status=accepted"))
+        .send()
         .await
         .unwrap()
         .json()

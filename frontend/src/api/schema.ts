@@ -62,7 +62,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Orgs Reckon has data for. */
+        /** Orgs Reckon has data for that the caller may read. */
         get: operations["orgs"];
         put?: never;
         post?: never;
@@ -200,6 +200,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This document: every route, its parameters and answers. */
+        get: operations["document"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sources": {
         parameters: {
             query?: never;
@@ -261,7 +278,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The read token this request carries: its id, name, scopes and expiry. */
+        /** The token this request carries. */
         get: operations["token"];
         put?: never;
         post?: never;
@@ -757,7 +774,10 @@ export interface components {
             /** @description `github` (signed GitHub webhooks), `standard-webhooks` or `api-key`. */
             auth: string;
             name: string;
-            /** @description Whether its server events may be read without a read token. */
+            /**
+             * @description Whether it may be read without a read token (`github`: some of its orgs may be,
+             *     see `github.public_orgs`).
+             */
             public: boolean;
             /**
              * @description Whether it takes server events (`POST /submit`, xlog) and serves them by day and
@@ -819,9 +839,15 @@ export interface components {
             to?: string | null;
         };
         TokenInfo: {
+            /** @description RFC 3339; null when it never expires. */
             expires_at?: string | null;
+            /** @description The token's id (the part after `rkt_`), never the token. */
             id: string;
             name: string;
+            /**
+             * @description `admin`, `github:ORG`, `source:NAME`, `site:DOMAIN`, `heartbeats:USER`; `*` for
+             *     every name.
+             */
             scopes: string[];
         };
         /**
@@ -961,6 +987,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrgsAnswer"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1228,6 +1262,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    document: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The OpenAPI 3.1 document */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
                 };
             };
         };

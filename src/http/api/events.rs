@@ -6,6 +6,8 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::access::guard::source_resource;
+use crate::access::Reader;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::query::{self, ApiQuery};
 use crate::http::AppState;
@@ -82,9 +84,14 @@ pub struct DaysAnswer {
     responses((status = 200, body = DaysAnswer), (status = 400, body = ErrorBody)))]
 pub async fn event_days(
     State(state): State<AppState>,
+    reader: Reader,
     ApiQuery(p): ApiQuery<DaysParams>,
 ) -> Result<Json<DaysAnswer>, ApiError> {
+    if let Some(source) = &p.source {
+        reader.check(&source_resource(source))?;
+    }
     let range = query::range(p.from.as_deref(), p.to.as_deref())?;
-    let days = state.store.event_days(p.source.as_deref(), range).await?;
+    let mut days = state.store.event_days(p.source.as_deref(), range).await?;
+    days.retain(|d| reader.allows(&source_resource(&d.source)));
     Ok(Json(DaysAnswer { days }))
 }

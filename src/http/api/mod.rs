@@ -9,11 +9,28 @@ use axum::routing::get;
 use axum::Router;
 
 use super::AppState;
+use crate::access::{guard, Policy};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/events", get(events::events))
-        .route("/events/days", get(events::event_days))
-        .route("/deliveries", get(deliveries::deliveries))
-        .route("/openapi.json", get(openapi::document))
+        .merge(guard(
+            Policy::SourceQuery,
+            Router::new().route("/events", get(events::events)),
+        ))
+        .merge(guard(
+            Policy::Listed,
+            Router::new().route("/events/days", get(events::event_days)),
+        ))
+        .merge(guard(
+            Policy::Admin,
+            Router::new().route("/deliveries", get(deliveries::deliveries)),
+        ))
+        .merge(guard(
+            Policy::Token,
+            Router::new().route("/token", get(crate::access::api::token)),
+        ))
+        .merge(guard(
+            Policy::Open,
+            Router::new().route("/openapi.json", get(openapi::document)),
+        ))
 }

@@ -20,6 +20,7 @@ use crate::http::ops;
         ops::healthz,
         ops::readyz,
         ops::metrics,
+        document,
     ),
     tags(
         (name = "hooks", description = "Webhook intake"),
@@ -32,8 +33,21 @@ pub struct ApiDoc;
 
 /// The whole document: the core routes and every source's.
 pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
     let mut doc = ApiDoc::openapi();
+    doc.merge(crate::access::api::ApiDoc::openapi());
     doc.merge(crate::sources::openapi());
+    doc.components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    // A read token, or nothing for what is public.
+    doc.security = Some(vec![
+        SecurityRequirement::new("bearer", Vec::<String>::new()),
+        SecurityRequirement::default(),
+    ]);
     doc
 }
 
@@ -44,6 +58,9 @@ pub fn pretty_json() -> String {
         .expect("the OpenAPI document serialises")
 }
 
+/// This document: every route, its parameters and answers.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "ops",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {
     Json(openapi())
 }

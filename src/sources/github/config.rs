@@ -15,6 +15,9 @@ pub struct GithubConfig {
     pub allow_sha1: bool,
     #[serde(default)]
     pub rate_limit: Option<RateLimit>,
+    /// Orgs anyone may read without a read token.
+    #[serde(default, deserialize_with = "crate::config::list_or_csv")]
+    pub public_orgs: Vec<String>,
     /// The API client the reconciler and sync jobs use.
     #[serde(flatten)]
     pub api: GithubApiConfig,

@@ -1,24 +1,21 @@
 //! Reading server events: one UTC day as the DCSS design serves it
 //! (`GET /events?ts_day=`), and the incremental feed a consumer follows by id
-//! (`GET /api/v1/sources/{source}/events?after=`). Both check the source's read access.
+//! (`GET /api/v1/sources/{source}/events?after=`). Read access is the access guard's.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
-use subtle::ConstantTimeEq;
 use utoipa::{IntoParams, ToSchema};
 
 use super::store::{self, EventFilter, EventRecord};
-use crate::http::body;
+use crate::access::{Reader, Resource};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::query::{self, ApiQuery};
 use crate::http::AppState;
 use crate::sources::{SourceAuth, SourceConfig};
 use crate::stats::TimeRange;
-use crate::verify::AuthError;
 
 const DAY_MS: i64 = 86_400_000;
 /// Most events one `GET /events` answer carries; more are paged with `after`.
@@ -31,35 +28,15 @@ const MAX_FOLLOW: usize = 1_000;
 /// `after` set to its value.
 pub const NEXT_AFTER: &str = "x-reckon-next-after";
 
-/// The configured server-events source `name`, if the caller may read it.
-pub fn readable<'c>(
-    state: &'c AppState,
-    name: &str,
-    headers: &HeaderMap,
-) -> Result<&'c SourceConfig, ApiError> {
-    let config = state
+/// The configured server-events source `name`. Who may read it is the access guard's
+/// to decide (`Policy::SourcePath`), before this is reached.
+pub fn configured<'c>(state: &'c AppState, name: &str) -> Result<&'c SourceConfig, ApiError> {
+    state
         .config
         .sources
         .get(name)
         .filter(|s| s.auth == SourceAuth::ApiKey)
-        .ok_or_else(|| ApiError::UnknownSource(name.to_owned()))?;
-    if config.public {
-        return Ok(config);
-    }
-    let token = body::header(headers, "authorization")?
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .ok_or(AuthError::ReadTokenMissing)?;
-    let known = config.read_tokens.iter().fold(false, |hit, t| {
-        hit | bool::from(t.expose_secret().as_bytes().ct_eq(token.as_bytes()))
-    });
-    if !known {
-        return Err(AuthError::ReadTokenInvalid.into());
-    }
-    Ok(config)
+        .ok_or_else(|| ApiError::UnknownSource(name.to_owned()))
 }
 
 /// The source `GET /events` reads when none is named: the only api-key source, or
@@ -103,8 +80,8 @@ pub struct DayParams {
     ))]
 pub async fn day(
     State(state): State<AppState>,
+    reader: Reader,
     ApiQuery(p): ApiQuery<DayParams>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let ts_day = p.ts_day.unwrap_or_else(|| {
         let now = chrono::Utc::now().timestamp_millis();
@@ -126,7 +103,9 @@ pub async fn day(
             None => return Ok(Json(Vec::<EventRecord>::new()).into_response()),
         },
     };
-    readable(&state, &source, &headers)?;
+    // The source is named by a query parameter or by default: checked here.
+    reader.check(&Resource::Source(source.clone()))?;
+    configured(&state, &source)?;
     let filter = EventFilter {
         source,
         range: TimeRange {
@@ -180,9 +159,8 @@ pub async fn follow(
     State(state): State<AppState>,
     Path(source): Path<String>,
     ApiQuery(p): ApiQuery<FollowParams>,
-    headers: HeaderMap,
 ) -> Result<Json<FollowAnswer>, ApiError> {
-    readable(&state, &source, &headers)?;
+    configured(&state, &source)?;
     let limit = query::bounded("limit", p.limit, DEFAULT_FOLLOW, MAX_FOLLOW)?;
     let after = cursor("after", p.after.as_deref())?;
     let filter = EventFilter {

@@ -15,6 +15,7 @@ pub mod xlog;
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::access::{guard, Policy};
 use crate::http::AppState;
 
 /// Submission, at the root like the DCSS design it replaces, and the generic
@@ -27,14 +28,20 @@ pub fn intake_routes() -> Router<AppState> {
 
 /// The DCSS day listing, at the root like the design it replaces.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/events", get(listing::day))
+    guard(
+        Policy::Listed,
+        Router::new().route("/events", get(listing::day)),
+    )
 }
 
 /// Following a source's events, and their stats, under `/api/v1`.
 pub fn api_routes() -> Router<AppState> {
-    Router::new()
-        .route("/sources/{source}/events", get(listing::follow))
-        .route("/sources/{source}/stats", get(stats::stats))
+    guard(
+        Policy::SourcePath,
+        Router::new()
+            .route("/sources/{source}/events", get(listing::follow))
+            .route("/sources/{source}/stats", get(stats::stats)),
+    )
 }
 
 /// This source's part of the OpenAPI document.

@@ -3,12 +3,11 @@
 //! dashboard's server-events page.
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::listing::{readable, unsupported};
+use super::listing::{configured, unsupported};
 use super::store::{self, EventStats};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::query::{self, ApiQuery};
@@ -48,9 +47,8 @@ pub async fn stats(
     State(state): State<AppState>,
     Path(source): Path<String>,
     ApiQuery(p): ApiQuery<StatsParams>,
-    headers: HeaderMap,
 ) -> Result<Json<StatsAnswer>, ApiError> {
-    readable(&state, &source, &headers)?;
+    configured(&state, &source)?;
     let range = query::range(p.from.as_deref(), p.to.as_deref())?;
     let top = query::bounded("top", p.top, DEFAULT_TOP, MAX_TOP)?;
     let reads = store::of(&*state.store).ok_or_else(unsupported)?;

@@ -17,7 +17,13 @@ pub const SECRET: &str = "It's a Secret to Everybody";
 pub struct TestApp {
     pub addr: SocketAddr,
     pub base: String,
+    /// Sends the admin token (the one the first start issued) with every request that
+    /// sets no `Authorization` of its own.
     pub client: reqwest::Client,
+    /// Sends no token.
+    pub anonymous: reqwest::Client,
+    /// The admin token the first start issued.
+    pub token: String,
     pub data_dir: PathBuf,
     /// Keeps the temp dir alive for the test unless the test took it over.
     _dir: Option<tempfile::TempDir>,
@@ -51,6 +57,7 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = reckon::App::build(config).await.expect("app builds");
+        let token = admin_token(data_dir);
         let (tx, rx) = oneshot::channel::<()>();
         let handle = tokio::spawn(app.serve(listener, async {
             let _ = rx.await;
@@ -58,7 +65,9 @@ impl TestApp {
         TestApp {
             addr,
             base: format!("http://{addr}"),
-            client: reqwest::Client::new(),
+            client: client_with_token(&token),
+            anonymous: reqwest::Client::new(),
+            token,
             data_dir: data_dir.to_owned(),
             _dir: None,
             shutdown: Some(tx),
@@ -177,6 +186,26 @@ impl TestApp {
 }
 
 /// The headers GitHub sends with a JSON delivery, signed with [`SECRET`].
+/// The admin token a first start on loopback keeps in the data dir.
+pub fn admin_token(data_dir: &Path) -> String {
+    std::fs::read_to_string(data_dir.join(reckon::access::bootstrap::FILE_NAME))
+        .expect("the first start keeps an admin token in the data dir")
+        .trim()
+        .to_owned()
+}
+
+/// A client that sends `token` as its bearer token unless a request sets its own.
+pub fn client_with_token(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
+    value.set_sensitive(true);
+    headers.insert(reqwest::header::AUTHORIZATION, value);
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
 pub fn github_headers(event: &str, delivery: &str, body: &[u8]) -> Vec<(&'static str, String)> {
     vec![
         ("content-type", "application/json".into()),

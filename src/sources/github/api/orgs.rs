@@ -6,6 +6,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::access::{Reader, Resource};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::query::{self, ApiQuery};
 use crate::http::AppState;
@@ -16,16 +17,19 @@ pub struct OrgsAnswer {
     orgs: Vec<OrgListItem>,
 }
 
-/// Orgs Reckon has data for.
+/// Orgs Reckon has data for that the caller may read.
 #[utoipa::path(get, path = "/api/v1/github/orgs", tag = "github",
-    responses((status = 200, body = OrgsAnswer)))]
-pub async fn orgs(State(state): State<AppState>) -> Result<Json<OrgsAnswer>, ApiError> {
-    Ok(Json(OrgsAnswer {
-        orgs: state.store.orgs().await?,
-    }))
+    responses((status = 200, body = OrgsAnswer), (status = 401, body = ErrorBody)))]
+pub async fn orgs(
+    State(state): State<AppState>,
+    reader: Reader,
+) -> Result<Json<OrgsAnswer>, ApiError> {
+    let mut orgs = state.store.orgs().await?;
+    orgs.retain(|o| reader.allows(&Resource::GithubOrg(o.org.clone())));
+    Ok(Json(OrgsAnswer { orgs }))
 }
 
-pub(super) fn org_not_found(org: &str) -> ApiError {
+pub(crate) fn org_not_found(org: &str) -> ApiError {
     ApiError::NotFound(format!(
         "no data for org `{org}` yet: point its webhook at /hooks/github"
     ))
