@@ -139,6 +139,10 @@ pub struct EventsQuery {
     /// Exclusive lower bound on the event sequence number (the cursor).
     pub after: Option<i64>,
     pub limit: usize,
+    /// The page ends with the event whose payload takes the payloads' total to this many
+    /// bytes or past it, however many events `limit` allows: a page holds at most
+    /// `max_bytes` plus one payload.
+    pub max_bytes: usize,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -256,3 +256,58 @@ async fn openapi_document_describes_every_route() {
     assert!(schemas.contains_key("ErrorBody"));
     assert!(schemas.contains_key("DeliveryRecord"));
 }
+
+/// Raw events over large payloads: each answer is streamed, ends its page near 8 MiB of
+/// payloads whatever `limit` asks, and the cursor reaches every event once.
+#[tokio::test]
+async fn event_pages_are_capped_by_bytes_and_streamed() {
+    let app = TestApp::spawn().await;
+    let mib = 1024 * 1024;
+    for i in 0..6 {
+        let body = serde_json::to_vec(&json!({"zen": "z".repeat(3 * mib), "i": i})).unwrap();
+        assert_eq!(
+            app.github("ping", &format!("big-{i}"), &body)
+                .await
+                .status(),
+            200
+        );
+    }
+    let day = app.event_day().await;
+    let mut cursor = String::new();
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let response = app
+            .client
+            .get(app.url(&format!(
+                "/api/v1/events?source=github&day={day}&limit=1000{cursor}"
+            )))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(
+            response.headers().get("content-length").is_none(),
+            "streamed, not built whole"
+        );
+        let bytes = response.bytes().await.unwrap();
+        assert!(
+            bytes.len() < 8 * mib + 3 * mib + 64 * 1024,
+            "{} bytes",
+            bytes.len()
+        );
+        let page: Value = serde_json::from_slice(&bytes).unwrap();
+        seen.extend(
+            page["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["payload"]["i"].as_u64().unwrap()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, [0, 1, 2, 3, 4, 5]);
+    app.stop().await;
+}

@@ -141,6 +141,7 @@ async fn a_redelivery_in_another_month_is_a_duplicate() {
             day,
             after: None,
             limit: 5,
+            max_bytes: usize::MAX,
         })
         .await
         .unwrap();

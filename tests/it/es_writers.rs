@@ -63,6 +63,7 @@ async fn follow(store: &ElasticsearchStore, day: chrono::NaiveDate) -> Vec<(i64,
             day,
             after,
             limit: 7,
+            max_bytes: usize::MAX,
         };
         let page = store.events(&query).await.unwrap();
         let Some(last) = page.last() else {

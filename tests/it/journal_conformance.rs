@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use reckon::model::ContentType;
 use reckon::stats::{DeliveryQuery, EventsQuery, TimeRange};
 use reckon::store::Store;
 use serde_json::json;
@@ -48,6 +49,7 @@ pub(crate) mod text {
                 .date_naive(),
             after: None,
             limit: 10,
+            max_bytes: usize::MAX,
         }
     }
 
@@ -122,6 +124,42 @@ async fn text_deliveries_deduplicate(store: Arc<dyn Store>) {
     text::text_deliveries_deduplicate(store).await;
 }
 
+/// A page ends with the payload that reaches `max_bytes`, and always holds one event.
+async fn events_page_by_bytes(store: Arc<dyn Store>) {
+    let payloads: Vec<String> = (0..5)
+        .map(|i| format!(r#"{{"i":{i},"pad":"{}"}}"#, "x".repeat(100 - 16)))
+        .collect();
+    assert!(payloads.iter().all(|p| p.len() == 100));
+    let batch = payloads
+        .iter()
+        .enumerate()
+        .map(|(i, p)| text::envelope(&format!("b-{i}"), p.as_bytes(), ContentType::Json))
+        .collect();
+    store.write_batch(batch).await.unwrap();
+    let page = |after: Option<i64>, max_bytes: usize| {
+        let store = store.clone();
+        async move {
+            let query = EventsQuery {
+                after,
+                max_bytes,
+                ..text::day_query()
+            };
+            store.events(&query).await.unwrap()
+        }
+    };
+    let first = page(None, 250).await;
+    assert_eq!(first.len(), 3, "100 + 100 + 100 reaches 250");
+    let rest = page(Some(first[2].seq), 250).await;
+    assert_eq!(rest.len(), 2);
+    assert_eq!(rest[0].payload.get(), payloads[3]);
+    assert_eq!(
+        page(None, 1).await.len(),
+        1,
+        "one event even over the budget"
+    );
+    assert_eq!(page(None, usize::MAX).await.len(), 5);
+}
+
 async fn duplicates_are_recorded_and_their_writes_skipped(store: Arc<dyn Store>) {
     seed(&*store).await;
     duplicates(&*store).await;
@@ -140,6 +178,7 @@ async fn events_page_by_source_and_day(store: Arc<dyn Store>) {
                 day,
                 after,
                 limit: 4,
+                max_bytes: usize::MAX,
             })
             .await
             .unwrap();
@@ -220,6 +259,7 @@ crate::store_conformance::store_suite!(
     shared:
     duplicates_are_recorded_and_their_writes_skipped,
     events_page_by_source_and_day,
+    events_page_by_bytes,
     the_delivery_log_is_newest_first_filterable_and_paged,
     stored_dedup_keys_are_found_per_source,
     a_rebuild_catches_up_with_events_stored_meanwhile,

@@ -10,6 +10,7 @@ use crate::access::guard::source_resource;
 use crate::access::Reader;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::query::{self, ApiQuery};
+use crate::http::stream::{field, JsonArrayAnswer};
 use crate::http::AppState;
 use crate::stats::{DayCount, EventsQuery, StoredEvent};
 
@@ -35,13 +36,19 @@ pub struct EventsAnswer {
     next_cursor: Option<String>,
 }
 
-/// One source's events of one UTC day, oldest first, with their payloads.
+/// Payload bytes one answer gathers before it ends its page (with a `next_cursor`): an
+/// answer holds at most this plus one payload (25 MiB at most), whatever `limit` says.
+pub const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
+
+/// One source's events of one UTC day, oldest first, with their payloads. A page ends at
+/// `limit` events or once its payloads reach 8 MiB, whichever comes first; follow
+/// `next_cursor` for the rest.
 #[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventsParams),
     responses((status = 200, body = EventsAnswer), (status = 400, body = ErrorBody)))]
 pub async fn events(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<EventsParams>,
-) -> Result<Json<EventsAnswer>, ApiError> {
+) -> Result<JsonArrayAnswer<StoredEvent>, ApiError> {
     let day = chrono::NaiveDate::parse_from_str(&p.day, "%Y-%m-%d")
         .map_err(|_| ApiError::invalid_query("day", "expected a UTC day as YYYY-MM-DD"))?;
     let limit = query::limit(p.limit)?;
@@ -50,17 +57,20 @@ pub async fn events(
         day,
         after: query::cursor(p.cursor.as_deref())?,
         limit,
+        max_bytes: MAX_ANSWER_BYTES,
     };
     let events = state.store.events(&q).await?;
-    let next_cursor = (events.len() == limit)
+    let bytes: usize = events.iter().map(|e| e.payload.get().len()).sum();
+    let next_cursor = (events.len() == limit || bytes >= MAX_ANSWER_BYTES)
         .then(|| events.last().map(|e| e.seq.to_string()))
         .flatten();
-    Ok(Json(EventsAnswer {
-        source: p.source,
-        day: p.day,
-        events,
-        next_cursor,
-    }))
+    // Written event by event (the shape of `EventsAnswer`), not built whole.
+    Ok(JsonArrayAnswer {
+        head: format!("{},{}", field("source", &p.source), field("day", &p.day)),
+        array: "events",
+        items: events,
+        tail: field("next_cursor", &next_cursor),
+    })
 }
 
 #[derive(Deserialize, IntoParams)]

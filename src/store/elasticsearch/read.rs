@@ -72,6 +72,9 @@ pub(super) fn content_type(seq: i64, stored: Option<&str>) -> Result<ContentType
     ContentType::from_stored(stored).map_err(|e| StoreError::Corrupt(format!("event {seq}: {e}")))
 }
 
+/// Events in the first search of a page, before any payload size is known.
+const EVENTS_FIRST_BATCH: usize = 8;
+
 #[derive(Deserialize)]
 struct EventRow {
     seq: i64,
@@ -87,22 +90,59 @@ struct EventRow {
 }
 
 impl ElasticsearchStore {
+    /// A page of events, fetched in batches sized from the payloads seen so far, so that
+    /// no search answer holds many more bytes than the page may.
     pub(super) async fn read_events(
         &self,
         query: &EventsQuery,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut out: Vec<StoredEvent> = Vec::new();
+        let (mut bytes, mut largest) = (0usize, 0usize);
+        let mut after = query.after;
+        while out.len() < query.limit && bytes < query.max_bytes {
+            let left = query.limit - out.len();
+            // Start small; then as many as the budget left holds at the largest size seen.
+            let batch = match largest {
+                0 => left.min(EVENTS_FIRST_BATCH),
+                size => ((query.max_bytes - bytes) / size).clamp(1, left),
+            };
+            let hits = self.search_events(query, after, batch).await?;
+            let fetched = hits.len();
+            for event in hits {
+                let size = event.payload.get().len();
+                largest = largest.max(size);
+                bytes = bytes.saturating_add(size);
+                after = Some(event.seq);
+                out.push(event);
+                if bytes >= query.max_bytes {
+                    break;
+                }
+            }
+            if fetched < batch {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn search_events(
+        &self,
+        query: &EventsQuery,
+        after: Option<i64>,
+        size: usize,
     ) -> Result<Vec<StoredEvent>, StoreError> {
         let mut filters = vec![
             term("source", query.source.clone()),
             term("day", query.day.to_string()),
         ];
-        if let Some(after) = query.after {
+        if let Some(after) = after {
             filters.push(json!({"range": {"seq": {"gt": after}}}));
         }
         // Pages are followed by their last seq: only hand out settled ones.
         if let Some(horizon) = self.follow_horizon() {
             filters.push(json!({"range": {"seq": {"lt": horizon}}}));
         }
-        let body = json!({"size": query.limit, "query": all_of(filters), "sort": [{"seq": "asc"}]});
+        let body = json!({"size": size, "query": all_of(filters), "sort": [{"seq": "asc"}]});
         let reply = self
             .cluster
             .search(&self.names.alias("events"), &body)

@@ -24,11 +24,16 @@ pub fn events(conn: &Connection, query: &EventsQuery) -> Result<Vec<StoredEvent>
         query.limit as i64
     ])?;
     let mut out = Vec::new();
+    let mut bytes = 0usize;
     while let Some(row) = rows.next()? {
+        if bytes >= query.max_bytes {
+            break;
+        }
         let seq: i64 = row.get(0)?;
         let content_type = payload::content_type(seq, row.get(9)?)?;
         let payload = payload::decode(seq, row.get(7)?, row.get(8)?)?;
         let payload = payload::served(seq, payload, content_type)?;
+        bytes = bytes.saturating_add(payload.get().len());
         out.push(StoredEvent {
             seq,
             source: row.get(1)?,
