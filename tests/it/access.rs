@@ -644,3 +644,113 @@ async fn tokens_from_the_cli_read_until_revoked() {
     assert!(!ok && err.contains("is not a scope"), "{err}");
     app.stop().await;
 }
+
+/// The real binary at debug level, read with good, bad and scoped tokens and posted to
+/// with API keys: no token, key or secret ever reaches its log.
+#[tokio::test]
+async fn no_token_or_key_reaches_the_log_at_debug_level() {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("RECKON_LOG_LEVEL", "debug"),
+        ("RECKON_GITHUB_WEBHOOK_SECRET", crate::common::SECRET),
+        ("RECKON_SOURCES__DCSS__AUTH", "api-key"),
+    ];
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_reckon"))
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(args)
+            .envs(env)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = String::from_utf8_lossy(&out.stdout).into_owned();
+        out.split_whitespace()
+            .find(|w| w.starts_with("rk"))
+            .map(str::to_owned)
+            .unwrap_or_default()
+    };
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_reckon"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .envs(env)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let log = tokio::spawn(async move {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text).await;
+        text
+    });
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut base = String::new();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if let Some(addr) = line.strip_prefix("reckon is listening on ") {
+            base = addr.trim().to_owned();
+            break;
+        }
+    }
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let admin = crate::common::admin_token(dir.path());
+    let scoped = cli(&["tokens", "add", "--name", "log", "--scope", "source:dcss"]);
+    let key = cli(&["keys", "add", "--source", "dcss"]);
+    let guess = "rkt_abcdefghijkl_NotTheRightSecretAtAllXXXXXXXXXXXXXXXXXXXXX";
+    let wrong_key = "rk_abcdefghijkl_NotTheRightKeyEitherXXXXXXXXXXXXXXXXXXXXXX";
+    let http = reqwest::Client::new();
+    for (token, path) in [
+        (admin.as_str(), "/api/v1/deliveries"),
+        (scoped.as_str(), "/api/v1/sources/dcss/events"),
+        (scoped.as_str(), "/api/v1/deliveries"),
+        (guess, "/api/v1/sources"),
+    ] {
+        let _ = http
+            .get(format!("{base}{path}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+    }
+    for k in [key.as_str(), wrong_key] {
+        let _ = http
+            .post(format!("{base}/submit"))
+            .header("authorization", k)
+            .header("content-type", "application/json")
+            .body(r#"{"src":"cpo","type":"milestone","data":{"name":"x"}}"#)
+            .send()
+            .await
+            .unwrap();
+    }
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    let log = log.await.unwrap();
+    assert!(
+        log.contains("read refused"),
+        "the log was captured at debug level: {log}"
+    );
+    let secret_of = |t: &str| t.rsplit('_').next().unwrap().to_owned();
+    for secret in [
+        &admin,
+        &scoped,
+        &key,
+        guess,
+        wrong_key,
+        crate::common::SECRET,
+    ] {
+        assert!(!secret.is_empty());
+        assert!(!log.contains(secret), "the log shows a secret");
+        if secret.starts_with("rk") {
+            assert!(
+                !log.contains(&secret_of(secret)),
+                "the log shows a secret's secret part"
+            );
+        }
+    }
+}
