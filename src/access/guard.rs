@@ -114,6 +114,11 @@ async fn check(policy: Policy, params: RawPathParams, request: Request, next: Ne
             Ok(())
         }
         Policy::Metrics => reader.check(&Resource::Admin),
+        Policy::Listed
+            if matches!(reader.grant, Grant::Anonymous) && !reader.access.anything_public() =>
+        {
+            Err(AuthError::ReadTokenMissing.into())
+        }
         _ => match resource(policy, &params, &request) {
             Some(resource) => reader.check(&resource),
             None => Ok(()),

@@ -152,6 +152,12 @@ impl Access {
         }
     }
 
+    /// Whether configuration marks anything public: otherwise a list without a token
+    /// is a 401, not an empty list.
+    pub fn anything_public(&self) -> bool {
+        !self.public_orgs.is_empty() || !self.public_sources.is_empty()
+    }
+
     /// Whether `grant` may read `resource`; for filtering lists.
     pub fn allows(&self, grant: &Grant, resource: &Resource) -> bool {
         self.is_public(resource) || grant.covers(resource)

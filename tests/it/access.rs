@@ -413,6 +413,11 @@ async fn lists_show_only_what_the_reader_may_read() {
     let days = get(&one, &app, "/api/v1/events/days").await.1;
     assert_eq!(days["days"], serde_json::json!([]), "{days}");
     let all = client_with_token(&issue(&app, &["github:*"], false, false).await);
+    // With nothing public, a list without a token is a 401, not an empty list.
+    let closed = TestApp::spawn().await;
+    let (status, body) = get(&closed.anonymous, &closed, "/api/v1/github/orgs").await;
+    assert_eq!((status, code(&body)), (401, "read_token_missing"));
+    closed.stop().await;
     let days = get(&all, &app, "/api/v1/events/days?source=github").await.1;
     assert_eq!(days["days"][0]["events"], 3, "{days}");
     app.stop().await;
