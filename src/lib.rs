@@ -140,46 +140,35 @@ impl App {
         let addr = listener.local_addr().map_err(Error::Serve)?;
         tracing::info!(%addr, "serving");
         let store = self.state.store.clone();
+        // One budget for unverified bodies across both listeners: they share the memory.
+        let budget = http::body::BodyBudget::new(&self.state.config.limits);
+        let limits = http::server::Limits::from_config(&self.state.config.limits);
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let stop = Arc::new(stop);
         let public = public.map(|listener| {
             let router = http::public_router(self.state.clone());
             let mut stopped = stopped.clone();
+            let (budget, limits) = (budget.clone(), limits.clone());
             tokio::spawn(async move {
                 if let Ok(addr) = listener.local_addr() {
                     tracing::info!(%addr, "serving the public listener");
                 }
-                axum::serve(
-                    listener,
-                    router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-                )
-                .with_graceful_shutdown(async move {
+                let stopped = async move {
                     let _ = stopped.wait_for(|s| *s).await;
-                })
-                .await
+                };
+                http::server::serve(listener, router, budget, limits, stopped).await;
             })
         });
         let router = http::router(self.state);
-        let served = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown({
-            let stop = stop.clone();
-            async move {
-                shutdown.await;
-                let _ = stop.send(true);
-            }
+        http::server::serve(listener, router, budget, limits, async {
+            shutdown.await;
+            let _ = stop.send(true);
         })
         .await;
-        // Also when the private server failed on its own.
+        // Also when the private server stopped on its own.
         let _ = stop.send(true);
         let served = match public {
-            Some(task) => match task.await {
-                Ok(public_served) => served.and(public_served),
-                Err(join) => served.and(Err(std::io::Error::other(join))),
-            },
-            None => served,
+            Some(task) => task.await.map_err(std::io::Error::other),
+            None => Ok(()),
         };
         tracing::info!("http server stopped");
         self.background.shutdown().await;

@@ -1,5 +1,7 @@
 //! `[limits]`, `[api]` and `[dashboard]`: what the HTTP layer accepts and serves.
 
+use std::time::Duration;
+
 use serde::Deserialize;
 
 use crate::config::{list_or_csv, ConfigError};
@@ -8,6 +10,19 @@ use crate::config::{list_or_csv, ConfigError};
 #[serde(deny_unknown_fields)]
 pub struct LimitsConfig {
     pub max_body_bytes: usize,
+    /// From accept, or from the first byte after an idle keep-alive, to the end of the
+    /// request headers.
+    pub header_timeout_ms: u64,
+    /// From the end of the headers to the end of the body.
+    pub body_timeout_ms: u64,
+    /// How long a keep-alive connection may sit between requests.
+    pub idle_timeout_ms: u64,
+    /// Open connections per listener; past it, the oldest idle or slow one is shed.
+    pub max_connections: usize,
+    /// Bytes of all request bodies being read before their sender is verified.
+    pub unverified_body_bytes: usize,
+    /// Bodies over 1 MiB one client IP may be sending at once.
+    pub large_bodies_per_client: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -26,13 +41,39 @@ pub struct ApiConfig {
 
 impl LimitsConfig {
     pub(crate) fn check(&self) -> Result<(), ConfigError> {
-        if self.max_body_bytes == 0 {
-            return Err(ConfigError::invalid(
-                "limits.max_body_bytes",
-                "must be greater than 0",
-            ));
+        let positive = [
+            ("limits.max_body_bytes", self.max_body_bytes as u64),
+            ("limits.header_timeout_ms", self.header_timeout_ms),
+            ("limits.body_timeout_ms", self.body_timeout_ms),
+            ("limits.idle_timeout_ms", self.idle_timeout_ms),
+            ("limits.max_connections", self.max_connections as u64),
+            (
+                "limits.unverified_body_bytes",
+                self.unverified_body_bytes as u64,
+            ),
+            (
+                "limits.large_bodies_per_client",
+                self.large_bodies_per_client as u64,
+            ),
+        ];
+        for (key, value) in positive {
+            if value == 0 {
+                return Err(ConfigError::invalid(key, "must be greater than 0"));
+            }
         }
         Ok(())
+    }
+
+    pub fn header_timeout(&self) -> Duration {
+        Duration::from_millis(self.header_timeout_ms)
+    }
+
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_millis(self.body_timeout_ms)
+    }
+
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_millis(self.idle_timeout_ms)
     }
 }
 
@@ -70,6 +111,28 @@ mod tests {
     #![allow(clippy::result_large_err)]
     use crate::config::Overrides;
     use crate::settings::Config;
+
+    #[test]
+    fn limits_have_safe_defaults_and_name_the_key_when_zero() {
+        figment::Jail::expect_with(|jail| {
+            let limits = Config::load(None, Overrides::default()).unwrap().limits;
+            assert_eq!(limits.header_timeout_ms, 10_000);
+            assert_eq!(limits.body_timeout_ms, 60_000);
+            assert_eq!(limits.idle_timeout_ms, 60_000);
+            assert_eq!(limits.max_connections, 1024);
+            assert_eq!(limits.unverified_body_bytes, 256 * 1024 * 1024);
+            assert_eq!(limits.large_bodies_per_client, 4);
+
+            jail.set_env("RECKON_LIMITS_HEADER_TIMEOUT_MS", "2500");
+            let limits = Config::load(None, Overrides::default()).unwrap().limits;
+            assert_eq!(limits.header_timeout().as_millis(), 2500);
+
+            jail.set_env("RECKON_LIMITS_MAX_CONNECTIONS", "0");
+            let err = Config::load(None, Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("limits.max_connections"), "{err}");
+            Ok(())
+        });
+    }
 
     #[test]
     fn cors_origins_come_as_a_list_or_from_the_environment() {

@@ -52,6 +52,10 @@ pub enum ApiError {
     StoreUnavailable(#[source] Arc<StoreError>),
     #[error("the server is shutting down; retry later")]
     ShuttingDown,
+    #[error("the server is reading too many unverified bodies; retry later")]
+    Busy,
+    #[error("the body did not arrive within {ms} ms")]
+    BodyTimeout { ms: u64 },
     #[error("internal error")]
     Internal(#[source] StoreError),
 }
@@ -90,9 +94,10 @@ impl ApiError {
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::UnknownSource(_) | ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::StoreUnavailable(_) | ApiError::ShuttingDown => {
+            ApiError::StoreUnavailable(_) | ApiError::ShuttingDown | ApiError::Busy => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
+            ApiError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -127,6 +132,8 @@ impl ApiError {
             ApiError::InvalidQuery { .. } => "invalid_query",
             ApiError::StoreUnavailable(_) => "store_unavailable",
             ApiError::ShuttingDown => "shutting_down",
+            ApiError::Busy => "busy",
+            ApiError::BodyTimeout { .. } => "body_timeout",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -165,8 +172,13 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() {
-            tracing::error!(code = self.code(), error = %crate::telemetry::chain(&self), "request failed");
+        match self {
+            // Load shed on purpose, not a failure: under a flood this would fill the log.
+            ApiError::Busy => tracing::debug!(code = self.code(), "request shed"),
+            _ if status.is_server_error() => {
+                tracing::error!(code = self.code(), error = %crate::telemetry::chain(&self), "request failed");
+            }
+            _ => {}
         }
         let mut response = (
             status,

@@ -10,6 +10,7 @@ pub(crate) mod ops;
 pub(crate) mod query;
 mod rate_limit;
 mod rejected;
+pub(crate) mod server;
 pub(crate) mod stream;
 
 use std::collections::HashMap;

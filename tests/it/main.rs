@@ -33,6 +33,7 @@ mod es_store;
 mod es_writers;
 mod github_read_model_conformance;
 mod github_webhooks;
+mod hostile;
 mod journal_conformance;
 mod journal_content;
 mod keys_conformance;

@@ -4,7 +4,6 @@
 
 use std::time::Instant;
 
-use axum::body::Body;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -35,7 +34,11 @@ pub use crate::sources::github::SOURCE;
         (status = 429, body = crate::http::error::ErrorBody),
         (status = 503, body = crate::http::error::ErrorBody),
     ))]
-pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+pub async fn receive(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: body::IntakeBody,
+) -> Response {
     let started = Instant::now();
     let received_at = chrono::Utc::now().timestamp_millis();
     let mut seen = Seen::default();
@@ -47,7 +50,7 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bo
 async fn ingest(
     state: &AppState,
     headers: &HeaderMap,
-    body: Body,
+    body: body::IntakeBody,
     received_at: i64,
     seen: &mut Seen,
 ) -> Result<Ack, ApiError> {

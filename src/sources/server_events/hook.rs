@@ -6,7 +6,6 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -44,7 +43,7 @@ pub async fn receive(
     State(state): State<AppState>,
     Path(source): Path<String>,
     headers: HeaderMap,
-    body: Body,
+    body: body::IntakeBody,
 ) -> Response {
     let started = Instant::now();
     let received_at = chrono::Utc::now().timestamp_millis();
@@ -79,7 +78,7 @@ async fn ingest(
     source: &str,
     verifier: &dyn Verifier,
     headers: &HeaderMap,
-    body: Body,
+    body: body::IntakeBody,
     received_at: i64,
     seen: &mut Seen,
 ) -> Result<Ack, ApiError> {

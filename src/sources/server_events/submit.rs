@@ -4,7 +4,6 @@
 
 use std::time::Instant;
 
-use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -58,7 +57,7 @@ pub async fn submit(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<SubmitParams>,
     headers: HeaderMap,
-    body: Body,
+    body: body::IntakeBody,
 ) -> Response {
     let started = Instant::now();
     let received_at = chrono::Utc::now().timestamp_millis();
@@ -92,7 +91,7 @@ async fn ingest(
     key: &ApiKeyRecord,
     params: SubmitParams,
     headers: &HeaderMap,
-    body: axum::body::Body,
+    body: body::IntakeBody,
     received_at: i64,
     seen: &mut Seen,
 ) -> Result<Vec<(String, Stored)>, ApiError> {
@@ -108,6 +107,8 @@ async fn ingest(
         .check(source, &key.id)
         .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
     let bound = bound_src(state, &key.id).await?;
+    // Its key is checked already: the body is not charged to the unverified budget.
+    let body = body.authenticated();
     let raw = body::read_limited(headers, body, state.config.limits.max_body_bytes).await?;
     seen.size = raw.len();
     seen.verified = true;
