@@ -28,7 +28,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One source's events of one UTC day, oldest first, with their payloads. */
+        /**
+         * One source's events of one UTC day, oldest first, with their payloads.
+         * @description A page ends at `limit` events or once its payloads reach 8 MiB, whichever comes
+         *     first; follow `next_cursor` for the rest.
+         */
         get: operations["events"];
         put?: never;
         post?: never;

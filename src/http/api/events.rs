@@ -40,9 +40,10 @@ pub struct EventsAnswer {
 /// answer holds at most this plus one payload (25 MiB at most), whatever `limit` says.
 pub const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
 
-/// One source's events of one UTC day, oldest first, with their payloads. A page ends at
-/// `limit` events or once its payloads reach 8 MiB, whichever comes first; follow
-/// `next_cursor` for the rest.
+/// One source's events of one UTC day, oldest first, with their payloads.
+///
+/// A page ends at `limit` events or once its payloads reach 8 MiB, whichever comes
+/// first; follow `next_cursor` for the rest.
 #[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventsParams),
     responses((status = 200, body = EventsAnswer), (status = 400, body = ErrorBody)))]
 pub async fn events(
