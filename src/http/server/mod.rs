@@ -33,7 +33,7 @@ const WARN_EVERY: Duration = Duration::from_secs(1);
 
 /// What a connection refused at the cap is told before it is closed.
 const REFUSAL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nretry-after: 5\r\n\
-content-type: application/json\r\nconnection: close\r\ncontent-length: 60\r\n\r\n\
+content-type: application/json\r\nconnection: close\r\ncontent-length: 61\r\n\r\n\
 {\"code\":\"busy\",\"message\":\"too many connections; retry later\"}";
 
 /// The connection settings of one listener, from `[limits]`.
@@ -231,5 +231,23 @@ impl Warn {
         log(self.suppressed);
         self.last = Some(now);
         self.suppressed = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_refusal_says_its_own_length() {
+        let text = std::str::from_utf8(super::REFUSAL).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        let declared: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length: "))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(declared, body.len());
+        let json: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(json["code"], "busy");
     }
 }
