@@ -229,3 +229,35 @@ async fn readiness_falls_while_commits_fail() {
     assert_eq!(body["commits"], "ok");
     assert!(body.get("reason").is_none(), "{body}");
 }
+
+#[tokio::test]
+async fn the_public_listener_answers_json_errors_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = common::test_config(dir.path());
+    config.public_listen = Some("127.0.0.1:0".into());
+    let app = reckon::App::build(config).await.unwrap();
+    let private = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let public = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let public_url = format!("http://{}", public.local_addr().unwrap());
+    tokio::spawn(app.serve_on(private, Some(public), std::future::pending()));
+    let client = reqwest::Client::new();
+
+    let response = client
+        .get(format!("{public_url}/hooks/github"))
+        .send()
+        .await
+        .unwrap();
+    let (status, headers, body) = json_of(response).await;
+    assert_eq!(status, 405, "{body}");
+    assert_eq!(body["code"], "method_not_allowed");
+    assert!(headers["allow"].to_str().unwrap().contains("POST"));
+
+    let response = client
+        .delete(format!("{public_url}/no/such/route"))
+        .send()
+        .await
+        .unwrap();
+    let (status, _, body) = json_of(response).await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["code"], "not_found");
+}
