@@ -7,10 +7,12 @@
 #   4. the Rust suite (cargo test --workspace): unit, integration, store and queue
 #      conformance (SQLite, and SQS on moto), reconciliation against the GitHub stand-in,
 #      the AWS side (tests/it/aws.rs), the built dashboard;
-#   5. the dashboard's type check and unit tests (tsc, Vitest);
-#   6. the end-to-end tests: a real `reckon serve` seeded with signed fixture webhooks,
+#   5. the API contract fuzz (scripts/schemathesis.sh): schemathesis (pip, pinned) runs
+#      every check against target/debug/reckon and its served OpenAPI document;
+#   6. the dashboard's type check and unit tests (tsc, Vitest);
+#   7. the end-to-end tests: a real `reckon serve` seeded with signed fixture webhooks,
 #      driven in headless Chromium; screenshots land in frontend/e2e/artifacts/;
-#   7. the Terraform checks (terraform/test.sh): fmt, validate, `terraform test` with a
+#   8. the Terraform checks (terraform/test.sh): fmt, validate, `terraform test` with a
 #      mocked provider, and checkov, all offline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,6 +70,9 @@ echo "== rust tests"
 # reckon-job (the jobs crate's binary) is run by tests/it/reconcile_cli.rs; build it first.
 cargo build --locked --workspace --bins
 cargo test --locked --workspace
+
+echo "== API contract fuzz (schemathesis against target/debug/reckon)"
+bash scripts/schemathesis.sh
 
 echo "== dashboard type check and unit tests"
 npm --prefix frontend run --silent typecheck

@@ -44,6 +44,18 @@ pub enum ApiError {
     NotFound(String),
     #[error("query parameter `{name}` is invalid: {reason}")]
     InvalidQuery { name: &'static str, reason: String },
+    /// As `InvalidQuery`, for a parameter named only at run time (by the query parser).
+    #[error("query parameter `{name}` is invalid: {reason}")]
+    InvalidParameter { name: String, reason: String },
+    #[error("method {method} is not allowed here; allowed: {allow}")]
+    MethodNotAllowed { method: String, allow: String },
+    /// An error answer that carried no body of its own, given one (see `http::errors`).
+    #[error("{message}")]
+    Status {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
     #[error("too many requests; retry in {retry_after} s")]
     RateLimited { retry_after: u64 },
     #[error("the delivery ({bytes} bytes) is larger than the store accepts in one request; nothing was stored")]
@@ -87,7 +99,10 @@ impl ApiError {
             | ApiError::UnknownSrc { .. }
             | ApiError::InvalidEvent { .. }
             | ApiError::MalformedXlog { .. }
-            | ApiError::InvalidQuery { .. } => StatusCode::BAD_REQUEST,
+            | ApiError::InvalidQuery { .. }
+            | ApiError::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Status { status, .. } => *status,
             ApiError::PayloadTooLarge { .. } | ApiError::StoreTooLarge { .. } => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
@@ -129,7 +144,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
             ApiError::UnknownSource(_) => "unknown_source",
             ApiError::NotFound(_) => "not_found",
-            ApiError::InvalidQuery { .. } => "invalid_query",
+            ApiError::InvalidQuery { .. } | ApiError::InvalidParameter { .. } => "invalid_query",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
+            ApiError::Status { code, .. } => code,
             ApiError::StoreUnavailable(_) => "store_unavailable",
             ApiError::ShuttingDown => "shutting_down",
             ApiError::Busy => "busy",

@@ -210,6 +210,7 @@ pub fn router(state: AppState) -> Router {
         router.fallback(ops::not_found)
     };
     router
+        .layer(axum::middleware::map_response(ops::json_errors))
         .layer(Extension(Listener::Private))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -227,6 +228,7 @@ pub fn public_router(state: AppState) -> Router {
         .merge(reads)
         .route("/healthz", get(ops::healthz))
         .fallback(ops::not_found)
+        .layer(axum::middleware::map_response(ops::json_errors))
         .layer(Extension(Listener::Public))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

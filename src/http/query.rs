@@ -10,23 +10,44 @@ use serde::de::DeserializeOwned;
 use super::error::ApiError;
 use crate::stats::TimeRange;
 
+mod fields;
+
 pub const DEFAULT_LIMIT: usize = 50;
 pub const MAX_LIMIT: usize = 1000;
 
-/// Like `axum::extract::Query`, but a bad parameter is a JSON `invalid_query` error.
+/// The OpenAPI schema of `from` and `to`: a UTC day (`format: date`, `YYYY-MM-DD`) or
+/// an RFC 3339 instant (`format: date-time`), exactly what [`instant`] parses. Params
+/// structs use it as `#[param(value_type = Option<query::Instant>, inline)]`.
+pub struct Instant;
+
+impl utoipa::PartialSchema for Instant {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{
+            AnyOfBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type,
+        };
+        let string = |format| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(format)))
+        };
+        AnyOfBuilder::new()
+            .item(string(KnownFormat::Date))
+            .item(string(KnownFormat::DateTime))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Instant {}
+
+/// Like `axum::extract::Query`, but a bad parameter is a JSON `invalid_query` error
+/// that names the offending parameter (see [`fields`]).
 pub struct ApiQuery<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        let query = parts.uri.query().unwrap_or_default();
-        serde_urlencoded::from_str(query)
-            .map(ApiQuery)
-            .map_err(|e| ApiError::InvalidQuery {
-                name: "query",
-                reason: e.to_string(),
-            })
+        fields::parse(parts.uri.query().unwrap_or_default()).map(ApiQuery)
     }
 }
 
@@ -34,7 +55,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 /// With `end_of_day`, a bare date means the instant after that day ends, so that
 /// `to=2026-11-22` includes all of the 22nd.
 pub fn instant(name: &'static str, value: &str, end_of_day: bool) -> Result<i64, ApiError> {
-    if let Ok(date) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+    // Exactly `YYYY-MM-DD`, as documented (`format: date`); chrono alone would take `2026-1-5`.
+    let date = (value.len() == 10)
+        .then(|| NaiveDate::parse_from_str(value, "%Y-%m-%d").ok())
+        .flatten();
+    if let Some(date) = date {
         let date = if end_of_day {
             date.checked_add_days(Days::new(1))
                 .ok_or_else(|| ApiError::invalid_query(name, "date out of range"))?
@@ -91,6 +116,34 @@ pub fn cursor(value: Option<&str>) -> Result<Option<i64>, ApiError> {
                 .ok_or_else(|| ApiError::invalid_query("cursor", "not a cursor this API returned"))
         })
         .transpose()
+}
+
+/// The documented schema of one parameter of a params struct, for tests that hold the
+/// document to the bounds the handlers enforce.
+#[cfg(test)]
+pub fn param_schema<P: utoipa::IntoParams>(name: &str) -> serde_json::Value {
+    let param = P::into_params(|| None)
+        .into_iter()
+        .find(|p| p.name == name)
+        .unwrap_or_else(|| panic!("parameter `{name}` is documented"));
+    serde_json::to_value(param.schema).expect("a schema serialises")
+}
+
+/// Asserts a count parameter is documented as 1 to `max`, `default` when absent.
+#[cfg(test)]
+pub fn assert_documented_bounds<P: utoipa::IntoParams>(name: &str, default: usize, max: usize) {
+    let schema = param_schema::<P>(name);
+    assert_eq!(schema["minimum"].as_f64(), Some(1.0), "{name}: {schema}");
+    assert_eq!(
+        schema["maximum"].as_f64(),
+        Some(max as f64),
+        "{name}: {schema}"
+    );
+    assert_eq!(
+        schema["default"].as_u64(),
+        Some(default as u64),
+        "{name}: {schema}"
+    );
 }
 
 #[cfg(test)]

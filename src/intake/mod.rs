@@ -4,6 +4,7 @@
 
 mod config;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -37,6 +38,8 @@ struct Pending {
 #[derive(Clone)]
 pub struct Intake {
     tx: mpsc::Sender<Pending>,
+    /// Set while the last commit failed and none has succeeded since (a full disk).
+    failing: Arc<AtomicBool>,
 }
 
 /// The commit loop; [`IntakeWorker::shutdown`] commits what is queued and stops it.
@@ -53,14 +56,16 @@ impl Intake {
     ) -> (Intake, IntakeWorker) {
         let (tx, rx) = mpsc::channel(config.queue_capacity);
         let close = Arc::new(Notify::new());
+        let failing = Arc::new(AtomicBool::new(false));
         let handle = tokio::spawn(commit_loop(
             rx,
             store,
             config.max_batch,
             metrics,
             close.clone(),
+            failing.clone(),
         ));
-        (Intake { tx }, IntakeWorker { close, handle })
+        (Intake { tx, failing }, IntakeWorker { close, handle })
     }
 
     /// Resolves once the envelope is durably committed (or found to be a duplicate).
@@ -98,6 +103,11 @@ impl Intake {
     pub fn is_open(&self) -> bool {
         !self.tx.is_closed()
     }
+
+    /// True while the last commit failed and no commit has succeeded since.
+    pub fn is_failing(&self) -> bool {
+        self.failing.load(Ordering::Relaxed)
+    }
 }
 
 impl IntakeWorker {
@@ -116,6 +126,7 @@ async fn commit_loop(
     max_batch: usize,
     metrics: Arc<Metrics>,
     close: Arc<Notify>,
+    failing: Arc<AtomicBool>,
 ) {
     let mut closing = false;
     loop {
@@ -142,12 +153,14 @@ async fn commit_loop(
                 Err(_) => break,
             }
         }
-        commit(&*store, batch, &metrics).await;
+        let committed = commit(&*store, batch, &metrics).await;
+        failing.store(!committed, Ordering::Relaxed);
     }
     tracing::info!("intake commit loop stopped");
 }
 
-async fn commit(store: &dyn Store, batch: Vec<Pending>, metrics: &Metrics) {
+/// Commits one batch and answers its waiters; false when the store failed.
+async fn commit(store: &dyn Store, batch: Vec<Pending>, metrics: &Metrics) -> bool {
     let size = batch.len();
     let (envelopes, replies): (Vec<_>, Vec<_>) =
         batch.into_iter().map(|p| (p.envelope, p.reply)).unzip();
@@ -164,6 +177,7 @@ async fn commit(store: &dyn Store, batch: Vec<Pending>, metrics: &Metrics) {
                     WriteOutcome::TooLarge { bytes } => Err(IntakeError::TooLarge { bytes }),
                 });
             }
+            true
         }
         Err(error) => {
             tracing::error!(error = %crate::telemetry::chain(&error), batch = size, "group commit failed");
@@ -171,6 +185,7 @@ async fn commit(store: &dyn Store, batch: Vec<Pending>, metrics: &Metrics) {
             for reply in replies {
                 let _ = reply.send(Err(IntakeError::Store(error.clone())));
             }
+            false
         }
     }
 }

@@ -11,6 +11,16 @@ use sha2::Sha256;
 
 use super::{AuthError, Request, Verified, Verifier, VerifyError};
 
+/// Longest `webhook-id` accepted, in bytes. The spec (and the official libraries) take
+/// any string as the id; this bound only keeps the dedup key stored with each event sane.
+pub const MAX_ID_BYTES: usize = 1024;
+
+/// Whether a `webhook-id` may be stored as a dedup key: any non-empty string up to
+/// [`MAX_ID_BYTES`], slashes, spaces and all, as the official libraries accept.
+pub fn id_is_acceptable(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_ID_BYTES
+}
+
 /// The Standard Webhooks scheme of one source: its decoded keys and tolerance.
 pub struct StandardWebhooks {
     keys: Vec<Vec<u8>>,
@@ -159,6 +169,27 @@ mod tests {
     fn several_signatures_any_may_match() {
         let sig = format!("v1,Zm9vYmFy {SIG} v2,abc");
         assert_eq!(verify(&key(), headers(&sig), BODY, 1614265330, 300), Ok(()));
+    }
+
+    /// The spec signs `{id}.{timestamp}.{body}` with the id as sent, whatever it holds.
+    #[test]
+    fn ids_with_slashes_spaces_and_length_verify() {
+        let key = key();
+        for id in ["msg_2K/abc def".to_owned(), "x".repeat(200)] {
+            let mut mac = Hmac::<Sha256>::new_from_slice(&key[0]).unwrap();
+            mac.update(format!("{id}.{TS}.").as_bytes());
+            mac.update(BODY);
+            let sig = format!("v1,{}", B64.encode(mac.finalize().into_bytes()));
+            let headers = Headers {
+                id: &id,
+                timestamp: TS,
+                signature: &sig,
+            };
+            assert_eq!(verify(&key, headers, BODY, 1614265330, 300), Ok(()));
+            assert!(id_is_acceptable(&id));
+        }
+        assert!(!id_is_acceptable(""));
+        assert!(!id_is_acceptable(&"x".repeat(MAX_ID_BYTES + 1)));
     }
 
     #[test]

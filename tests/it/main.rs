@@ -22,6 +22,7 @@ mod access;
 mod api;
 mod aws;
 mod cli;
+mod contract;
 mod coordination_conformance;
 mod dashboard;
 mod durability;

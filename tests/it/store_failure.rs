@@ -17,9 +17,9 @@ use crate::common::{self, SECRET};
 
 /// The SQLite store, with writes failing while `broken` is set. Only `Journal::write_batch`
 /// can fail; every other method of the narrow traits forwards to the SQLite store.
-struct Flaky {
-    inner: SqliteStore,
-    broken: AtomicBool,
+pub(crate) struct Flaky {
+    pub(crate) inner: SqliteStore,
+    pub(crate) broken: AtomicBool,
 }
 
 #[async_trait]

@@ -387,7 +387,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 200 when the store answers and intake is running; 503 otherwise. */
+        /**
+         * 200 when the store answers, intake is running and its last commit succeeded; 503
+         *     otherwise, with the reason.
+         */
         get: operations["readyz"];
         put?: never;
         post?: never;
@@ -663,8 +666,15 @@ export interface components {
             ready: number;
         };
         Readiness: {
+            /**
+             * @description `ok`, or `failing` while the last commit failed (a full disk, say) and none has
+             *     succeeded since.
+             */
+            commits: string;
             /** @description `ok`, or `stopped` once shutdown began. */
             intake: string;
+            /** @description Why the server is not ready; absent when it is. */
+            reason?: string | null;
             /** @description `ready` or `not_ready`. */
             status: string;
             /** @description `ok`, or `unavailable`. */
@@ -876,7 +886,7 @@ export interface operations {
                 /** @description Only this event type, e.g. `pull_request`. */
                 event?: string;
                 /** @description `accepted`, `duplicate` or `rejected`. */
-                status?: string;
+                status?: "accepted" | "duplicate" | "rejected";
                 /** @description `next_cursor` of the previous page. */
                 cursor?: string;
                 /** @description Page size, 1 to 1000 (default 50). */
@@ -949,7 +959,7 @@ export interface operations {
                 source?: string;
                 /** @description Start: `YYYY-MM-DD` (UTC) or RFC 3339. */
                 from?: string;
-                /** @description End: `YYYY-MM-DD` (inclusive) or RFC 3339 (exclusive). */
+                /** @description End: `YYYY-MM-DD` (inclusive) or RFC 3339 (exclusive); after `from`. */
                 to?: string;
             };
             header?: never;
@@ -1040,7 +1050,7 @@ export interface operations {
                 interval?: components["schemas"]["Interval"];
                 /** @description Start: `YYYY-MM-DD` (UTC) or RFC 3339. */
                 from?: string;
-                /** @description End: `YYYY-MM-DD` (inclusive) or RFC 3339 (exclusive). */
+                /** @description End: `YYYY-MM-DD` (inclusive) or RFC 3339 (exclusive); after `from`. */
                 to?: string;
                 /** @description Only PRs whose author is currently a member of this team (slug). */
                 team?: string;
@@ -1089,7 +1099,7 @@ export interface operations {
             query?: {
                 /** @description Start: `YYYY-MM-DD` (UTC) or RFC 3339. */
                 from?: string;
-                /** @description End: `YYYY-MM-DD` (inclusive) or RFC 3339 (exclusive). */
+                /** @description End: `YYYY-MM-DD` (inclusive) or RFC 3339 (exclusive); after `from`. */
                 to?: string;
                 /** @description Only PRs whose author is currently a member of this team (slug). */
                 team?: string;
@@ -1200,7 +1210,7 @@ export interface operations {
             query?: {
                 /** @description Start: `YYYY-MM-DD` (UTC) or RFC 3339. */
                 from?: string;
-                /** @description End: `YYYY-MM-DD` (inclusive) or RFC 3339 (exclusive). */
+                /** @description End: `YYYY-MM-DD` (inclusive) or RFC 3339 (exclusive); after `from`. */
                 to?: string;
             };
             header?: never;
@@ -1365,7 +1375,7 @@ export interface operations {
             query?: {
                 /** @description Start: `YYYY-MM-DD` (UTC) or RFC 3339. */
                 from?: string;
-                /** @description End: `YYYY-MM-DD` (inclusive) or RFC 3339 (exclusive). */
+                /** @description End: `YYYY-MM-DD` (inclusive) or RFC 3339 (exclusive); after `from`. */
                 to?: string;
                 /** @description Players per list, 1 to 100 (default 10). */
                 top?: number;
@@ -1598,16 +1608,16 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Standard Webhooks message id (dedup key) */
-                "webhook-id"?: string | null;
-                /** @description Standard Webhooks Unix timestamp */
-                "webhook-timestamp"?: string | null;
-                /** @description v1,<base64 signature> ... */
-                "webhook-signature"?: string | null;
-                /** @description Bearer <API key> for api-key sources */
-                Authorization?: string | null;
+                /** @description Standard Webhooks message id, the dedup key: any string of 1 to 1024 bytes. Required when the source uses Standard Webhooks (`auth = "standard-webhooks"`); not used by api-key sources. */
+                "webhook-id"?: string;
+                /** @description Standard Webhooks Unix timestamp in seconds. Required when the source uses Standard Webhooks; not used by api-key sources. */
+                "webhook-timestamp"?: string;
+                /** @description `v1,<base64 signature>`, several separated by spaces. Required when the source uses Standard Webhooks; not used by api-key sources. */
+                "webhook-signature"?: string;
+                /** @description `Bearer <API key>`: required for api-key sources, not used by Standard Webhooks sources */
+                Authorization?: string;
                 /** @description dedup key for api-key sources */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path: {
                 /** @description a source configured in `sources` */

@@ -13,6 +13,16 @@ use crate::stats::{DeliveryQuery, DeliveryRecord};
 
 const STATUSES: [&str; 3] = ["accepted", "duplicate", "rejected"];
 
+// What `status` filters on: the schema of that parameter (the handler checks the string).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum DeliveryStatus {
+    Accepted,
+    Duplicate,
+    Rejected,
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DeliveriesParams {
@@ -21,10 +31,13 @@ pub struct DeliveriesParams {
     /// Only this event type, e.g. `pull_request`.
     event: Option<String>,
     /// `accepted`, `duplicate` or `rejected`.
+    #[param(value_type = Option<DeliveryStatus>, inline)]
     status: Option<String>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]{1,18}$")]
     cursor: Option<String>,
     /// Page size, 1 to 1000 (default 50).
+    #[param(minimum = 1, maximum = 1000, default = json!(crate::http::query::DEFAULT_LIMIT))]
     limit: Option<usize>,
 }
 
@@ -86,4 +99,20 @@ pub async fn deliveries(
         deliveries,
         next_cursor,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_bounds_are_the_enforced_ones() {
+        query::assert_documented_bounds::<DeliveriesParams>(
+            "limit",
+            query::DEFAULT_LIMIT,
+            query::MAX_LIMIT,
+        );
+        let status = query::param_schema::<DeliveriesParams>("status");
+        assert_eq!(status["enum"], serde_json::json!(STATUSES));
+    }
 }

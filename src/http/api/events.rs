@@ -20,10 +20,13 @@ pub struct EventsParams {
     /// `github` or a configured source name.
     source: String,
     /// UTC day, `YYYY-MM-DD`.
+    #[param(format = Date)]
     day: String,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]{1,18}$")]
     cursor: Option<String>,
     /// Page size, 1 to 1000 (default 50).
+    #[param(minimum = 1, maximum = 1000, default = json!(crate::http::query::DEFAULT_LIMIT))]
     limit: Option<usize>,
 }
 
@@ -80,8 +83,10 @@ pub struct DaysParams {
     /// Only this source.
     source: Option<String>,
     /// Start: `YYYY-MM-DD` (UTC) or RFC 3339.
+    #[param(value_type = Option<crate::http::query::Instant>, inline)]
     from: Option<String>,
-    /// End: `YYYY-MM-DD` (inclusive) or RFC 3339 (exclusive).
+    /// End: `YYYY-MM-DD` (inclusive) or RFC 3339 (exclusive); after `from`.
+    #[param(value_type = Option<crate::http::query::Instant>, inline)]
     to: Option<String>,
 }
 
@@ -105,4 +110,19 @@ pub async fn event_days(
     let mut days = state.store.event_days(p.source.as_deref(), range).await?;
     days.retain(|d| reader.allows(&source_resource(&d.source)));
     Ok(Json(DaysAnswer { days }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_bounds_are_the_enforced_ones() {
+        query::assert_documented_bounds::<EventsParams>(
+            "limit",
+            query::DEFAULT_LIMIT,
+            query::MAX_LIMIT,
+        );
+        assert_eq!(query::param_schema::<EventsParams>("day")["format"], "date");
+    }
 }

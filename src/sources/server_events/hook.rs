@@ -24,11 +24,19 @@ use crate::verify::{Request, Verified, Verifier};
 #[utoipa::path(post, path = "/hooks/{source}", tag = "hooks", operation_id = "receive_source",
     params(
         ("source" = String, Path, description = "a source configured in `sources`"),
-        ("webhook-id" = Option<String>, Header, description = "Standard Webhooks message id (dedup key)"),
-        ("webhook-timestamp" = Option<String>, Header, description = "Standard Webhooks Unix timestamp"),
-        ("webhook-signature" = Option<String>, Header, description = "v1,<base64 signature> ..."),
-        ("Authorization" = Option<String>, Header, description = "Bearer <API key> for api-key sources"),
-        ("Idempotency-Key" = Option<String>, Header, description = "dedup key for api-key sources"),
+        ("webhook-id" = Option<String>, Header, nullable = false, min_length = 1, max_length = 1024,
+            description = "Standard Webhooks message id, the dedup key: any string of 1 to 1024 bytes. \
+Required when the source uses Standard Webhooks (`auth = \"standard-webhooks\"`); not used by api-key sources."),
+        ("webhook-timestamp" = Option<String>, Header, nullable = false, pattern = "^[0-9]+$",
+            description = "Standard Webhooks Unix timestamp in seconds. \
+Required when the source uses Standard Webhooks; not used by api-key sources."),
+        ("webhook-signature" = Option<String>, Header, nullable = false, min_length = 1,
+            description = "`v1,<base64 signature>`, several separated by spaces. \
+Required when the source uses Standard Webhooks; not used by api-key sources."),
+        ("Authorization" = Option<String>, Header, nullable = false,
+            description = "`Bearer <API key>`: required for api-key sources, not used by Standard Webhooks sources"),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false,
+            description = "dedup key for api-key sources"),
     ),
     request_body(content = Object, description = "a JSON object (its `type` names the event), or UTF-8 text (`text/plain`, a `text` event) kept byte for byte", content_type = "application/json"),
     responses(
@@ -94,7 +102,15 @@ async fn ingest(
     let delivery_id = match verifier.verify(&request).await? {
         Verified::Signed => {
             let id = body::required_header(headers, "webhook-id")?;
-            body::check_token("webhook-id", id, 128)?;
+            if !crate::verify::standard::id_is_acceptable(id) {
+                return Err(ApiError::InvalidHeader {
+                    name: "webhook-id",
+                    reason: format!(
+                        "longer than {} bytes",
+                        crate::verify::standard::MAX_ID_BYTES
+                    ),
+                });
+            }
             state
                 .rate_limits
                 .check(source, "")

@@ -63,10 +63,12 @@ fn default_source(state: &AppState) -> Result<Option<String>, ApiError> {
 pub struct DayParams {
     /// The UTC day, as the Unix millisecond it starts at (a multiple of 86400000);
     /// today by default.
+    #[param(multiple_of = 86400000)]
     ts_day: Option<i64>,
     /// The source; optional when only one source takes server events.
     source: Option<String>,
     /// Only events after this id (the `X-Reckon-Next-After` of the previous answer).
+    #[param(pattern = "^[0-9]{1,18}$")]
     after: Option<String>,
 }
 
@@ -132,8 +134,10 @@ pub async fn day(
 #[into_params(parameter_in = Query)]
 pub struct FollowParams {
     /// The last id you have; omit to start at the beginning.
+    #[param(pattern = "^[0-9]{1,18}$")]
     after: Option<String>,
     /// Page size, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000, default = json!(DEFAULT_FOLLOW))]
     limit: Option<usize>,
 }
 
@@ -201,4 +205,18 @@ fn cursor(name: &'static str, value: Option<&str>) -> Result<Option<i64>, ApiErr
                 .ok_or_else(|| ApiError::invalid_query(name, "not an event id this API returned"))
         })
         .transpose()
+}
+
+#[cfg(test)]
+mod contract_tests {
+    use super::*;
+
+    #[test]
+    fn documented_bounds_are_the_enforced_ones() {
+        crate::http::query::assert_documented_bounds::<FollowParams>(
+            "limit",
+            DEFAULT_FOLLOW,
+            MAX_FOLLOW,
+        );
+    }
 }

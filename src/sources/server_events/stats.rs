@@ -21,10 +21,13 @@ const MAX_TOP: usize = 100;
 #[into_params(parameter_in = Query)]
 pub struct StatsParams {
     /// Start: `YYYY-MM-DD` (UTC) or RFC 3339.
+    #[param(value_type = Option<crate::http::query::Instant>, inline)]
     from: Option<String>,
-    /// End: `YYYY-MM-DD` (inclusive) or RFC 3339 (exclusive).
+    /// End: `YYYY-MM-DD` (inclusive) or RFC 3339 (exclusive); after `from`.
+    #[param(value_type = Option<crate::http::query::Instant>, inline)]
     to: Option<String>,
     /// Players per list, 1 to 100 (default 10).
+    #[param(minimum = 1, maximum = 100, default = json!(DEFAULT_TOP))]
     top: Option<usize>,
 }
 
@@ -54,4 +57,14 @@ pub async fn stats(
     let reads = store::of(&*state.store).ok_or_else(unsupported)?;
     let stats = reads.server_event_stats(&source, range, top).await?;
     Ok(Json(StatsAnswer { source, stats }))
+}
+
+#[cfg(test)]
+mod contract_tests {
+    use super::*;
+
+    #[test]
+    fn documented_bounds_are_the_enforced_ones() {
+        crate::http::query::assert_documented_bounds::<StatsParams>("top", DEFAULT_TOP, MAX_TOP);
+    }
 }

@@ -84,8 +84,10 @@ pub async fn repos(
 #[into_params(parameter_in = Query)]
 pub struct RangeParams {
     /// Start: `YYYY-MM-DD` (UTC) or RFC 3339.
+    #[param(value_type = Option<crate::http::query::Instant>, inline)]
     from: Option<String>,
-    /// End: `YYYY-MM-DD` (inclusive) or RFC 3339 (exclusive).
+    /// End: `YYYY-MM-DD` (inclusive) or RFC 3339 (exclusive); after `from`.
+    #[param(value_type = Option<crate::http::query::Instant>, inline)]
     to: Option<String>,
 }
 

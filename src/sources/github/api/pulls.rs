@@ -25,8 +25,10 @@ pub struct SeriesParams {
     #[serde(default)]
     interval: Interval,
     /// Start: `YYYY-MM-DD` (UTC) or RFC 3339.
+    #[param(value_type = Option<crate::http::query::Instant>, inline)]
     from: Option<String>,
-    /// End: `YYYY-MM-DD` (inclusive) or RFC 3339 (exclusive).
+    /// End: `YYYY-MM-DD` (inclusive) or RFC 3339 (exclusive); after `from`.
+    #[param(value_type = Option<crate::http::query::Instant>, inline)]
     to: Option<String>,
     /// Only PRs whose author is currently a member of this team (slug).
     team: Option<String>,
@@ -123,8 +125,10 @@ fn zero_fill(
 #[into_params(parameter_in = Query)]
 pub struct StatsParams {
     /// Start: `YYYY-MM-DD` (UTC) or RFC 3339.
+    #[param(value_type = Option<crate::http::query::Instant>, inline)]
     from: Option<String>,
-    /// End: `YYYY-MM-DD` (inclusive) or RFC 3339 (exclusive).
+    /// End: `YYYY-MM-DD` (inclusive) or RFC 3339 (exclusive); after `from`.
+    #[param(value_type = Option<crate::http::query::Instant>, inline)]
     to: Option<String>,
     /// Only PRs whose author is currently a member of this team (slug).
     team: Option<String>,
@@ -133,6 +137,7 @@ pub struct StatsParams {
     /// Only PRs by this login.
     author: Option<String>,
     /// How many top repos and authors, 1 to 100 (default 10).
+    #[param(minimum = 1, maximum = 100, default = json!(DEFAULT_TOP))]
     top: Option<usize>,
 }
 
@@ -178,4 +183,14 @@ pub async fn pr_stats(
         author: p.author,
         stats,
     }))
+}
+
+#[cfg(test)]
+mod contract_tests {
+    use super::*;
+
+    #[test]
+    fn documented_bounds_are_the_enforced_ones() {
+        crate::http::query::assert_documented_bounds::<StatsParams>("top", DEFAULT_TOP, MAX_TOP);
+    }
 }
