@@ -27,6 +27,9 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 const SECRET: &str = "bench-secret";
+
+/// A named binary and the environment it runs with.
+type Target = (String, PathBuf, Vec<(&'static str, String)>);
 const MIB: usize = 1024 * 1024;
 
 struct Server {
@@ -191,7 +194,7 @@ async fn main() {
         ),
     ];
     println!("# unverified bodies: {senders} unsigned 25 MiB posts at once");
-    let mut targets: Vec<(String, PathBuf, Vec<(&str, String)>)> = Vec::new();
+    let mut targets: Vec<Target> = Vec::new();
     for (name, binary) in binaries() {
         targets.push((
             format!("{name}, default budget"),
