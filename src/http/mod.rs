@@ -212,7 +212,7 @@ pub fn router(state: AppState) -> Router {
     router
         .layer(axum::middleware::map_response(ops::json_errors))
         .layer(Extension(Listener::Private))
-        .layer(TraceLayer::new_for_http())
+        .layer(trace_layer())
         .with_state(state)
 }
 
@@ -230,7 +230,7 @@ pub fn public_router(state: AppState) -> Router {
         .fallback(ops::not_found)
         .layer(axum::middleware::map_response(ops::json_errors))
         .layer(Extension(Listener::Public))
-        .layer(TraceLayer::new_for_http())
+        .layer(trace_layer())
         .with_state(state)
 }
 
@@ -242,6 +242,15 @@ fn reads(state: &AppState, routes: Router<AppState>) -> Router<AppState> {
         Some(cors) => routes.layer(cors),
         None => routes,
     }
+}
+
+/// Request spans. A 5xx is logged once, by `ApiError` with its cause and at a level fit
+/// for it (a shed `busy` is no error), so the layer's own failure line stays at debug.
+fn trace_layer(
+) -> TraceLayer<tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>>
+{
+    TraceLayer::new_for_http()
+        .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG))
 }
 
 /// Lets the configured browser origins read the API (a dashboard hosted elsewhere).
