@@ -14,6 +14,10 @@ pub enum AdminError {
     Store(#[from] StoreError),
     #[error("source `{0}` is not configured with auth = \"api-key\"; add it to reckon.toml first:\n\n[sources.{0}]\nauth = \"api-key\"")]
     NotAnApiKeySource(String),
+    #[error("`--user` is for heartbeats keys: use `--source heartbeats --user NAME`")]
+    UserNeedsHeartbeats,
+    #[error(transparent)]
+    HeartbeatsKey(#[from] crate::sources::heartbeats::keys::KeyError),
     #[error("no live key with id `{0}`")]
     NoSuchKey(String),
     #[error("`{src}` is not a server of source `{source_name}`: its srcs are {known:?}")]
@@ -36,6 +40,11 @@ pub async fn keys_add(
     src: Option<String>,
     name: Option<String>,
 ) -> Result<String, AdminError> {
+    if source == crate::sources::heartbeats::SOURCE {
+        return Err(AdminError::HeartbeatsKey(
+            crate::sources::heartbeats::keys::KeyError::UserRequired,
+        ));
+    }
     let Some(source_config) = config
         .sources
         .get(source)
@@ -81,6 +90,29 @@ pub async fn keys_add(
         "created key {id} for source `{source}`{bound}\n\n    {token}\n\nSend it as `Authorization: Bearer <key>` to POST /hooks/{source}, or (bare or as Bearer) to POST /submit. It is shown only now.",
         id = key.id,
         token = key.token
+    ))
+}
+
+/// `reckon keys add --source heartbeats --user NAME`: a UUID key, the only shape
+/// WakaTime clients accept, bound to the user whose coding time it sends.
+pub async fn heartbeats_key_add(
+    config: &Config,
+    source: &str,
+    user: &str,
+) -> Result<String, AdminError> {
+    if source != crate::sources::heartbeats::SOURCE {
+        return Err(AdminError::UserNeedsHeartbeats);
+    }
+    let store = crate::open_store(config).await?;
+    let key = crate::sources::heartbeats::keys::add(store.as_ref(), user).await?;
+    let base = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.listen));
+    Ok(format!(
+        "created heartbeats key {id} for user `{user}`\n\n    {key}\n\nIn ~/.wakatime.cfg:\n\n    [settings]\n    api_url = {base}/api/v1\n    api_key = {key}\n\nIt is shown only now.",
+        id = &key[..8],
+        base = base.trim_end_matches('/'),
     ))
 }
 

@@ -134,9 +134,13 @@ pub struct ServeArgs {
 pub enum KeysCommand {
     /// Create a key for one source and print it (it is shown only once).
     Add {
-        /// The source the key may submit to; must be configured with auth = "api-key".
+        /// The source the key may submit to: one configured with auth = "api-key", or
+        /// `heartbeats` (with --user) for an editor's WakaTime plugin.
         #[arg(long)]
         source: String,
+        /// With `--source heartbeats`: the user whose coding time the key sends and reads.
+        #[arg(long, required_if_eq("source", "heartbeats"))]
+        user: Option<String>,
         /// The one server (`src`, e.g. `cpo`) the key may submit events for at POST
         /// /submit; a body naming another server is refused with 403.
         #[arg(long)]

@@ -69,11 +69,17 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Keys(KeysCommand::Add { source, src, name }) => {
-            println!(
-                "{}",
-                reckon::admin::keys_add(&config, &source, src, name).await?
-            );
+        Command::Keys(KeysCommand::Add {
+            source,
+            src,
+            name,
+            user,
+        }) => {
+            let out = match user {
+                Some(user) => reckon::admin::heartbeats_key_add(&config, &source, &user).await?,
+                None => reckon::admin::keys_add(&config, &source, src, name).await?,
+            };
+            println!("{out}");
             Ok(())
         }
         Command::Keys(KeysCommand::List) => {

@@ -51,6 +51,7 @@ pub struct Config {
     pub ecs: EcsConfig,
     pub aws: AwsConfig,
     pub access: AccessConfig,
+    pub heartbeats: crate::sources::heartbeats::HeartbeatsConfig,
     #[serde(default)]
     pub sources: BTreeMap<String, SourceConfig>,
 }
@@ -92,6 +93,7 @@ impl Config {
             }
         }
         self.access.check()?;
+        self.heartbeats.check()?;
         if self.data_dir.as_os_str().is_empty() {
             return Err(ConfigError::invalid("data_dir", "must not be empty"));
         }

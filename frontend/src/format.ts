@@ -64,3 +64,25 @@ export function utcTime(ms: number): string {
   const d = new Date(ms);
   return Number.isNaN(d.getTime()) ? String(ms) : d.toISOString().slice(11, 19);
 }
+
+const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+
+/**
+ * Coding time as WakaTime writes it: `3 hrs 12 mins`, `1 hr 1 min`, `2 hrs`, `5 mins`;
+ * under a minute in seconds, `0 secs`, `1 sec`, `45 secs`. Minutes and seconds round down.
+ */
+export function codingTime(seconds: number | null | undefined): string {
+  const total = seconds === null || seconds === undefined || !Number.isFinite(seconds) ? 0 : Math.max(0, Math.floor(seconds));
+  if (total < 60) return plural(total, 'sec');
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const parts = [hours > 0 ? plural(hours, 'hr') : '', minutes > 0 ? plural(minutes, 'min') : ''];
+  return parts.filter(Boolean).join(' ');
+}
+
+/** A share as a percentage with one decimal, WakaTime-style: `42.1%`; tiny ones `<0.1%`. */
+export function percent(value: number): string {
+  if (!Number.isFinite(value) || value <= 0) return '0%';
+  if (value < 0.1) return '<0.1%';
+  return `${value.toFixed(1).replace(/\.0$/, '')}%`;
+}

@@ -3,11 +3,12 @@
 // up the previous page's timers and charts on every change. A 401 signs the reader out.
 
 import { nothing, render } from 'lit-html';
-import { apiBase, createApi, type ApiError, type OrgListItem, type TokenInfo } from './api/client';
+import { apiBase, createApi, type ApiError, type HeartbeatUser, type OrgListItem, type TokenInfo } from './api/client';
 import { makeContext, navigate, type ViewContext } from './context';
 import { parseRoute, type Page, type Route } from './route';
 import { clearToken, readToken } from './session';
 import { nav } from './ui/nav';
+import { coding, codingProject } from './views/coding';
 import { deliveries } from './views/deliveries';
 import { drift } from './views/drift';
 import { events } from './views/events';
@@ -27,6 +28,8 @@ const views: Record<Page, (ctx: ViewContext) => Promise<void>> = {
   deliveries,
   events,
   source,
+  coding,
+  'coding-project': codingProject,
 };
 
 const api = createApi(apiBase(), undefined, {
@@ -40,6 +43,7 @@ const navEl = document.getElementById('nav')!;
 main.replaceChildren();
 const optionsCache = new Map();
 let orgs: OrgListItem[] = [];
+let codingUsers: HeartbeatUser[] = [];
 let token: TokenInfo | undefined;
 let signingIn = false;
 let generation = 0;
@@ -53,7 +57,7 @@ function leave(): number {
 }
 
 function drawNav(route: Route, org: string | undefined): void {
-  render(nav(route, orgs, org, (r) => navigate(r), { token, signOut: () => signOut() }), navEl);
+  render(nav(route, orgs, org, (r) => navigate(r), { token, signOut: () => signOut(), codingUsers: codingUsers.length }), navEl);
 }
 
 function show(): void {
@@ -66,7 +70,7 @@ function show(): void {
   if (route.org) lastOrg = route.org;
   const org = route.org ?? (route.page === 'home' ? undefined : lastOrg);
   drawNav(route, org);
-  document.title = ['Reckon', route.org ?? route.source, route.page === 'home' ? undefined : route.page].filter(Boolean).join(' · ');
+  document.title = ['Reckon', route.org ?? route.source ?? route.project ?? route.user, route.page === 'home' ? undefined : route.page].filter(Boolean).join(' · ');
   const ctx = makeContext(api, route, main, bar, () => mine === generation, cleanups, optionsCache);
   void views[route.page](ctx);
 }
@@ -85,6 +89,7 @@ function start(info?: TokenInfo): void {
   };
   if (!info) api.token().then(apply((answer) => (token = answer))).catch(() => undefined);
   api.orgs().then(apply((answer) => (orgs = answer.orgs))).catch(() => undefined);
+  api.heartbeatUsers().then(apply((answer) => (codingUsers = answer.users))).catch(() => undefined);
 }
 
 /** Forgets the token and everything read with it, and shows the sign-in page, with `notice` saying why. */
@@ -93,6 +98,7 @@ function signOut(notice?: string): void {
   leave();
   signingIn = true;
   orgs = [];
+  codingUsers = [];
   token = undefined;
   lastOrg = undefined;
   optionsCache.clear();

@@ -2,7 +2,7 @@
 // any view can be bookmarked or shared, and the build stays plain files that any bucket
 // can serve. These functions parse and format it; they are pure and unit-tested.
 
-export type Page = 'home' | 'overview' | 'teams' | 'team' | 'drift' | 'deliveries' | 'events' | 'source';
+export type Page = 'home' | 'overview' | 'teams' | 'team' | 'drift' | 'deliveries' | 'events' | 'source' | 'coding' | 'coding-project';
 
 export interface Route {
   page: Page;
@@ -11,6 +11,10 @@ export interface Route {
   team?: string;
   /** The server-events source of the source page (`#/sources/dcss`); none: pick one. */
   source?: string;
+  /** The user of the coding-time pages (`#/coding/ada`); none: pick one. */
+  user?: string;
+  /** The project of the coding-time project page (`#/coding/ada/projects/reckon`). */
+  project?: string;
   params: Params;
 }
 
@@ -27,9 +31,22 @@ export interface Params {
   status?: string;
   source?: string;
   day?: string;
+  /** What the coding-time chart stacks by: `project` (the default) or `language`. */
+  by?: string;
+  /** Coding-time filters, as WakaTime's summaries take them. */
+  language?: string;
+  editor?: string;
+  operating_system?: string;
+  machine?: string;
+  category?: string;
+  branch?: string;
 }
 
-const PARAM_KEYS: (keyof Params)[] = ['range', 'from', 'to', 'team', 'repo', 'status', 'source', 'day'];
+/** The coding-time filters, in the order their chips are shown. */
+export const CODING_FILTERS = ['language', 'editor', 'operating_system', 'machine', 'category', 'branch'] as const;
+export type CodingFilter = (typeof CODING_FILTERS)[number];
+
+const PARAM_KEYS: (keyof Params)[] = ['range', 'from', 'to', 'team', 'repo', 'status', 'source', 'day', 'by', ...CODING_FILTERS];
 
 export const RANGE_PRESETS: { id: string; label: string; days?: number; months?: number }[] = [
   { id: '30d', label: '30 days', days: 30 },
@@ -63,6 +80,11 @@ export function parseRoute(hash: string): Route {
   if (first === 'deliveries') return { page: 'deliveries', params };
   if (first === 'events') return { page: 'events', params };
   if (first === 'sources') return name ? { page: 'source', source: name, params } : { page: 'source', params };
+  if (first === 'coding') {
+    if (!name) return { page: 'coding', params };
+    if (section === 'projects' && team) return { page: 'coding-project', user: name, project: team, params };
+    return { page: 'coding', user: name, params };
+  }
   return { page: 'home', params };
 }
 
@@ -90,6 +112,12 @@ export function formatRoute(route: Route): string {
       break;
     case 'source':
       path = route.source ? `/sources/${encodeURIComponent(route.source)}` : '/sources';
+      break;
+    case 'coding':
+      path = route.user ? `/coding/${encodeURIComponent(route.user)}` : '/coding';
+      break;
+    case 'coding-project':
+      path = `/coding/${encodeURIComponent(route.user ?? '')}/projects/${encodeURIComponent(route.project ?? '')}`;
       break;
     default:
       path = '/';

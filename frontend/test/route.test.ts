@@ -20,16 +20,32 @@ describe('routes', () => {
       source: 'dcss',
       params: { range: '30d', day: '2026-11-29' },
     });
+    expect(parseRoute('#/coding')).toEqual({ page: 'coding', params: {} });
+    expect(parseRoute('#/coding/ada?range=last_30_days&by=language&editor=VS%20Code&bogus=1')).toEqual({
+      page: 'coding',
+      user: 'ada',
+      params: { range: 'last_30_days', by: 'language', editor: 'VS Code' },
+    });
+    expect(parseRoute('#/coding/ada/projects/reckon?range=all_time&branch=main')).toEqual({
+      page: 'coding-project',
+      user: 'ada',
+      project: 'reckon',
+      params: { range: 'all_time', branch: 'main' },
+    });
+    // A project path without a project is the user's page.
+    expect(parseRoute('#/coding/ada/projects')).toEqual({ page: 'coding', user: 'ada', params: {} });
     expect(parseRoute('#/nowhere').page).toBe('home');
   });
 
   test('format is the inverse of parse, with escaping', () => {
-    for (const hash of ['#/', '#/orgs/acme?from=2026-01-01&to=2026-02-01&team=core', '#/orgs/a%20b/teams/c%2Fd', '#/deliveries?status=accepted', '#/events?range=all', '#/sources', '#/sources/dcss?from=2026-11-01&day=2026-11-29', '#/sources/game%20servers']) {
+    for (const hash of ['#/', '#/orgs/acme?from=2026-01-01&to=2026-02-01&team=core', '#/orgs/a%20b/teams/c%2Fd', '#/deliveries?status=accepted', '#/events?range=all', '#/sources', '#/sources/dcss?from=2026-11-01&day=2026-11-29', '#/sources/game%20servers', '#/coding', '#/coding/ada?range=this_week&by=language', '#/coding/ada?language=C%2B%2B&editor=VS+Code&operating_system=Linux&machine=box&category=coding&branch=main', '#/coding/a%20b/projects/c%2Fd?range=last_year&branch=feat%2Fx']) {
       expect(formatRoute(parseRoute(hash))).toBe(hash);
     }
     expect(parseRoute('#/orgs/a%20b/teams/c%2Fd').team).toBe('c/d');
     expect(parseRoute('#/orgs/%E0%A4%A').org).toBe('%E0%A4%A');
     expect(parseRoute('#/sources/game%20servers').source).toBe('game servers');
+    expect(parseRoute('#/coding/a%20b/projects/c%2Fd')).toMatchObject({ user: 'a b', project: 'c/d' });
+    expect(parseRoute('#/coding/ada?language=C%2B%2B').params.language).toBe('C++');
   });
 
   test('withParams changes and removes params', () => {

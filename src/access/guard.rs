@@ -195,13 +195,20 @@ pub async fn authenticate(
         .get::<Listener>()
         .copied()
         .unwrap_or(Listener::Private);
-    let grant = match listener {
-        Listener::Public => Ok(Grant::PublicListener),
-        Listener::Private => match bearer(&request) {
-            Err(error) => return error.into_response(),
-            Ok(None) => Ok(Grant::Anonymous),
-            Ok(Some(token)) => resolve(&state, token).await.map(Grant::Token),
-        },
+    let token = match bearer(&request) {
+        Err(error) => return error.into_response(),
+        Ok(token) => token.map(str::to_owned),
+    };
+    // Editors read their status bar with their heartbeats key, however they send it.
+    let key = token
+        .clone()
+        .or_else(|| heartbeats_key(&request))
+        .filter(|k| crate::sources::heartbeats::keys::parse(k).is_some());
+    let grant = match (listener, key, token) {
+        (_, Some(key), _) => resolve_key(&state, &key).await.map(Grant::Token),
+        (Listener::Public, None, _) => Ok(Grant::PublicListener),
+        (Listener::Private, None, None) => Ok(Grant::Anonymous),
+        (Listener::Private, None, Some(token)) => resolve(&state, &token).await.map(Grant::Token),
     };
     let reader = Reader {
         grant: grant.as_ref().cloned().unwrap_or(Grant::Anonymous),
@@ -240,6 +247,43 @@ enum Failure {
     /// Refused, with the presented token's id when it has the shape of one.
     Refused(Refusal, String),
     Store(ApiError),
+}
+
+/// A heartbeats key sent the way WakaTime clients send it: `Basic base64(key)`, or the
+/// `api_key` query parameter.
+fn heartbeats_key(request: &Request) -> Option<String> {
+    let value = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    match value {
+        Some(v) if v.len() > 6 && v[..6].eq_ignore_ascii_case("basic ") => {
+            crate::sources::heartbeats::keys::presented(request.headers(), None).ok()
+        }
+        Some(_) => None,
+        None => query_param(request, "api_key"),
+    }
+}
+
+/// The grant of a heartbeats key: its user's coding time.
+async fn resolve_key(state: &AppState, key: &str) -> Result<TokenGrant, Failure> {
+    use crate::sources::heartbeats::keys;
+    let store = state.store.as_ref();
+    let id = keys::parse(key).map(|(_, id)| id).unwrap_or_default();
+    let checked = match keys::check(store, key).await {
+        Ok(id) => state.heartbeats.user_of(store, &id).await,
+        Err(error) => Err(error),
+    };
+    match checked {
+        Ok(user) => Ok(TokenGrant {
+            id,
+            name: format!("heartbeats key of {user}"),
+            scopes: vec![super::Scope::Heartbeats(user)],
+            expires_at: None,
+        }),
+        Err(ApiError::Auth(_)) => Err(Failure::Refused(Refusal::Invalid, id)),
+        Err(error) => Err(Failure::Store(error)),
+    }
 }
 
 async fn resolve(state: &AppState, token: &str) -> Result<TokenGrant, Failure> {

@@ -238,6 +238,25 @@ impl Reader {
     pub fn check(&self, resource: &Resource) -> Result<(), ApiError> {
         self.access.check(&self.grant, resource)
     }
+
+    /// The user a heartbeats path names: `current` is the one user the grant's scopes
+    /// name (a heartbeats key, or a token for one user); `None` when there is no one.
+    pub fn heartbeats_user(&self, user: &str) -> Option<String> {
+        if user != "current" {
+            return Some(user.to_owned());
+        }
+        let Grant::Token(token) = &self.grant else {
+            return None;
+        };
+        let mut named = token.scopes.iter().filter_map(|s| match s {
+            Scope::Heartbeats(name) if name != "*" => Some(name.clone()),
+            _ => None,
+        });
+        match (named.next(), named.next()) {
+            (Some(name), None) => Some(name),
+            _ => None,
+        }
+    }
 }
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Reader {

@@ -42,6 +42,16 @@ pub enum ApiError {
     MalformedXlog { line: usize, reason: String },
     #[error("{0}")]
     NotFound(String),
+    #[error("this key sends heartbeats of user `{key_user}`, not `{user}`")]
+    UserMismatch { key_user: String, user: String },
+    #[error("{got} heartbeats in one request; send at most {max}")]
+    TooManyHeartbeats { got: usize, max: usize },
+    #[error("the heartbeat is invalid: {0}")]
+    InvalidHeartbeat(String),
+    #[error(
+        "`current` names no one user here: name the user, or read with that user's heartbeats key"
+    )]
+    CurrentUserUnknown,
     #[error("query parameter `{name}` is invalid: {reason}")]
     InvalidQuery { name: &'static str, reason: String },
     /// As `InvalidQuery`, for a parameter named only at run time (by the query parser).
@@ -89,9 +99,9 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::Auth(AuthError::KeyWrongSource) | ApiError::SrcMismatch { .. } => {
-                StatusCode::FORBIDDEN
-            }
+            ApiError::Auth(AuthError::KeyWrongSource)
+            | ApiError::SrcMismatch { .. }
+            | ApiError::UserMismatch { .. } => StatusCode::FORBIDDEN,
             ApiError::Auth(_) => StatusCode::UNAUTHORIZED,
             ApiError::MissingHeader(_)
             | ApiError::InvalidHeader { .. }
@@ -100,7 +110,10 @@ impl ApiError {
             | ApiError::InvalidEvent { .. }
             | ApiError::MalformedXlog { .. }
             | ApiError::InvalidQuery { .. }
-            | ApiError::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
+            | ApiError::InvalidParameter { .. }
+            | ApiError::TooManyHeartbeats { .. }
+            | ApiError::InvalidHeartbeat(_)
+            | ApiError::CurrentUserUnknown => StatusCode::BAD_REQUEST,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Status { status, .. } => *status,
             ApiError::PayloadTooLarge { .. } | ApiError::StoreTooLarge { .. } => {
@@ -131,6 +144,10 @@ impl ApiError {
             ApiError::Auth(AuthError::ReadTokenInvalid) => "read_token_invalid",
             ApiError::Auth(AuthError::ReadTokenExpired) => "read_token_expired",
             ApiError::SrcMismatch { .. } => "src_mismatch",
+            ApiError::UserMismatch { .. } => "user_mismatch",
+            ApiError::TooManyHeartbeats { .. } => "too_many_heartbeats",
+            ApiError::InvalidHeartbeat(_) => "invalid_heartbeat",
+            ApiError::CurrentUserUnknown => "current_user_unknown",
             ApiError::UnknownSrc { .. } => "unknown_src",
             ApiError::InvalidEvent { .. } => "invalid_event",
             ApiError::MalformedXlog { .. } => "malformed_xlog",

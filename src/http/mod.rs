@@ -82,6 +82,8 @@ pub struct AppState {
     pub sources: Arc<HashMap<String, Arc<dyn Verifier>>>,
     /// The server each `/submit` key is bound to, once read from the store.
     pub key_bindings: Arc<crate::sources::server_events::bindings::KeyBindings>,
+    /// Heartbeat keys' users and users' time zones, once read from the store.
+    pub heartbeats: Arc<crate::sources::heartbeats::users::Runtime>,
     pub metrics: Arc<Metrics>,
     pub rejected: Arc<RejectedLog>,
     pub rate_limits: Arc<rate_limit::RateLimits>,
@@ -124,6 +126,7 @@ impl AppState {
             github_verifier,
             sources: Arc::new(sources),
             key_bindings: Arc::default(),
+            heartbeats: Arc::default(),
             metrics,
             rejected: Arc::new(RejectedLog::new(REJECTED_LOG_CAPACITY)),
             rate_limits,

@@ -54,6 +54,7 @@ pub fn is_valid_source_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
         && name != "github"
+        && name != crate::sources::heartbeats::SOURCE
         && name != crate::sources::github::sync::SOURCE
         && name
             .bytes()
@@ -67,7 +68,7 @@ impl SourceConfig {
         if !is_valid_source_name(name) {
             return Err(ConfigError::invalid(
                 key,
-                "source names use a-z, 0-9, '-' and '_', at most 64 characters, and `github` and `github-sync` are reserved",
+                "source names use a-z, 0-9, '-' and '_', at most 64 characters, and `github`, `github-sync` and `heartbeats` are reserved",
             ));
         }
         self.secrets.check_not_blank(&format!("{key}.secrets"))?;

@@ -6,6 +6,7 @@
 
 mod config;
 pub mod github;
+pub mod heartbeats;
 pub mod server_events;
 
 use axum::Router;
@@ -15,13 +16,16 @@ use crate::http::AppState;
 
 /// Every source's storage (SQLite migrations and tables, Elasticsearch journals), which
 /// the stores migrate and set up beside their own (`store::source_schema`).
-pub const SCHEMAS: &[crate::store::SourceSchema] = &[server_events::store::SCHEMA];
+pub const SCHEMAS: &[crate::store::SourceSchema] =
+    &[server_events::store::SCHEMA, heartbeats::store::SCHEMA];
 
 /// Every source's projection of a stored event, for `reckon reindex`: the event's
 /// source decides which applies.
 pub fn project_stored(event: &crate::store::RawEvent) -> Vec<crate::model::EntityWrite> {
     if github::owns(&event.source) {
         github::project_stored(event)
+    } else if heartbeats::owns(&event.source) {
+        heartbeats::heartbeat::project_stored(event)
     } else {
         server_events::event::project_stored(event)
     }
@@ -44,12 +48,15 @@ pub fn intake_routes() -> Router<AppState> {
     Router::new()
         .merge(github::intake_routes())
         .merge(server_events::intake_routes())
+        .merge(heartbeats::intake_routes())
 }
 
 /// Every source's read routes at the root (such as the DCSS day listing), which
 /// browsers may read under the API's CORS policy.
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(server_events::routes())
+    Router::new()
+        .merge(server_events::routes())
+        .merge(heartbeats::routes())
 }
 
 /// Every source's routes under `/api/v1`, and the list of sources.
@@ -61,6 +68,7 @@ pub fn api_routes() -> Router<AppState> {
         ))
         .merge(github::api_routes())
         .merge(server_events::api_routes())
+        .merge(heartbeats::api_routes())
 }
 
 /// A source as `GET /api/v1/sources` lists it.
@@ -126,6 +134,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = github::ApiDoc::openapi();
     doc.merge(RegistryDoc::openapi());
     doc.merge(server_events::ApiDoc::openapi());
+    doc.merge(heartbeats::ApiDoc::openapi());
     doc
 }
 

@@ -34,6 +34,8 @@ mod es_store;
 mod es_writers;
 mod github_read_model_conformance;
 mod github_webhooks;
+mod heartbeats;
+mod heartbeats_store;
 mod hostile;
 mod journal_conformance;
 mod journal_content;

@@ -42,6 +42,117 @@ export interface ServerDay {
   nextAfter: string | null;
 }
 
+// Coding time, WakaTime's API shapes. These endpoints are not in openapi.json (and so not
+// in the generated schema.ts) yet: the types below are written by hand from the contract,
+// and the calls go through the same client, untyped by path.
+
+/** A name's share of coding time in a day or range: a project, language, editor, file… */
+export interface CodingItem {
+  name: string;
+  total_seconds: number;
+  percent: number;
+  digital: string;
+  text: string;
+  hours: number;
+  minutes: number;
+}
+
+/** All coding time of a day. */
+export interface GrandTotal {
+  total_seconds: number;
+  text: string;
+  digital: string;
+  decimal: string;
+  hours: number;
+  minutes: number;
+}
+
+/** Which day a summary covers, in the user's time zone. */
+export interface SummaryRange {
+  date: string;
+  start: string;
+  end: string;
+  text: string;
+  timezone: string;
+}
+
+/** One day of `GET /api/v1/users/{user}/summaries`. */
+export interface SummaryDay {
+  grand_total: GrandTotal;
+  projects: CodingItem[];
+  languages: CodingItem[];
+  editors: CodingItem[];
+  operating_systems: CodingItem[];
+  machines: CodingItem[];
+  categories: CodingItem[];
+  branches: CodingItem[];
+  /** Files; only with a `project` filter. */
+  entities?: CodingItem[];
+  range: SummaryRange;
+}
+
+/** A total over the range, as WakaTime counts it. */
+export interface RangeTotal {
+  seconds: number;
+  text: string;
+  digital?: string;
+  decimal?: string;
+}
+
+/** `GET /api/v1/users/{user}/summaries`. */
+export interface SummariesAnswer {
+  data: SummaryDay[];
+  cumulative_total: RangeTotal;
+  daily_average: RangeTotal;
+  start: string;
+  end: string;
+}
+
+/** `GET /api/v1/users/{user}/statusbar/today`. */
+export interface StatusBarAnswer {
+  data: {
+    grand_total: GrandTotal;
+    categories: CodingItem[];
+    editors: CodingItem[];
+    languages: CodingItem[];
+    machines: CodingItem[];
+    operating_systems: CodingItem[];
+    projects: CodingItem[];
+    dependencies: CodingItem[];
+    range: Partial<SummaryRange>;
+  };
+}
+
+/** `GET /api/v1/users/{user}/stats/all_time`: `start` is the first coding day, if any. */
+export interface AllTimeAnswer {
+  data: { start?: string | null; end?: string | null; total_seconds?: number; text?: string };
+}
+
+/** A user who sends heartbeats, in `GET /api/v1/heartbeats/users`. */
+export interface HeartbeatUser {
+  name: string;
+  timezone: string;
+  last_heartbeat_at: string | null;
+}
+
+export interface HeartbeatUsersAnswer {
+  users: HeartbeatUser[];
+}
+
+/** What the summaries take: a preset `range`, or `start`/`end` days, and filters. */
+export interface SummariesQuery {
+  range?: string;
+  start?: string;
+  end?: string;
+  project?: string;
+  language?: string;
+  editor?: string;
+  operating_system?: string;
+  machine?: string;
+  category?: string;
+  branch?: string;
+}
+
 /** A failed API call: the server's `code` and `message`, or `unreachable`/`bad_response`. */
 export class ApiError extends Error {
   constructor(
@@ -132,6 +243,16 @@ export function createApi(
     );
   }
 
+  /** The client for paths not in the generated schema yet: same base, token and errors. */
+  const untyped = client as unknown as {
+    GET(
+      path: string,
+      init: { params: { path?: Record<string, string>; query?: object } },
+    ): Promise<{ data?: unknown; error?: unknown; response: Response }>;
+  };
+  const get = <T>(path: string, params: { path?: Record<string, string>; query?: object } = {}) =>
+    call(() => untyped.GET(path, { params })) as Promise<T>;
+
   return {
     /** Who the read token is: checks a token at sign-in and names the reader in the nav. */
     token: () => call(() => client.GET('/api/v1/token')),
@@ -195,6 +316,12 @@ export function createApi(
       });
       return { events: events as ServerEvent[], nextAfter };
     },
+    /** The users who send heartbeats, as far as the read token may see them. */
+    heartbeatUsers: () => get<HeartbeatUsersAnswer>('/api/v1/heartbeats/users'),
+    summaries: (user: string, query: SummariesQuery) =>
+      get<SummariesAnswer>('/api/v1/users/{user}/summaries', { path: { user }, query: clean(query) }),
+    statusBarToday: (user: string) => get<StatusBarAnswer>('/api/v1/users/{user}/statusbar/today', { path: { user } }),
+    allTimeStats: (user: string) => get<AllTimeAnswer>('/api/v1/users/{user}/stats/all_time', { path: { user } }),
   };
 }
 

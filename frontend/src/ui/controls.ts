@@ -2,6 +2,7 @@
 // repo, source or outcome filters that apply to the page. Changing one rewrites the URL.
 
 import { html, nothing, type TemplateResult } from 'lit-html';
+import { CODING_RANGES, codingRange } from '../coding';
 import type { ViewContext } from '../context';
 import { DEFAULT_RANGE, RANGE_PRESETS, resolveRange, withParams, type Params } from '../route';
 
@@ -13,6 +14,10 @@ export interface ControlSet {
   /** The server-events sources the source page can switch between (`#/sources/NAME`). */
   sourcePage?: string[];
   status?: boolean;
+  /** The coding-time presets (`last_7_days`…), instead of `range`'s. */
+  codingRange?: boolean;
+  /** The users the coding-time pages can switch between (`#/coding/NAME`). */
+  codingUser?: string[];
 }
 
 const STATUSES = ['accepted', 'duplicate', 'rejected'];
@@ -74,6 +79,8 @@ export function controls(ctx: ViewContext, set: ControlSet): TemplateResult {
           </form>
         </div>`
       : nothing}
+    ${set.codingRange ? codingPresets(ctx) : nothing}
+    ${set.codingUser ? userSwitch(ctx, set.codingUser) : nothing}
     ${set.team
       ? select('team', 'Team', 'All teams', set.team.map((t) => ({ value: t.slug, label: t.name })))
       : nothing}
@@ -98,6 +105,45 @@ function sourceSwitch(ctx: ViewContext, sources: string[]): TemplateResult {
       }}
     >
       ${current ? nothing : html`<option value="" selected>Pick a source</option>`}
+      ${names.map((name) => html`<option value=${name} ?selected=${name === current}>${name}</option>`)}
+    </select>
+  </label>`;
+}
+
+/** The coding-time range presets; WakaTime's summaries have no custom dates here. */
+function codingPresets(ctx: ViewContext): TemplateResult {
+  const active = codingRange(ctx.route.params);
+  return html`<div class="control range" role="group" aria-label="Date range">
+    <span>Range</span>
+    <div class="segmented">
+      ${CODING_RANGES.map(
+        (p) => html`<button
+          type="button"
+          class=${active === p.id ? 'on' : ''}
+          aria-pressed=${active === p.id}
+          @click=${() => ctx.navigate(withParams(ctx.route, { range: p.id, from: undefined, to: undefined }))}
+        >
+          ${p.label}
+        </button>`,
+      )}
+    </div>
+  </div>`;
+}
+
+/** Picks the user of the coding-time pages; the filters belong to the old one, so they go. */
+function userSwitch(ctx: ViewContext, users: string[]): TemplateResult {
+  const current = ctx.route.user;
+  const names = current && !users.includes(current) ? [current, ...users] : users;
+  return html`<label class="control">
+    <span>User</span>
+    <select
+      name="coding-user"
+      @change=${(e: Event) => {
+        const user = (e.target as HTMLSelectElement).value;
+        if (user) ctx.navigate({ page: 'coding', user, params: { range: ctx.route.params.range, by: ctx.route.params.by } });
+      }}
+    >
+      ${current ? nothing : html`<option value="" selected>Pick a user</option>`}
       ${names.map((name) => html`<option value=${name} ?selected=${name === current}>${name}</option>`)}
     </select>
   </label>`;

@@ -1,6 +1,6 @@
 // The top navigation: the org switcher and links to each page, with the current one marked,
 // then who is signed in and a way out. Filters carry over between pages so a range picked
-// once stays picked.
+// once stays picked (but not the coding-time ranges, which are WakaTime's own presets).
 
 import { html, nothing, type TemplateResult } from 'lit-html';
 import type { OrgListItem, TokenInfo } from '../api/client';
@@ -10,12 +10,20 @@ import { formatRoute, type Page, type Route } from '../route';
 export interface Account {
   token?: TokenInfo;
   signOut(): void;
+  /** How many users send heartbeats, as far as the token sees (`GET /api/v1/heartbeats/users`). */
+  codingUsers?: number;
+}
+
+/** Coding time is in the nav once someone sends heartbeats, or the token may read them. */
+export function showsCoding(token: TokenInfo | undefined, codingUsers = 0): boolean {
+  return codingUsers > 0 || Boolean(token?.scopes.some((s) => s === 'admin' || s.startsWith('heartbeats:')));
 }
 
 export function nav(route: Route, orgs: OrgListItem[], org: string | undefined, go: (r: Route) => void, account: Account): TemplateResult {
-  const keep = { range: route.params.range, from: route.params.from, to: route.params.to };
+  const coding = route.page === 'coding' || route.page === 'coding-project';
+  const keep = coding ? {} : { range: route.params.range, from: route.params.from, to: route.params.to };
   const link = (page: Page, label: string, target: Route) => {
-    const current = route.page === page || (page === 'teams' && route.page === 'team');
+    const current = route.page === page || (page === 'teams' && route.page === 'team') || (page === 'coding' && coding);
     return html`<a href=${formatRoute(target)} aria-current=${current ? 'page' : nothing}>${label}</a>`;
   };
   return html`
@@ -36,6 +44,9 @@ export function nav(route: Route, orgs: OrgListItem[], org: string | undefined, 
     ${link('deliveries', 'Deliveries', { page: 'deliveries', params: {} })}
     ${link('events', 'Events', { page: 'events', params: keep })}
     ${link('source', 'Server events', { page: 'source', source: route.source, params: keep })}
+    ${coding || showsCoding(account.token, account.codingUsers)
+      ? link('coding', 'Coding time', { page: 'coding', user: route.user, params: coding ? { range: route.params.range } : {} })
+      : nothing}
     <span class="account">
       ${account.token ? html`<span data-testid="signed-in-as" title=${account.token.scopes.join(' ')}>Signed in as <strong>${account.token.name}</strong></span>` : nothing}
       <button type="button" @click=${account.signOut}>Sign out</button>

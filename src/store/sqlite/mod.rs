@@ -128,6 +128,27 @@ impl SqliteStore {
         tokio::task::spawn_blocking(move || f(&mut Self::lock_writer(&writer))).await?
     }
 
+    /// Runs `f` in one write transaction on the writer: how source read models that
+    /// keep derived tables (rollups) refresh them, serialized with ingest commits.
+    pub(crate) async fn with_write_tx<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let out = self
+            .with_writer(move |writer| {
+                let tx = writer
+                    .conn
+                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let out = f(&tx)?;
+                tx.commit()?;
+                Ok(out)
+            })
+            .await?;
+        self.checkpointer.notify();
+        Ok(out)
+    }
+
     /// Runs `f` on a read-only connection: how source read models query this store.
     pub(crate) async fn with_reader<T, F>(&self, f: F) -> Result<T, StoreError>
     where

@@ -1124,9 +1124,21 @@ impl State {
                 json!({"error": {"root_cause": [{"type": "illegal_argument_exception", "reason": reason}], "type": "search_phase_execution_exception", "reason": "all shards failed", "phase": "query", "grouped": true}, "status": 400}),
             );
         }
-        let with_source = match body.get("_source") {
-            None | Some(Value::Bool(true)) => true,
-            Some(Value::Bool(false)) => false,
+        // `_source`: all, none, or a list of top-level fields to include.
+        let (with_source, includes) = match body.get("_source") {
+            None | Some(Value::Bool(true)) => (true, None),
+            Some(Value::Bool(false)) => (false, None),
+            Some(Value::Array(fields))
+                if fields
+                    .iter()
+                    .all(|f| f.as_str().is_some_and(|f| !f.contains(['*', '.']))) =>
+            {
+                let fields: Vec<String> = fields
+                    .iter()
+                    .filter_map(|f| f.as_str().map(str::to_owned))
+                    .collect();
+                (true, Some(fields))
+            }
             Some(other) => return unsupported(format!("`_source` {other}")),
         };
         let query = body
@@ -1187,7 +1199,15 @@ impl State {
             .map(|(index, id, doc)| {
                 let mut hit = json!({"_index": index, "_id": id, "_score": null});
                 if with_source {
-                    hit["_source"] = doc.source.clone();
+                    hit["_source"] = match &includes {
+                        None => doc.source.clone(),
+                        Some(fields) => Value::Object(
+                            fields
+                                .iter()
+                                .filter_map(|f| Some((f.clone(), doc.source.get(f)?.clone())))
+                                .collect(),
+                        ),
+                    };
                 }
                 if !sorts.is_empty() {
                     hit["sort"] = json!(key_of(doc));
