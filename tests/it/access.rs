@@ -80,6 +80,10 @@ const VAULT: Kind = Kind::Resource {
     scope: "source:vault",
     other: "source:open",
 };
+const ADA: Kind = Kind::Resource {
+    scope: "heartbeats:ada",
+    other: "heartbeats:bob",
+};
 const ADMIN: Kind = Kind::Resource {
     scope: "admin",
     other: "github:*",
@@ -91,6 +95,45 @@ fn matrix() -> Vec<(&'static str, &'static str, &'static str, Kind)> {
         ("post", "/hooks/github", "", Kind::Intake),
         ("post", "/hooks/{source}", "", Kind::Intake),
         ("post", "/submit", "", Kind::Intake),
+        ("post", "/api/v1/users/{user}/heartbeats", "", Kind::Intake),
+        ("post", "/api/v1/users/{user}/heartbeats.bulk", "", Kind::Intake),
+        ("get", "/api/v1/heartbeats", "", Kind::Intake),
+        (
+            "get",
+            "/api/v1/heartbeats/users",
+            "/api/v1/heartbeats/users",
+            Kind::Listed,
+        ),
+        (
+            "get",
+            "/api/v1/users/{user}/statusbar/today",
+            "/api/v1/users/ada/statusbar/today",
+            ADA,
+        ),
+        (
+            "get",
+            "/api/v1/users/{user}/summaries",
+            "/api/v1/users/ada/summaries?range=last_7_days",
+            ADA,
+        ),
+        (
+            "get",
+            "/api/v1/users/{user}/stats/{range}",
+            "/api/v1/users/ada/stats/last_30_days",
+            ADA,
+        ),
+        (
+            "get",
+            "/api/v1/users/{user}/kodo/stats",
+            "/api/v1/users/ada/kodo/stats",
+            ADA,
+        ),
+        (
+            "get",
+            "/api/v1/users/{user}/kodo/stats/daily",
+            "/api/v1/users/ada/kodo/stats/daily",
+            ADA,
+        ),
         ("get", "/healthz", "/healthz", Kind::Health),
         ("get", "/readyz", "/readyz", Kind::Health),
         ("get", "/metrics", "/metrics", ADMIN),
@@ -193,6 +236,7 @@ fn code(body: &Value) -> &str {
 fn elsewhere(path: &str) -> String {
     path.replace("octocoders", "no-such-org")
         .replace("vault", "no-such-source")
+        .replace("/users/ada/", "/users/no-such-user/")
 }
 
 /// A 404 that says nothing more than a 404 for something that does not exist.

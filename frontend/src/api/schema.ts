@@ -204,6 +204,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/heartbeats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * `GET /api/v1/heartbeats?event=<base64 JSON>`: a Kodo-style heartbeat that carries
+         *     its own `elapsed` time. Answers 204 once stored.
+         */
+        get: operations["kodo_heartbeat"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/heartbeats/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The users with heartbeats that the reader may read. */
+        get: operations["heartbeats_users"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -284,6 +321,125 @@ export interface paths {
         };
         /** The token this request carries. */
         get: operations["token"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user}/heartbeats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** `POST …/users/{user}/heartbeats`: one heartbeat (an array is taken as a bulk). */
+        post: operations["heartbeats_single"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user}/heartbeats.bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** `POST …/users/{user}/heartbeats.bulk`: a JSON array of heartbeats. */
+        post: operations["heartbeats_bulk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user}/kodo/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Kodo-style stats: all time, per workspace, one item per file with its elapsed ms. */
+        get: operations["kodo_stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user}/kodo/stats/daily": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Kodo-style stats per day: `{day: {workspace: [items]}}`. */
+        get: operations["kodo_stats_daily"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user}/stats/{range}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Coding time over a named range, with its top lists. */
+        get: operations["heartbeats_stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user}/statusbar/today": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Today's coding time, for editors' status bars. */
+        get: operations["heartbeats_statusbar_today"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user}/summaries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Coding time per day of a range, each day with its top lists. */
+        get: operations["heartbeats_summaries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -580,6 +736,17 @@ export interface components {
         };
         Health: {
             status: string;
+        };
+        /** @description A user with coding time, as the dashboard lists them. */
+        HeartbeatUser: {
+            /** @description The first and the latest heartbeat, RFC 3339. */
+            first_heartbeat_at: string;
+            last_heartbeat_at: string;
+            name: string;
+            timezone: string;
+        };
+        HeartbeatUsers: {
+            users: components["schemas"]["HeartbeatUser"][];
         };
         /** @enum {string} */
         Interval: "day" | "week" | "month";
@@ -1280,6 +1447,86 @@ export interface operations {
             };
         };
     };
+    kodo_heartbeat: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The heartbeat: base64 of `{"application", "elapsed", "epoch", "identifier",
+                 *     "language", "type", "workspace"}`.
+                 */
+                event?: string;
+                /** @description The key, for clients that cannot set `Authorization`. */
+                api_key?: string;
+            };
+            header?: {
+                /** @description the key (bare, `Bearer` or `Basic`), or use `api_key` */
+                Authorization?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description stored */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    heartbeats_users: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeartbeatUsers"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     document: {
         parameters: {
             query?: never;
@@ -1441,6 +1688,406 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    heartbeats_single: {
+        parameters: {
+            query?: {
+                /** @description The key, for clients that cannot set `Authorization`. */
+                api_key?: string;
+            };
+            header: {
+                /** @description `Basic base64(key)`, `Bearer <key>` or the bare key */
+                Authorization: string;
+            };
+            path: {
+                /** @description `current`, or the key's user */
+                user: string;
+            };
+            cookie?: never;
+        };
+        /** @description one WakaTime heartbeat */
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description stored: `{"data": {...}}` */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    heartbeats_bulk: {
+        parameters: {
+            query?: {
+                /** @description The key, for clients that cannot set `Authorization`. */
+                api_key?: string;
+            };
+            header: {
+                /** @description `Basic base64(key)`, `Bearer <key>` or the bare key */
+                Authorization: string;
+            };
+            path: {
+                /** @description `current`, or the key's user */
+                user: string;
+            };
+            cookie?: never;
+        };
+        /** @description WakaTime heartbeats */
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>[];
+            };
+        };
+        responses: {
+            /** @description one `[body, status]` entry per heartbeat, in order: 201 stored, 400 refused with the reason */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    kodo_stats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a user, or `current` */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `{workspace: [{application, type, identifier, elapsed, language}]}` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    kodo_stats_daily: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a user, or `current` */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `{YYYY-MM-DD: {workspace: [{application, type, identifier, elapsed, language}]}}` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    heartbeats_stats: {
+        parameters: {
+            query?: {
+                /** @description Only this project (summaries then list its files as `entities`). */
+                project?: string;
+                language?: string;
+                editor?: string;
+                operating_system?: string;
+                machine?: string;
+                category?: string;
+                branch?: string;
+            };
+            header?: never;
+            path: {
+                /** @description a user, or `current` */
+                user: string;
+                /** @description `last_7_days`, `last_30_days`, `last_6_months`, `last_year`, `all_time`, `YYYY` or `YYYY-MM` */
+                range: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `{data: {total_seconds, human_readable_total, daily_average, projects, ..., range, start, end, timezone}}` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    heartbeats_statusbar_today: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a user, or `current` */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `{data: {grand_total, projects, languages, editors, operating_systems, machines, categories, branches, dependencies, range}}` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    heartbeats_summaries: {
+        parameters: {
+            query?: {
+                /** @description First day, `YYYY-MM-DD` in the user's time zone. */
+                start?: string;
+                /** @description Last day (inclusive), `YYYY-MM-DD`. */
+                end?: string;
+                /**
+                 * @description Instead of start and end: `today`, `yesterday`, `last_7_days`, `last_14_days`,
+                 *     `last_30_days`, `this_week`, `last_week`, `this_month`, `last_month`.
+                 */
+                range?: string;
+                /** @description Only this project (summaries then list its files as `entities`). */
+                project?: string;
+                language?: string;
+                editor?: string;
+                operating_system?: string;
+                machine?: string;
+                category?: string;
+                branch?: string;
+            };
+            header?: never;
+            path: {
+                /** @description a user, or `current` */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `{data: [day...], cumulative_total, daily_average, start, end}` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

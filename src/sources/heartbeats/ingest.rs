@@ -68,7 +68,7 @@ async fn sender(
 }
 
 /// `POST …/users/{user}/heartbeats.bulk`: a JSON array of heartbeats.
-#[utoipa::path(post, path = "/api/v1/users/{user}/heartbeats.bulk", tag = "heartbeats",
+#[utoipa::path(post, path = "/api/v1/users/{user}/heartbeats.bulk", tag = "heartbeats", operation_id = "heartbeats_bulk",
     params(("user" = String, Path, description = "`current`, or the key's user"), KeyParams,
         ("Authorization" = String, Header, description = "`Basic base64(key)`, `Bearer <key>` or the bare key")),
     request_body(content = Vec<Object>, description = "WakaTime heartbeats"),
@@ -99,7 +99,7 @@ pub async fn bulk(
 }
 
 /// `POST …/users/{user}/heartbeats`: one heartbeat (an array is taken as a bulk).
-#[utoipa::path(post, path = "/api/v1/users/{user}/heartbeats", tag = "heartbeats",
+#[utoipa::path(post, path = "/api/v1/users/{user}/heartbeats", tag = "heartbeats", operation_id = "heartbeats_single",
     params(("user" = String, Path, description = "`current`, or the key's user"), KeyParams,
         ("Authorization" = String, Header, description = "`Basic base64(key)`, `Bearer <key>` or the bare key")),
     request_body(content = Object, description = "one WakaTime heartbeat"),
@@ -317,7 +317,7 @@ async fn commit(
 
 /// `GET /api/v1/heartbeats?event=<base64 JSON>`: a Kodo-style heartbeat that carries
 /// its own `elapsed` time. Answers 204 once stored.
-#[utoipa::path(get, path = "/api/v1/heartbeats", tag = "heartbeats",
+#[utoipa::path(get, path = "/api/v1/heartbeats", tag = "heartbeats", operation_id = "kodo_heartbeat",
     params(KodoParams,
         ("Authorization" = Option<String>, Header, description = "the key (bare, `Bearer` or `Basic`), or use `api_key`")),
     responses(

@@ -198,7 +198,7 @@ fn check_span(
 }
 
 /// Today's coding time, for editors' status bars.
-#[utoipa::path(get, path = "/api/v1/users/{user}/statusbar/today", tag = "heartbeats",
+#[utoipa::path(get, path = "/api/v1/users/{user}/statusbar/today", tag = "heartbeats", operation_id = "heartbeats_statusbar_today",
     params(("user" = String, Path, description = "a user, or `current`")),
     responses((status = 200, body = Object, description = "`{data: {grand_total, projects, languages, editors, operating_systems, machines, categories, branches, dependencies, range}}`"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -215,7 +215,7 @@ pub async fn statusbar(
 }
 
 /// Coding time per day of a range, each day with its top lists.
-#[utoipa::path(get, path = "/api/v1/users/{user}/summaries", tag = "heartbeats",
+#[utoipa::path(get, path = "/api/v1/users/{user}/summaries", tag = "heartbeats", operation_id = "heartbeats_summaries",
     params(("user" = String, Path, description = "a user, or `current`"), SummariesParams, FilterParams),
     responses((status = 200, body = Object, description = "`{data: [day...], cumulative_total, daily_average, start, end}`"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -257,7 +257,7 @@ pub async fn summaries(
 }
 
 /// Coding time over a named range, with its top lists.
-#[utoipa::path(get, path = "/api/v1/users/{user}/stats/{range}", tag = "heartbeats",
+#[utoipa::path(get, path = "/api/v1/users/{user}/stats/{range}", tag = "heartbeats", operation_id = "heartbeats_stats",
     params(("user" = String, Path, description = "a user, or `current`"),
         ("range" = String, Path, description = "`last_7_days`, `last_30_days`, `last_6_months`, `last_year`, `all_time`, `YYYY` or `YYYY-MM`"),
         FilterParams),
@@ -316,7 +316,7 @@ pub struct UserList {
 }
 
 /// The users with heartbeats that the reader may read.
-#[utoipa::path(get, path = "/api/v1/heartbeats/users", tag = "heartbeats",
+#[utoipa::path(get, path = "/api/v1/heartbeats/users", tag = "heartbeats", operation_id = "heartbeats_users",
     responses((status = 200, body = UserList), (status = 401, body = ErrorBody)))]
 pub async fn users(
     State(state): State<AppState>,
@@ -339,7 +339,7 @@ pub async fn users(
 }
 
 /// Kodo-style stats: all time, per workspace, one item per file with its elapsed ms.
-#[utoipa::path(get, path = "/api/v1/users/{user}/kodo/stats", tag = "heartbeats",
+#[utoipa::path(get, path = "/api/v1/users/{user}/kodo/stats", tag = "heartbeats", operation_id = "kodo_stats",
     params(("user" = String, Path, description = "a user, or `current`")),
     responses((status = 200, body = Object, description = "`{workspace: [{application, type, identifier, elapsed, language}]}`"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -355,7 +355,7 @@ pub async fn kodo_stats(
 }
 
 /// Kodo-style stats per day: `{day: {workspace: [items]}}`.
-#[utoipa::path(get, path = "/api/v1/users/{user}/kodo/stats/daily", tag = "heartbeats",
+#[utoipa::path(get, path = "/api/v1/users/{user}/kodo/stats/daily", tag = "heartbeats", operation_id = "kodo_stats_daily",
     params(("user" = String, Path, description = "a user, or `current`")),
     responses((status = 200, body = Object, description = "`{YYYY-MM-DD: {workspace: [{application, type, identifier, elapsed, language}]}}`"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]

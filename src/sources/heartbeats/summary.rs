@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use serde_json::{json, Map, Value};
 
 use super::durations::day_bounds;
-use super::store::{Group, Slice, DIMENSIONS};
+use super::store::{Slice, DIMENSIONS};
 
 /// WakaTime's names for the lists of each dimension (`DIMENSIONS` order).
 pub const LIST_NAMES: [&str; 7] = [
@@ -168,7 +168,7 @@ pub fn statusbar(slices: &[Slice], day: NaiveDate, tz: Tz) -> Value {
     let mut data = lists(&today);
     data.insert("grand_total".into(), total(ms));
     data.insert("range".into(), day_range(day, tz));
-    json!({ "data": data, "cached_at": rfc3339(chrono::Utc::now().timestamp_millis()) })
+    json!({ "data": data })
 }
 
 /// What a stats answer says of its range.
@@ -264,15 +264,13 @@ pub fn today(tz: Tz) -> NaiveDate {
         .date_naive()
 }
 
-/// Unused dimension names stay in one place: `DIMENSIONS` and `LIST_NAMES` agree.
+/// `DIMENSIONS` and `LIST_NAMES` name the same dimensions, in the same order.
 const _: () = assert!(DIMENSIONS.len() == LIST_NAMES.len());
-
-#[allow(dead_code)]
-fn _group_is_used(_: &Group) {}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::heartbeats::store::Group;
 
     #[test]
     fn durations_read_like_wakatime() {

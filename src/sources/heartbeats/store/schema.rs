@@ -23,8 +23,9 @@ const MIGRATIONS: &[&str] = &[
     // Version 1: one row per stored heartbeat; time per user, local day and group
     // (and per file) as rollups, refreshed from the heartbeats of the hours a trigger
     // marks dirty in the same transaction as the insert, so no insert goes unseen.
+    // `IF NOT EXISTS` throughout: a store whose version record was lost keeps its rows.
     r#"
-CREATE TABLE heartbeats (
+CREATE TABLE IF NOT EXISTS heartbeats (
     seq         INTEGER PRIMARY KEY,
     source      TEXT    NOT NULL,
     received_at INTEGER NOT NULL,
@@ -45,25 +46,25 @@ CREATE TABLE heartbeats (
     lines       INTEGER,
     data        TEXT    NOT NULL
 );
-CREATE INDEX heartbeats_by_user_time ON heartbeats (user, time_ms);
+CREATE INDEX IF NOT EXISTS heartbeats_by_user_time ON heartbeats (user, time_ms);
 
-CREATE TABLE heartbeat_dirty (
+CREATE TABLE IF NOT EXISTS heartbeat_dirty (
     user TEXT    NOT NULL,
     hour INTEGER NOT NULL,
     PRIMARY KEY (user, hour)
 ) WITHOUT ROWID;
 
-CREATE TRIGGER heartbeats_mark_dirty AFTER INSERT ON heartbeats BEGIN
+CREATE TRIGGER IF NOT EXISTS heartbeats_mark_dirty AFTER INSERT ON heartbeats BEGIN
     INSERT OR IGNORE INTO heartbeat_dirty (user, hour) VALUES (NEW.user, NEW.time_ms / 3600000);
 END;
 
-CREATE TABLE heartbeat_rollup_basis (
+CREATE TABLE IF NOT EXISTS heartbeat_rollup_basis (
     user       TEXT    PRIMARY KEY,
     timezone   TEXT    NOT NULL,
     timeout_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
 
-CREATE TABLE heartbeat_rollups (
+CREATE TABLE IF NOT EXISTS heartbeat_rollups (
     user     TEXT    NOT NULL,
     day      TEXT    NOT NULL,
     project  TEXT    NOT NULL,
@@ -77,7 +78,7 @@ CREATE TABLE heartbeat_rollups (
     PRIMARY KEY (user, day, project, language, editor, os, machine, category, branch)
 ) WITHOUT ROWID;
 
-CREATE TABLE heartbeat_file_rollups (
+CREATE TABLE IF NOT EXISTS heartbeat_file_rollups (
     user     TEXT    NOT NULL,
     project  TEXT    NOT NULL,
     day      TEXT    NOT NULL,
@@ -91,7 +92,7 @@ CREATE TABLE heartbeat_file_rollups (
     ms       INTEGER NOT NULL,
     PRIMARY KEY (user, project, day, language, editor, os, machine, category, branch, entity)
 ) WITHOUT ROWID;
-CREATE INDEX heartbeat_file_rollups_by_day ON heartbeat_file_rollups (user, day);
+CREATE INDEX IF NOT EXISTS heartbeat_file_rollups_by_day ON heartbeat_file_rollups (user, day);
 "#,
 ];
 
