@@ -41,9 +41,7 @@ use chrono::{Datelike, NaiveDate, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 use reckon::settings::Config;
 use reckon::sources::heartbeats::heartbeat::{envelope, Stored};
-use reckon::sources::heartbeats::store::{
-    self as hb_store, Basis, Filter, HeartbeatStore, TimeQuery,
-};
+use reckon::sources::heartbeats::store::{self as hb_store, Basis, Filter, TimeQuery};
 use reckon::store::Store;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
@@ -462,7 +460,9 @@ async fn start_reckon(name: &str, data: &Path, config_file: &Path) -> Server {
         ])
         .arg(data)
         .env("RECKON_LOG_LEVEL", "warn")
-        .env("RECKON_GITHUB_WEBHOOK_SECRET", "bench-secret");
+        .env("RECKON_GITHUB_WEBHOOK_SECRET", "bench-secret")
+        // Not a config key: the server would warn about it.
+        .env_remove("RECKON_BENCH_HEARTBEATS");
     spawn(name, command).await
 }
 

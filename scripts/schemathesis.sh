@@ -6,7 +6,8 @@
 # ../shared; scripts/schemathesis.toml names it for the org routes), and runs a bounded
 # fuzz (a few minutes at most).
 #
-# The intake routes (POST /hooks/github, POST /hooks/{source}, POST /submit) are left
+# The intake routes (POST /hooks/github, POST /hooks/{source}, POST /submit, and the
+# heartbeat routes: POST …/heartbeats(.bulk), GET /api/v1/heartbeats) are left
 # out of the full run: every request they take must carry an HMAC over its exact body (or
 # an API key issued by `reckon keys`), which generated requests cannot, so each case
 # stops at 401 before what the document describes is reached, and "valid" data from the
@@ -95,6 +96,8 @@ scripts=$PWD/scripts
   --checks all \
   -H "Authorization: Bearer $token" \
   --exclude-path /hooks/github --exclude-path '/hooks/{source}' --exclude-path /submit \
+  --exclude-path '/api/v1/users/{user}/heartbeats' --exclude-path '/api/v1/users/{user}/heartbeats.bulk' \
+  --exclude-path /api/v1/heartbeats \
   --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-20}" \
   --phases examples,coverage,fuzzing \
   --max-time "${SCHEMATHESIS_MAX_TIME:-120}" \
@@ -111,6 +114,8 @@ if [ "$status" -eq 0 ]; then
   (cd "$work" && schemathesis --config-file "$scripts/schemathesis.toml" run "http://127.0.0.1:$port/api/v1/openapi.json" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance,unsupported_method \
     --include-path /hooks/github --include-path '/hooks/{source}' --include-path /submit \
+    --include-path '/api/v1/users/{user}/heartbeats' --include-path '/api/v1/users/{user}/heartbeats.bulk' \
+    --include-path /api/v1/heartbeats \
     --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-20}" \
     --phases coverage,fuzzing \
     --max-time "${SCHEMATHESIS_INTAKE_MAX_TIME:-30}" \

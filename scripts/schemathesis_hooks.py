@@ -44,6 +44,7 @@ def before_call(ctx, case, **kwargs):
     """Every phase (coverage too, which no generation hook sees) goes through here."""
     if case.query:
         order_range(case.operation.path, case.query)
+        order_days(case.operation.path, case.query)
 
 
 def order_range(path, query):
@@ -61,3 +62,21 @@ def order_range(path, query):
         days = BUCKET_DAYS.get(interval) if isinstance(interval, str) else None
         if days is not None and (end - start) / 86400 / days > MAX_BUCKETS - 2:
             del query["from"]
+
+
+MAX_DAYS = 3660
+
+
+def order_days(path, query):
+    """Coding-time summaries: `end` must not be before `start`, and a range covers at
+    most MAX_DAYS days; a valid `start` that breaks either is dropped."""
+    if not path.endswith("/summaries") or "range" in query:
+        return
+    try:
+        start = date.fromisoformat(query.get("start", ""))
+        # Without `end`, the range ends today (in the user's zone: a day either way).
+        end = date.fromisoformat(query["end"]) if "end" in query else date.today()
+    except (TypeError, ValueError):
+        return
+    if end < start or (end - start).days >= MAX_DAYS:
+        del query["start"]

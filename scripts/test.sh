@@ -2,7 +2,8 @@
 # Runs Reckon's whole test suite, installing what it needs first:
 #   1. Debian's chromium (apt) for the dashboard's browser tests, unless CHROMIUM_PATH is set;
 #   2. the dashboard's npm packages (npm ci, from package-lock.json);
-#   3. moto's server (pip, `moto[server]`) as the AWS stand-in, started on a free loopback
+#   3. the legacy WakaTime client (pip, `wakatime==13.1.0` in a venv) for the heartbeats
+#      tests, and moto's server (pip, `moto[server]`) as the AWS stand-in, started on a free loopback
 #      port, with the queue/scheduler/ECS/S3 part of terraform/ applied to it;
 #   4. the Rust suite (cargo test --workspace): unit, integration, store and queue
 #      conformance (SQLite, and SQS on moto), reconciliation against the GitHub stand-in,
@@ -33,6 +34,10 @@ fi
 
 echo "== dashboard packages"
 npm --prefix frontend ci --no-audit --no-fund --loglevel=error
+
+echo "== the legacy WakaTime client (pip, wakatime==13.1.0, for tests/it/heartbeats.rs)"
+RECKON_WAKATIME_CLIENT=$(bash scripts/wakatime-client.sh)
+export RECKON_WAKATIME_CLIENT
 
 echo "== moto (the AWS stand-in)"
 if ! command -v moto_server >/dev/null 2>&1; then

@@ -96,7 +96,12 @@ fn matrix() -> Vec<(&'static str, &'static str, &'static str, Kind)> {
         ("post", "/hooks/{source}", "", Kind::Intake),
         ("post", "/submit", "", Kind::Intake),
         ("post", "/api/v1/users/{user}/heartbeats", "", Kind::Intake),
-        ("post", "/api/v1/users/{user}/heartbeats.bulk", "", Kind::Intake),
+        (
+            "post",
+            "/api/v1/users/{user}/heartbeats.bulk",
+            "",
+            Kind::Intake,
+        ),
         ("get", "/api/v1/heartbeats", "", Kind::Intake),
         (
             "get",

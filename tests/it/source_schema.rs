@@ -62,7 +62,13 @@ async fn data_dirs_from_core_migration_4_keep_their_server_events() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("reckon.sqlite3");
     let store = SqliteStore::open(&path, &SqliteOptions::default()).unwrap();
-    assert_eq!(source_versions(&path), [("heartbeats".to_owned(), 1), ("server-events".to_owned(), 1)]);
+    assert_eq!(
+        source_versions(&path),
+        [
+            ("heartbeats".to_owned(), 1),
+            ("server-events".to_owned(), 1)
+        ]
+    );
     store_events(&store, &["ann", "bob"]).await;
     drop(store);
     {
@@ -75,7 +81,13 @@ async fn data_dirs_from_core_migration_4_keep_their_server_events() {
     }
 
     let store = SqliteStore::open(&path, &SqliteOptions::default()).unwrap();
-    assert_eq!(source_versions(&path), [("heartbeats".to_owned(), 1), ("server-events".to_owned(), 1)]);
+    assert_eq!(
+        source_versions(&path),
+        [
+            ("heartbeats".to_owned(), 1),
+            ("server-events".to_owned(), 1)
+        ]
+    );
     assert_eq!(listed(&store).await, 2);
     store_events(&store, &["cat"]).await;
     assert_eq!(listed(&store).await, 3);
@@ -83,7 +95,13 @@ async fn data_dirs_from_core_migration_4_keep_their_server_events() {
 
     // And opening again changes nothing.
     let store = SqliteStore::open(&path, &SqliteOptions::default()).unwrap();
-    assert_eq!(source_versions(&path), [("heartbeats".to_owned(), 1), ("server-events".to_owned(), 1)]);
+    assert_eq!(
+        source_versions(&path),
+        [
+            ("heartbeats".to_owned(), 1),
+            ("server-events".to_owned(), 1)
+        ]
+    );
     assert_eq!(listed(&store).await, 3);
 }
 
@@ -117,5 +135,11 @@ async fn newer_source_schemas_are_refused() {
     let message = err.to_string();
     assert!(message.contains("newer Reckon"), "{message}");
     assert!(message.contains("`server-events`"), "{message}");
-    assert_eq!(source_versions(&path), [("heartbeats".to_owned(), 1), ("server-events".to_owned(), 9)]);
+    assert_eq!(
+        source_versions(&path),
+        [
+            ("heartbeats".to_owned(), 1),
+            ("server-events".to_owned(), 9)
+        ]
+    );
 }

@@ -229,7 +229,7 @@ impl Heartbeat {
     }
 
     /// The read-model row (the store adds seq, source, received_at and day).
-    pub fn row(&self, data: &RawValue) -> SourceRow {
+    pub fn row(&self) -> SourceRow {
         let mut fields = Map::new();
         fields.insert("user".into(), self.user.clone().into());
         fields.insert("time_ms".into(), self.time_ms.into());
@@ -245,10 +245,6 @@ impl Heartbeat {
         fields.insert("machine".into(), self.machine.clone().into());
         fields.insert("is_write".into(), self.is_write.into());
         fields.insert("lines".into(), self.lines.into());
-        fields.insert(
-            "data".into(),
-            serde_json::from_str(data.get()).unwrap_or(Value::Null),
-        );
         SourceRow {
             table: TABLE.into(),
             fields,
@@ -259,13 +255,6 @@ impl Heartbeat {
 /// The envelope that stores `stored` (already decoded to `heartbeat`).
 pub fn envelope(stored: &Stored, heartbeat: &Heartbeat, received_at: i64) -> Envelope {
     let payload = serde_json::to_vec(stored).unwrap_or_default();
-    let item = stored
-        .heartbeat
-        .as_deref()
-        .or(stored.kodo.as_deref())
-        .map(|r| r.get())
-        .unwrap_or("{}");
-    let data = RawValue::from_string(item.to_owned()).unwrap_or_else(|_| empty());
     let key = heartbeat.dedup_key();
     Envelope {
         source: super::SOURCE.to_owned(),
@@ -283,12 +272,8 @@ pub fn envelope(stored: &Stored, heartbeat: &Heartbeat, received_at: i64) -> Env
         size: payload.len(),
         payload,
         content_type: ContentType::Json,
-        writes: vec![EntityWrite::Row(heartbeat.row(&data))],
+        writes: vec![EntityWrite::Row(heartbeat.row())],
     }
-}
-
-fn empty() -> Box<RawValue> {
-    RawValue::from_string("{}".to_owned()).expect("`{}` is JSON")
 }
 
 /// A stored heartbeat event's row again, for `reckon reindex`.
@@ -299,9 +284,7 @@ pub fn project_stored(event: &crate::store::RawEvent) -> Vec<EntityWrite> {
     let Ok(heartbeat) = stored.decode() else {
         return Vec::new();
     };
-    let item = stored.heartbeat.as_deref().or(stored.kodo.as_deref());
-    let data = item.map(|r| r.to_owned()).unwrap_or_else(empty);
-    vec![EntityWrite::Row(heartbeat.row(&data))]
+    vec![EntityWrite::Row(heartbeat.row())]
 }
 
 #[cfg(test)]

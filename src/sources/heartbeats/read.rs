@@ -56,9 +56,29 @@ pub struct SummariesParams {
     /// Last day (inclusive), `YYYY-MM-DD`.
     #[param(value_type = Option<String>, format = Date)]
     end: Option<String>,
-    /// Instead of start and end: `today`, `yesterday`, `last_7_days`, `last_14_days`,
-    /// `last_30_days`, `this_week`, `last_week`, `this_month`, `last_month`.
+    /// Instead of start and end (and before them when both are given).
+    #[param(value_type = Option<RangeName>)]
     range: Option<String>,
+}
+
+/// The named ranges, ending today in the user's time zone (WakaTime's display forms,
+/// such as `Last 7 Days`, are taken too).
+#[derive(ToSchema)]
+#[schema(as = CodingRange, rename_all = "snake_case")]
+#[allow(dead_code)]
+enum RangeName {
+    Today,
+    Yesterday,
+    Last7Days,
+    Last14Days,
+    Last30Days,
+    ThisWeek,
+    LastWeek,
+    ThisMonth,
+    LastMonth,
+    Last6Months,
+    LastYear,
+    AllTime,
 }
 
 /// The user a request names, once the reader may read them.
@@ -206,7 +226,7 @@ pub async fn statusbar(
     State(state): State<AppState>,
     Path(user): Path<String>,
     reader: Reader,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<summary::StatusBar>, ApiError> {
     let user = user_of(&reader, &user)?;
     let basis = basis(&state, &user).await?;
     let today = summary::today(basis.tz);
@@ -225,35 +245,50 @@ pub async fn summaries(
     reader: Reader,
     ApiQuery(p): ApiQuery<SummariesParams>,
     ApiQuery(filters): ApiQuery<FilterParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<summary::Summaries>, ApiError> {
     let user = user_of(&reader, &user)?;
     let basis = basis(&state, &user).await?;
-    let today = summary::today(basis.tz);
-    let days = match (&p.range, &p.start, &p.end) {
-        (Some(range), None, None) => {
-            let first = if range.contains("all") {
-                first_day(&state, &user, basis).await?
-            } else {
-                None
-            };
-            named_range(range, today, first).ok_or_else(|| {
-                ApiError::invalid_query("range", "not a range this API knows (e.g. last_7_days)")
-            })?
-        }
-        (None, Some(start), Some(end)) => {
-            (day("start", start, today)?.0, day("end", end, today)?.1)
-        }
-        (None, Some(start), None) => (day("start", start, today)?.0, today),
-        _ => {
-            return Err(ApiError::invalid_query(
-                "range",
-                "give `start` and `end` (YYYY-MM-DD), or a `range`, not both",
-            ))
-        }
-    };
+    let days = summary_days(&state, &user, basis, &p).await?;
     let days = check_span("end", days)?;
     let slices = time(&state, &user, days, basis, filters.filter()).await?;
     Ok(Json(summary::summaries(&slices, days.0, days.1, basis.tz)))
+}
+
+/// The days a summaries query asks for: `range` first (when given), else `start` and
+/// `end`; without `start`, the week ending on `end` (or today).
+async fn summary_days(
+    state: &AppState,
+    user: &str,
+    basis: Basis,
+    p: &SummariesParams,
+) -> Result<(NaiveDate, NaiveDate), ApiError> {
+    let today = summary::today(basis.tz);
+    match (p.range.clone(), p.start.clone(), p.end.clone()) {
+        (Some(range), _, _) => {
+            let first = if range.contains("all") {
+                first_day(state, user, basis).await?
+            } else {
+                None
+            };
+            named_range(&range, today, first).ok_or_else(|| {
+                ApiError::invalid_query("range", "not a range this API knows (e.g. last_7_days)")
+            })
+        }
+        (None, Some(start), end) => {
+            let last = match end {
+                Some(end) => day("end", &end, today)?.1,
+                None => today,
+            };
+            Ok((day("start", &start, today)?.0, last))
+        }
+        (None, None, end) => {
+            let last = match end {
+                Some(end) => day("end", &end, today)?.1,
+                None => today,
+            };
+            Ok((last.checked_sub_days(Days::new(6)).unwrap_or(last), last))
+        }
+    }
 }
 
 /// Coding time over a named range, with its top lists.
@@ -268,7 +303,7 @@ pub async fn stats(
     Path((user, range)): Path<(String, String)>,
     reader: Reader,
     ApiQuery(filters): ApiQuery<FilterParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<summary::StatsAnswer>, ApiError> {
     let user = user_of(&reader, &user)?;
     let basis = basis(&state, &user).await?;
     let today = summary::today(basis.tz);

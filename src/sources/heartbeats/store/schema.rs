@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     // (and per file) as rollups, refreshed from the heartbeats of the hours a trigger
     // marks dirty in the same transaction as the insert, so no insert goes unseen.
     // `IF NOT EXISTS` throughout: a store whose version record was lost keeps its rows.
+    // The heartbeat as sent (every field, unknown ones too) stays in the journal only.
     r#"
 CREATE TABLE IF NOT EXISTS heartbeats (
     seq         INTEGER PRIMARY KEY,
@@ -43,8 +44,7 @@ CREATE TABLE IF NOT EXISTS heartbeats (
     os          TEXT    NOT NULL,
     machine     TEXT    NOT NULL,
     is_write    INTEGER NOT NULL DEFAULT 0,
-    lines       INTEGER,
-    data        TEXT    NOT NULL
+    lines       INTEGER
 );
 CREATE INDEX IF NOT EXISTS heartbeats_by_user_time ON heartbeats (user, time_ms);
 
@@ -96,7 +96,8 @@ CREATE INDEX IF NOT EXISTS heartbeat_file_rollups_by_day ON heartbeat_file_rollu
 "#,
 ];
 
-/// The `heartbeats` journal's fields: one document per stored heartbeat.
+/// The `heartbeats` journal's fields: one document per stored heartbeat (the heartbeat
+/// as sent stays in the events journal).
 fn properties() -> Value {
     json!({
         "seq": long(), "source": keyword(), "dedup_key": keyword(), "received_at": date(),
@@ -104,7 +105,5 @@ fn properties() -> Value {
         "entity": keyword(), "type": keyword(), "category": keyword(), "project": keyword(),
         "branch": keyword(), "language": keyword(), "editor": keyword(), "os": keyword(),
         "machine": keyword(), "is_write": boolean(), "lines": long(),
-        // The heartbeat as sent: returned whole, never searched.
-        "data": {"type": "object", "enabled": false},
     })
 }
