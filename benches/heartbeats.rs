@@ -1033,14 +1033,13 @@ async fn stats(o: &Options) {
     let base_p50 = percentile(&baseline, 0.5);
 
     println!(
-        "\n{:<28} {:>9} {:>9} {:>10} {:>11} {:>9}  {}",
+        "\n{:<28} {:>9} {:>9} {:>10} {:>11} {:>9}  target p50 < 50 ms",
         "query (HTTP, admin token)",
         "p50 ms",
         "p99 ms",
         "store p50",
         "p50 / base",
         "KiB",
-        "target p50 < 50 ms"
     );
     println!(
         "{:<28} {:>9.2} {:>9.2} {:>10} {:>11.1} {:>9}",

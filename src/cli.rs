@@ -29,7 +29,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the service: webhook receiver, stats API and health endpoints.
     Serve(ServeArgs),
-    /// Manage API keys for server sources that use `auth = "api-key"`.
+    /// Manage API keys: for server sources that use `auth = "api-key"`, and heartbeats
+    /// keys for editors (`--source heartbeats --user NAME`).
     #[command(subcommand)]
     Keys(KeysCommand),
     /// Issue, list and revoke read tokens: what may read the API and the dashboard.

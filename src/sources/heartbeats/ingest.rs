@@ -244,6 +244,7 @@ fn data(hb: &Heartbeat) -> Value {
 }
 
 /// Decodes, checks and stores each item; each answer is the stored heartbeat or why not.
+#[tracing::instrument(name = "heartbeats", skip_all, fields(user = %sender.user, key = %sender.key_id, items = items.len()))]
 async fn store_items(
     state: &AppState,
     sender: &Sender,
