@@ -1034,12 +1034,7 @@ async fn stats(o: &Options) {
 
     println!(
         "\n{:<28} {:>9} {:>9} {:>10} {:>11} {:>9}  target p50 < 50 ms",
-        "query (HTTP, admin token)",
-        "p50 ms",
-        "p99 ms",
-        "store p50",
-        "p50 / base",
-        "KiB",
+        "query (HTTP, admin token)", "p50 ms", "p99 ms", "store p50", "p50 / base", "KiB",
     );
     println!(
         "{:<28} {:>9.2} {:>9.2} {:>10} {:>11.1} {:>9}",

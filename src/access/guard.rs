@@ -199,11 +199,13 @@ pub async fn authenticate(
         Err(error) => return error.into_response(),
         Ok(token) => token.map(str::to_owned),
     };
-    // Editors read their status bar with their heartbeats key, however they send it.
+    // Editors read their status bar with their heartbeats key, however they send it. A
+    // configured token is never one, even when it is a UUID too.
     let key = token
         .clone()
         .or_else(|| heartbeats_key(&request))
-        .filter(|k| crate::sources::heartbeats::keys::parse(k).is_some());
+        .filter(|k| crate::sources::heartbeats::keys::parse(k).is_some())
+        .filter(|k| state.access.configured(k).is_none());
     let grant = match (listener, key, token) {
         (_, Some(key), _) => resolve_key(&state, &key).await.map(Grant::Token),
         (Listener::Public, None, _) => Ok(Grant::PublicListener),

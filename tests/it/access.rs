@@ -808,3 +808,25 @@ async fn no_token_or_key_reaches_the_log_at_debug_level() {
         }
     }
 }
+
+/// A configured admin token may be any 32+ characters, such as a UUID: the shape of a
+/// heartbeats key. It still reads as the admin token it is.
+#[tokio::test]
+async fn a_configured_token_shaped_like_a_heartbeats_key_reads_as_configured() {
+    // A first start issues the data dir's own admin token, which the harness reads.
+    let dir = TestApp::spawn().await.stop().await.unwrap();
+    let token = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    let app = TestApp::spawn_in(dir.path(), |c| {
+        c.access.admin_tokens = SecretList::new(vec![token.to_owned().into()]);
+    })
+    .await;
+    let reply = client_with_token(token)
+        .get(format!("{}/api/v1/token", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    let body: Value = reply.json().await.unwrap();
+    assert_eq!(body["name"], "access.admin_tokens[0]", "{body}");
+    app.stop().await;
+}
