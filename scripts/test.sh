@@ -36,8 +36,8 @@ echo "== dashboard packages"
 npm --prefix frontend ci --no-audit --no-fund --loglevel=error
 
 echo "== the legacy WakaTime client (pip, wakatime==13.1.0, for tests/it/heartbeats.rs)"
-RECKON_WAKATIME_CLIENT=$(bash scripts/wakatime-client.sh)
-export RECKON_WAKATIME_CLIENT
+RECKON_TEST_WAKATIME_CLIENT=$(bash scripts/wakatime-client.sh)
+export RECKON_TEST_WAKATIME_CLIENT
 
 echo "== moto (the AWS stand-in)"
 if ! command -v moto_server >/dev/null 2>&1; then

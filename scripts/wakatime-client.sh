@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the legacy WakaTime client the heartbeats tests drive (tests/it/heartbeats.rs)
 # and prints the path of a wrapper that runs it. Idempotent: a second run reuses the venv.
-#   1. a venv at ${RECKON_WAKATIME_VENV:-$HOME/.cache/reckon/wakatime-13.1.0}, made with
+#   1. a venv at ${RECKON_TEST_WAKATIME_VENV:-$HOME/.cache/reckon/wakatime-13.1.0}, made with
 #      `python3 -m venv` (Debian: needs python3-venv for ensurepip);
 #   2. wakatime==13.1.0 from PyPI, the last pure-Python release (later ones are a Go binary
 #      downloaded at run time, which this workplace cannot fetch);
@@ -14,7 +14,7 @@
 # Usage: client=$(bash scripts/wakatime-client.sh) && "$client" --version
 set -euo pipefail
 
-venv="${RECKON_WAKATIME_VENV:-$HOME/.cache/reckon/wakatime-13.1.0}"
+venv="${RECKON_TEST_WAKATIME_VENV:-$HOME/.cache/reckon/wakatime-13.1.0}"
 wrapper="$venv/bin/reckon-wakatime"
 
 # Everything but the final path goes to stderr, so `$(...)` captures only the path.

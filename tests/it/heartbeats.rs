@@ -133,10 +133,10 @@ fn lower_keys(m: &BTreeMap<String, i64>) -> BTreeMap<String, i64> {
 // ---------------------------------------------------------------------------------------
 // The real client.
 
-/// The wrapper from scripts/wakatime-client.sh: `RECKON_WAKATIME_CLIENT`, or the script's
+/// The wrapper from scripts/wakatime-client.sh: `RECKON_TEST_WAKATIME_CLIENT`, or the script's
 /// answer (it installs wakatime 13.1.0 on first use and reuses it after).
 fn wakatime_client() -> PathBuf {
-    if let Ok(path) = std::env::var("RECKON_WAKATIME_CLIENT") {
+    if let Ok(path) = std::env::var("RECKON_TEST_WAKATIME_CLIENT") {
         return PathBuf::from(path);
     }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/wakatime-client.sh");
@@ -164,7 +164,7 @@ fn wakatime_python(client: &Path) -> PathBuf {
     let python = client.with_file_name("reckon-wakatime-python");
     assert!(
         python.exists(),
-        "{} is missing: RECKON_WAKATIME_CLIENT must name the wrapper made by scripts/wakatime-client.sh",
+        "{} is missing: RECKON_TEST_WAKATIME_CLIENT must name the wrapper made by scripts/wakatime-client.sh",
         python.display()
     );
     python
