@@ -2039,11 +2039,8 @@ export interface operations {
                 start?: string;
                 /** @description Last day (inclusive), `YYYY-MM-DD`. */
                 end?: string;
-                /**
-                 * @description Instead of start and end: `today`, `yesterday`, `last_7_days`, `last_14_days`,
-                 *     `last_30_days`, `this_week`, `last_week`, `this_month`, `last_month`.
-                 */
-                range?: string;
+                /** @description Instead of start and end (and before them when both are given). */
+                range?: "today" | "yesterday" | "last_7_days" | "last_14_days" | "last_30_days" | "this_week" | "last_week" | "this_month" | "last_month" | "last_6_months" | "last_year" | "all_time";
                 /** @description Only this project (summaries then list its files as `entities`). */
                 project?: string;
                 language?: string;

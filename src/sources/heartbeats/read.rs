@@ -57,25 +57,30 @@ pub struct SummariesParams {
     #[param(value_type = Option<String>, format = Date)]
     end: Option<String>,
     /// Instead of start and end (and before them when both are given).
-    #[param(value_type = Option<RangeName>)]
+    #[param(value_type = Option<RangeName>, inline)]
     range: Option<String>,
 }
 
 /// The named ranges, ending today in the user's time zone (WakaTime's display forms,
 /// such as `Last 7 Days`, are taken too).
-#[derive(ToSchema)]
-#[schema(as = CodingRange, rename_all = "snake_case")]
+#[derive(Serialize, ToSchema)]
+#[schema(as = CodingRange)]
+#[serde(rename_all = "snake_case")]
 #[allow(dead_code)]
 enum RangeName {
     Today,
     Yesterday,
+    #[serde(rename = "last_7_days")]
     Last7Days,
+    #[serde(rename = "last_14_days")]
     Last14Days,
+    #[serde(rename = "last_30_days")]
     Last30Days,
     ThisWeek,
     LastWeek,
     ThisMonth,
     LastMonth,
+    #[serde(rename = "last_6_months")]
     Last6Months,
     LastYear,
     AllTime,
