@@ -268,32 +268,30 @@ async fn summary_days(
     p: &SummariesParams,
 ) -> Result<(NaiveDate, NaiveDate), ApiError> {
     let today = summary::today(basis.tz);
-    match (p.range.clone(), p.start.clone(), p.end.clone()) {
-        (Some(range), _, _) => {
-            let first = if range.contains("all") {
-                first_day(state, user, basis).await?
-            } else {
-                None
-            };
-            named_range(&range, today, first).ok_or_else(|| {
-                ApiError::invalid_query("range", "not a range this API knows (e.g. last_7_days)")
-            })
-        }
-        (None, Some(start), end) => {
-            let last = match end {
-                Some(end) => day("end", &end, today)?.1,
-                None => today,
-            };
-            Ok((day("start", &start, today)?.0, last))
-        }
-        (None, None, end) => {
-            let last = match end {
-                Some(end) => day("end", &end, today)?.1,
-                None => today,
-            };
-            Ok((last.checked_sub_days(Days::new(6)).unwrap_or(last), last))
-        }
+    // Checked even when `range` decides, so a bad one is never silently ignored.
+    let start = p
+        .start
+        .as_deref()
+        .map(|v| day("start", v, today))
+        .transpose()?;
+    let end = p.end.as_deref().map(|v| day("end", v, today)).transpose()?;
+    if let Some(range) = &p.range {
+        let first = if range.contains("all") {
+            first_day(state, user, basis).await?
+        } else {
+            None
+        };
+        return named_range(range, today, first).ok_or_else(|| {
+            ApiError::invalid_query("range", "not a range this API knows (e.g. last_7_days)")
+        });
     }
+    let last = end.map_or(today, |(_, last)| last);
+    let first = match start {
+        Some((first, _)) => first,
+        // The week that ends on `end`, or today.
+        None => last.checked_sub_days(Days::new(6)).unwrap_or(last),
+    };
+    Ok((first, last))
 }
 
 /// Coding time over a named range, with its top lists.
