@@ -386,7 +386,7 @@ pub async fn kodo_stats(
     Path(user): Path<String>,
     reader: Reader,
 ) -> Result<Json<Value>, ApiError> {
-    let (slices, _) = kodo_time(&state, &reader, &user).await?;
+    let slices = kodo_time(&state, &reader, &user).await?;
     Ok(Json(
         serde_json::to_value(summary::kodo_items(&slices)).unwrap_or_default(),
     ))
@@ -402,7 +402,7 @@ pub async fn kodo_daily(
     Path(user): Path<String>,
     reader: Reader,
 ) -> Result<Json<Value>, ApiError> {
-    let (slices, _) = kodo_time(&state, &reader, &user).await?;
+    let slices = kodo_time(&state, &reader, &user).await?;
     let mut days: std::collections::BTreeMap<String, Vec<Slice>> = Default::default();
     for s in slices {
         days.entry(s.day.to_string()).or_default().push(s);
@@ -419,11 +419,7 @@ pub async fn kodo_daily(
     Ok(Json(Value::Object(out)))
 }
 
-async fn kodo_time(
-    state: &AppState,
-    reader: &Reader,
-    user: &str,
-) -> Result<(Vec<Slice>, Basis), ApiError> {
+async fn kodo_time(state: &AppState, reader: &Reader, user: &str) -> Result<Vec<Slice>, ApiError> {
     let user = user_of(reader, user)?;
     let basis = basis(state, &user).await?;
     let today = summary::today(basis.tz);
@@ -440,7 +436,7 @@ async fn kodo_time(
         filter: Filter::default(),
         files: true,
     };
-    Ok((reads(state)?.coding_time(&query).await?, basis))
+    Ok(reads(state)?.coding_time(&query).await?)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -405,8 +405,7 @@ pub fn kodo_items(slices: &[Slice]) -> BTreeMap<String, Vec<Value>> {
 
 /// Today in `tz`.
 pub fn today(tz: Tz) -> NaiveDate {
-    tz.from_utc_datetime(&chrono::Utc::now().naive_utc())
-        .date_naive()
+    super::durations::local_day(chrono::Utc::now().timestamp_millis(), tz)
 }
 
 /// `DIMENSIONS` and `LIST_NAMES` name the same dimensions, in the same order.
