@@ -6,8 +6,9 @@
 # ../shared; scripts/schemathesis.toml names it for the org routes), and runs a bounded
 # fuzz (a few minutes at most).
 #
-# The intake routes (POST /hooks/github, POST /hooks/{source}, POST /submit, and the
-# heartbeat routes: POST …/heartbeats(.bulk), GET /api/v1/heartbeats) are left
+# The intake routes (POST /hooks/github, POST /hooks/{source}, POST /submit, the
+# heartbeat routes: POST …/heartbeats(.bulk), GET /api/v1/heartbeats, and the page-view
+# beacons and events, whose hits are refused silently or counted) are left
 # out of the full run: every request they take must carry an HMAC over its exact body (or
 # an API key issued by `reckon keys`), which generated requests cannot, so each case
 # stops at 401 before what the document describes is reached, and "valid" data from the
@@ -15,7 +16,8 @@
 # missing_required_header cannot hold). A second, short run fuzzes them with the checks
 # that do hold for unsigned requests: no 5xx, and every answer documented, with its
 # content type and body. tests/it/contract.rs, sources.rs and github_webhooks.rs cover
-# signed requests.
+# signed requests. The live streams (the WebSocket at /api/v1/live, the event stream at
+# /api/v1/sites/{site}/live) never end, so they are not fuzzed: tests/it/pageviews.rs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,6 +51,9 @@ secrets = ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]
 auth = "api-key"
 TOML
 
+# One page-views site, for the site routes (scripts/schemathesis.toml names it).
+RECKON_LOG_LEVEL=warn "$bin" --config "$work/reckon.toml" --data-dir "$work/data" \
+  sites add blog.test --origin https://blog.test >/dev/null
 RECKON_LOG_LEVEL=warn "$bin" --config "$work/reckon.toml" --data-dir "$work/data" \
   serve --listen "127.0.0.1:$port" >"$work/reckon.log" 2>&1 &
 pid=$!
@@ -98,6 +103,8 @@ scripts=$PWD/scripts
   --exclude-path /hooks/github --exclude-path '/hooks/{source}' --exclude-path /submit \
   --exclude-path '/api/v1/users/{user}/heartbeats' --exclude-path '/api/v1/users/{user}/heartbeats.bulk' \
   --exclude-path /api/v1/heartbeats \
+  --exclude-path /api/v1/beacon --exclude-path /api/event \
+  --exclude-path /api/v1/live --exclude-path '/api/v1/sites/{site}/live' \
   --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-20}" \
   --phases examples,coverage,fuzzing \
   --max-time "${SCHEMATHESIS_MAX_TIME:-120}" \
@@ -116,6 +123,7 @@ if [ "$status" -eq 0 ]; then
     --include-path /hooks/github --include-path '/hooks/{source}' --include-path /submit \
     --include-path '/api/v1/users/{user}/heartbeats' --include-path '/api/v1/users/{user}/heartbeats.bulk' \
     --include-path /api/v1/heartbeats \
+    --include-path /api/v1/beacon --include-path /api/event \
     --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-20}" \
     --phases coverage,fuzzing \
     --max-time "${SCHEMATHESIS_INTAKE_MAX_TIME:-30}" \

@@ -45,6 +45,7 @@ def before_call(ctx, case, **kwargs):
     if case.query:
         order_range(case.operation.path, case.query)
         order_days(case.operation.path, case.query)
+        limit_site_buckets(case.operation.path, case.query)
 
 
 def order_range(path, query):
@@ -80,3 +81,21 @@ def order_days(path, query):
         return
     if end < start or (end - start).days >= MAX_DAYS:
         del query["start"]
+
+
+SITE_BUCKET_DAYS = {"hour": 1 / 24, "day": 1, "week": 7, "month": 28}
+
+
+def limit_site_buckets(path, query):
+    """Site stats: `from` defaults to 30 days before `to` (itself now by default), and a
+    series holds at most MAX_BUCKETS buckets; a valid `from` that breaks it is dropped."""
+    if not path.endswith("/stats") or "/sites/" not in path or "from" not in query:
+        return
+    interval = query.get("interval", "day")
+    days = SITE_BUCKET_DAYS.get(interval) if isinstance(interval, str) else None
+    start = _instant(query["from"], end_of_day=False)
+    end = _instant(query["to"], end_of_day=True) if "to" in query else datetime.now(timezone.utc).timestamp()
+    if days is None or start is None or end is None:
+        return
+    if start >= end or (end - start) / 86400 / days > MAX_BUCKETS - 2:
+        del query["from"]

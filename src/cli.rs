@@ -36,6 +36,9 @@ pub enum Command {
     /// Issue, list and revoke read tokens: what may read the API and the dashboard.
     #[command(subcommand)]
     Tokens(crate::access::admin::TokensCommand),
+    /// Register and list the sites whose page views are counted.
+    #[command(subcommand)]
+    Sites(crate::sources::pageviews::sites::SitesCommand),
     /// Inspect configuration.
     #[command(subcommand)]
     Config(ConfigCommand),

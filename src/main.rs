@@ -90,6 +90,13 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", reckon::admin::keys_revoke(&config, &id).await?);
             Ok(())
         }
+        Command::Sites(command) => {
+            println!(
+                "{}",
+                reckon::sources::pageviews::sites::run(&config, command).await?
+            );
+            Ok(())
+        }
         Command::Tokens(command) => {
             println!("{}", reckon::access::admin::run(&config, command).await?);
             Ok(())

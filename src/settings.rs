@@ -52,6 +52,7 @@ pub struct Config {
     pub aws: AwsConfig,
     pub access: AccessConfig,
     pub heartbeats: crate::sources::heartbeats::HeartbeatsConfig,
+    pub pageviews: crate::sources::pageviews::PageviewsConfig,
     #[serde(default)]
     pub sources: BTreeMap<String, SourceConfig>,
 }
@@ -94,6 +95,7 @@ impl Config {
         }
         self.access.check()?;
         self.heartbeats.check()?;
+        self.pageviews.check()?;
         if self.data_dir.as_os_str().is_empty() {
             return Err(ConfigError::invalid("data_dir", "must not be empty"));
         }

@@ -15,6 +15,7 @@ import { events } from './views/events';
 import { home } from './views/home';
 import { overview } from './views/overview';
 import { signedOutNotice, signIn } from './views/signin';
+import { site, sites } from './views/sites';
 import { source } from './views/source';
 import { team, teams } from './views/teams';
 import './style.css';
@@ -30,6 +31,8 @@ const views: Record<Page, (ctx: ViewContext) => Promise<void>> = {
   source,
   coding,
   'coding-project': codingProject,
+  sites,
+  site,
 };
 
 const api = createApi(apiBase(), undefined, {
@@ -44,6 +47,7 @@ main.replaceChildren();
 const optionsCache = new Map();
 let orgs: OrgListItem[] = [];
 let codingUsers: HeartbeatUser[] = [];
+let siteCount = 0;
 let token: TokenInfo | undefined;
 let signingIn = false;
 let generation = 0;
@@ -57,7 +61,7 @@ function leave(): number {
 }
 
 function drawNav(route: Route, org: string | undefined): void {
-  render(nav(route, orgs, org, (r) => navigate(r), { token, signOut: () => signOut(), codingUsers: codingUsers.length }), navEl);
+  render(nav(route, orgs, org, (r) => navigate(r), { token, signOut: () => signOut(), codingUsers: codingUsers.length, sites: siteCount }), navEl);
 }
 
 function show(): void {
@@ -70,7 +74,7 @@ function show(): void {
   if (route.org) lastOrg = route.org;
   const org = route.org ?? (route.page === 'home' ? undefined : lastOrg);
   drawNav(route, org);
-  document.title = ['Reckon', route.org ?? route.source ?? route.project ?? route.user, route.page === 'home' ? undefined : route.page].filter(Boolean).join(' · ');
+  document.title = ['Reckon', route.org ?? route.source ?? route.site ?? route.project ?? route.user, route.page === 'home' ? undefined : route.page].filter(Boolean).join(' · ');
   const ctx = makeContext(api, route, main, bar, () => mine === generation, cleanups, optionsCache);
   void views[route.page](ctx);
 }
@@ -90,6 +94,7 @@ function start(info?: TokenInfo): void {
   if (!info) api.token().then(apply((answer) => (token = answer))).catch(() => undefined);
   api.orgs().then(apply((answer) => (orgs = answer.orgs))).catch(() => undefined);
   api.heartbeatUsers().then(apply((answer) => (codingUsers = answer.users))).catch(() => undefined);
+  api.sites().then(apply((answer) => (siteCount = answer.sites.length))).catch(() => undefined);
 }
 
 /** Forgets the token and everything read with it, and shows the sign-in page, with `notice` saying why. */
@@ -99,6 +104,7 @@ function signOut(notice?: string): void {
   signingIn = true;
   orgs = [];
   codingUsers = [];
+  siteCount = 0;
   token = undefined;
   lastOrg = undefined;
   optionsCache.clear();

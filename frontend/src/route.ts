@@ -2,7 +2,7 @@
 // any view can be bookmarked or shared, and the build stays plain files that any bucket
 // can serve. These functions parse and format it; they are pure and unit-tested.
 
-export type Page = 'home' | 'overview' | 'teams' | 'team' | 'drift' | 'deliveries' | 'events' | 'source' | 'coding' | 'coding-project';
+export type Page = 'home' | 'overview' | 'teams' | 'team' | 'drift' | 'deliveries' | 'events' | 'source' | 'coding' | 'coding-project' | 'sites' | 'site';
 
 export interface Route {
   page: Page;
@@ -15,6 +15,8 @@ export interface Route {
   user?: string;
   /** The project of the coding-time project page (`#/coding/ada/projects/reckon`). */
   project?: string;
+  /** The site (domain) of the page-views site page (`#/sites/blog.example`); none: the list. */
+  site?: string;
   params: Params;
 }
 
@@ -40,13 +42,24 @@ export interface Params {
   machine?: string;
   category?: string;
   branch?: string;
+  /** Page-views filters: a page path and a referring host (`(direct)` for none); `source` is shared. */
+  page?: string;
+  referrer?: string;
+  /** Which unique count the page-views chart shows beside views: `uniques` (the default) or `visitors`. */
+  uniques?: string;
+  /** The page-views series bucket: `hour`, `day` (the default), `week` or `month`. */
+  interval?: string;
 }
 
 /** The coding-time filters, in the order their chips are shown. */
 export const CODING_FILTERS = ['language', 'editor', 'operating_system', 'machine', 'category', 'branch'] as const;
 export type CodingFilter = (typeof CODING_FILTERS)[number];
 
-const PARAM_KEYS: (keyof Params)[] = ['range', 'from', 'to', 'team', 'repo', 'status', 'source', 'day', 'by', ...CODING_FILTERS];
+/** The page-views filters, in the order their chips are shown. */
+export const SITE_FILTERS = ['page', 'referrer', 'source'] as const;
+export type SiteFilter = (typeof SITE_FILTERS)[number];
+
+const PARAM_KEYS: (keyof Params)[] = ['range', 'from', 'to', 'team', 'repo', 'status', 'source', 'day', 'by', ...CODING_FILTERS, 'page', 'referrer', 'uniques', 'interval'];
 
 export const RANGE_PRESETS: { id: string; label: string; days?: number; months?: number }[] = [
   { id: '30d', label: '30 days', days: 30 },
@@ -85,6 +98,7 @@ export function parseRoute(hash: string): Route {
     if (section === 'projects' && team) return { page: 'coding-project', user: name, project: team, params };
     return { page: 'coding', user: name, params };
   }
+  if (first === 'sites') return name ? { page: 'site', site: name, params } : { page: 'sites', params };
   return { page: 'home', params };
 }
 
@@ -118,6 +132,12 @@ export function formatRoute(route: Route): string {
       break;
     case 'coding-project':
       path = `/coding/${encodeURIComponent(route.user ?? '')}/projects/${encodeURIComponent(route.project ?? '')}`;
+      break;
+    case 'sites':
+      path = '/sites';
+      break;
+    case 'site':
+      path = route.site ? `/sites/${encodeURIComponent(route.site)}` : '/sites';
       break;
     default:
       path = '/';

@@ -21,3 +21,9 @@ test('stacked series add up from the first and are drawn tallest first', () => {
   ]);
   expect(stackSeries([])).toEqual([]);
 });
+
+test('hourly buckets are RFC 3339 instants, labelled by the hour and the day at midnight', () => {
+  expect(bucketSeconds('2026-11-30T14:00:00Z')).toBe(bucketSeconds('2026-11-30') + 14 * 3600);
+  expect(bucketLabel(bucketSeconds('2026-11-30T14:00:00Z'), 1 / 24)).toBe('14:00');
+  expect(bucketLabel(bucketSeconds('2026-11-30T00:00:00Z'), 1 / 24)).toBe('Nov 30 00:00');
+});

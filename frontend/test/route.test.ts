@@ -48,6 +48,35 @@ describe('routes', () => {
     expect(parseRoute('#/coding/ada?language=C%2B%2B').params.language).toBe('C++');
   });
 
+  test('the page-views pages and their params', () => {
+    expect(parseRoute('#/sites')).toEqual({ page: 'sites', params: {} });
+    expect(parseRoute('#/sites/')).toEqual({ page: 'sites', params: {} });
+    expect(parseRoute('#/sites/blog.test')).toEqual({ page: 'site', site: 'blog.test', params: {} });
+    expect(parseRoute('#/sites/blog.test?range=30d&interval=hour&uniques=visitors&page=%2Fpost%2F1&referrer=(direct)&source=Google&bogus=1')).toEqual({
+      page: 'site',
+      site: 'blog.test',
+      params: { range: '30d', interval: 'hour', uniques: 'visitors', page: '/post/1', referrer: '(direct)', source: 'Google' },
+    });
+    // A path with spaces and a query of its own stays one param.
+    expect(parseRoute('#/sites/blog.test?page=%2Fa+b%3Fx%3D1%26y%3D2').params.page).toBe('/a b?x=1&y=2');
+    for (const hash of [
+      '#/sites',
+      '#/sites/blog.test',
+      '#/sites/blog.test?range=12m&interval=week',
+      '#/sites/blog.test?from=2026-11-01&to=2026-11-30&uniques=visitors',
+      '#/sites/blog.test?source=Google&page=%2Fpost%2F1&referrer=%28direct%29',
+      '#/sites/a%20b%2Fc?page=%2Fa+b%3Fx%3D1%26y%3D2&interval=month',
+    ]) {
+      expect(formatRoute(parseRoute(hash))).toBe(hash);
+    }
+    expect(parseRoute('#/sites/a%20b%2Fc').site).toBe('a b/c');
+    // Params round-trip through format, whatever order they are set in.
+    const route = { page: 'site' as const, site: 'blog.test', params: { uniques: 'visitors', page: '/p', interval: 'hour', referrer: 'news.ycombinator.com' } };
+    expect(parseRoute(formatRoute(route))).toEqual(route);
+    expect(formatRoute(withParams(route, { page: undefined, uniques: undefined }))).toBe('#/sites/blog.test?referrer=news.ycombinator.com&interval=hour');
+    expect(formatRoute({ page: 'site', params: {} })).toBe('#/sites');
+  });
+
   test('withParams changes and removes params', () => {
     const route = parseRoute('#/orgs/acme?team=core&repo=api');
     expect(formatRoute(withParams(route, { team: undefined, range: '12m' }))).toBe('#/orgs/acme?range=12m&repo=api');

@@ -52,6 +52,12 @@ pub enum ApiError {
         "`current` names no one user here: name the user, or read with that user's heartbeats key"
     )]
     CurrentUserUnknown,
+    #[error("no site `{0}` is registered here (`reckon sites add {0}`)")]
+    UnknownSite(String),
+    #[error("origin `{origin}` may not send views of site `{site}` (`reckon sites add {site} --origin ...`)")]
+    OriginNotAllowed { site: String, origin: String },
+    #[error("the hit is invalid: {0}")]
+    InvalidHit(String),
     #[error("query parameter `{name}` is invalid: {reason}")]
     InvalidQuery { name: &'static str, reason: String },
     /// As `InvalidQuery`, for a parameter named only at run time (by the query parser).
@@ -101,7 +107,9 @@ impl ApiError {
         match self {
             ApiError::Auth(AuthError::KeyWrongSource)
             | ApiError::SrcMismatch { .. }
-            | ApiError::UserMismatch { .. } => StatusCode::FORBIDDEN,
+            | ApiError::UserMismatch { .. }
+            | ApiError::UnknownSite(_)
+            | ApiError::OriginNotAllowed { .. } => StatusCode::FORBIDDEN,
             ApiError::Auth(_) => StatusCode::UNAUTHORIZED,
             ApiError::MissingHeader(_)
             | ApiError::InvalidHeader { .. }
@@ -113,7 +121,8 @@ impl ApiError {
             | ApiError::InvalidParameter { .. }
             | ApiError::TooManyHeartbeats { .. }
             | ApiError::InvalidHeartbeat(_)
-            | ApiError::CurrentUserUnknown => StatusCode::BAD_REQUEST,
+            | ApiError::CurrentUserUnknown
+            | ApiError::InvalidHit(_) => StatusCode::BAD_REQUEST,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Status { status, .. } => *status,
             ApiError::PayloadTooLarge { .. } | ApiError::StoreTooLarge { .. } => {
@@ -148,6 +157,9 @@ impl ApiError {
             ApiError::TooManyHeartbeats { .. } => "too_many_heartbeats",
             ApiError::InvalidHeartbeat(_) => "invalid_heartbeat",
             ApiError::CurrentUserUnknown => "current_user_unknown",
+            ApiError::UnknownSite(_) => "unknown_site",
+            ApiError::OriginNotAllowed { .. } => "origin_not_allowed",
+            ApiError::InvalidHit(_) => "invalid_hit",
             ApiError::UnknownSrc { .. } => "unknown_src",
             ApiError::InvalidEvent { .. } => "invalid_event",
             ApiError::MalformedXlog { .. } => "malformed_xlog",

@@ -84,6 +84,8 @@ pub struct AppState {
     pub key_bindings: Arc<crate::sources::server_events::bindings::KeyBindings>,
     /// Heartbeat keys' users and users' time zones, once read from the store.
     pub heartbeats: Arc<crate::sources::heartbeats::users::Runtime>,
+    /// Page views: sites read, the day's salts, the bot filter, live readers.
+    pub pageviews: Arc<crate::sources::pageviews::Runtime>,
     pub metrics: Arc<Metrics>,
     pub rejected: Arc<RejectedLog>,
     pub rate_limits: Arc<rate_limit::RateLimits>,
@@ -119,6 +121,7 @@ impl AppState {
         ));
         let rate_limits = Arc::new(rate_limit::RateLimits::from_config(&config));
         let access = Arc::new(crate::access::Access::from_config(&config, metrics.clone()));
+        let pageviews = Arc::new(crate::sources::pageviews::Runtime::new(&config.pageviews));
         AppState {
             config,
             store,
@@ -127,6 +130,7 @@ impl AppState {
             sources: Arc::new(sources),
             key_bindings: Arc::default(),
             heartbeats: Arc::default(),
+            pageviews,
             metrics,
             rejected: Arc::new(RejectedLog::new(REJECTED_LOG_CAPACITY)),
             rate_limits,

@@ -7,6 +7,7 @@
 mod config;
 pub mod github;
 pub mod heartbeats;
+pub mod pageviews;
 pub mod server_events;
 
 use axum::Router;
@@ -16,8 +17,11 @@ use crate::http::AppState;
 
 /// Every source's storage (SQLite migrations and tables, Elasticsearch journals), which
 /// the stores migrate and set up beside their own (`store::source_schema`).
-pub const SCHEMAS: &[crate::store::SourceSchema] =
-    &[server_events::store::SCHEMA, heartbeats::store::SCHEMA];
+pub const SCHEMAS: &[crate::store::SourceSchema] = &[
+    server_events::store::SCHEMA,
+    heartbeats::store::SCHEMA,
+    pageviews::store::SCHEMA,
+];
 
 /// Every source's projection of a stored event, for `reckon reindex`: the event's
 /// source decides which applies.
@@ -26,6 +30,8 @@ pub fn project_stored(event: &crate::store::RawEvent) -> Vec<crate::model::Entit
         github::project_stored(event)
     } else if heartbeats::owns(&event.source) {
         heartbeats::heartbeat::project_stored(event)
+    } else if pageviews::owns(&event.source) {
+        pageviews::hit::project_stored(event)
     } else {
         server_events::event::project_stored(event)
     }
@@ -49,6 +55,7 @@ pub fn intake_routes() -> Router<AppState> {
         .merge(github::intake_routes())
         .merge(server_events::intake_routes())
         .merge(heartbeats::intake_routes())
+        .merge(pageviews::intake_routes())
 }
 
 /// Every source's read routes at the root (such as the DCSS day listing), which
@@ -57,6 +64,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(server_events::routes())
         .merge(heartbeats::routes())
+        .merge(pageviews::routes())
 }
 
 /// Every source's routes under `/api/v1`, and the list of sources.
@@ -69,6 +77,7 @@ pub fn api_routes() -> Router<AppState> {
         .merge(github::api_routes())
         .merge(server_events::api_routes())
         .merge(heartbeats::api_routes())
+        .merge(pageviews::api_routes())
 }
 
 /// A source as `GET /api/v1/sources` lists it.
@@ -135,6 +144,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(RegistryDoc::openapi());
     doc.merge(server_events::ApiDoc::openapi());
     doc.merge(heartbeats::ApiDoc::openapi());
+    doc.merge(pageviews::ApiDoc::openapi());
     doc
 }
 

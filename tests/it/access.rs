@@ -66,6 +66,9 @@ enum Kind {
     },
     /// Any live token.
     Token,
+    /// An endless stream (server-sent events): its policy is checked in
+    /// `pageviews::the_site_stream_pushes_news_to_readers_of_the_site`.
+    Stream,
 }
 
 const ORG: Kind = Kind::Resource {
@@ -83,6 +86,10 @@ const VAULT: Kind = Kind::Resource {
 const ADA: Kind = Kind::Resource {
     scope: "heartbeats:ada",
     other: "heartbeats:bob",
+};
+const SITE: Kind = Kind::Resource {
+    scope: "site:blog.test",
+    other: "site:other.test",
 };
 const ADMIN: Kind = Kind::Resource {
     scope: "admin",
@@ -103,6 +110,25 @@ fn matrix() -> Vec<(&'static str, &'static str, &'static str, Kind)> {
             Kind::Intake,
         ),
         ("get", "/api/v1/heartbeats", "", Kind::Intake),
+        ("get", "/api/v1/beacon", "", Kind::Intake),
+        ("post", "/api/v1/beacon", "", Kind::Intake),
+        ("post", "/api/event", "", Kind::Intake),
+        // The live WebSocket: any page may open it (`pageviews::` tests what it shows).
+        ("get", "/api/v1/live", "", Kind::Intake),
+        ("get", "/api/v1/sites", "/api/v1/sites", Kind::Listed),
+        (
+            "get",
+            "/api/v1/sites/{site}/stats",
+            "/api/v1/sites/blog.test/stats",
+            SITE,
+        ),
+        (
+            "get",
+            "/api/v1/sites/{site}/now",
+            "/api/v1/sites/blog.test/now",
+            SITE,
+        ),
+        ("get", "/api/v1/sites/{site}/live", "", Kind::Stream),
         (
             "get",
             "/api/v1/heartbeats/users",
@@ -242,6 +268,7 @@ fn elsewhere(path: &str) -> String {
     path.replace("octocoders", "no-such-org")
         .replace("vault", "no-such-source")
         .replace("/users/ada/", "/users/no-such-user/")
+        .replace("blog.test", "no-such-site.test")
 }
 
 /// A 404 that says nothing more than a 404 for something that does not exist.
@@ -265,6 +292,12 @@ async fn seeded() -> TestApp {
         c.access.failed_reads_per_minute = 100_000;
     })
     .await;
+    let store = reckon::open_store(&crate::common::test_config(&app.data_dir))
+        .await
+        .unwrap();
+    reckon::sources::pageviews::sites::add(store.as_ref(), "blog.test", &[], false, false)
+        .await
+        .unwrap();
     for (event, file) in [
         ("team", "team/created.payload.json"),
         ("membership", "membership/added.payload.json"),
@@ -309,7 +342,7 @@ async fn every_route_answers_each_reader_as_its_policy_says() {
     let anonymous = &app.anonymous;
     for (_, template, path, kind) in matrix() {
         let (expired, revoked, scope, other) = match kind {
-            Kind::Intake => continue,
+            Kind::Intake | Kind::Stream => continue,
             Kind::Resource { scope, other } => (
                 issue(&app, &[scope], true, false).await,
                 issue(&app, &[scope], false, true).await,
@@ -405,7 +438,7 @@ async fn every_route_answers_each_reader_as_its_policy_says() {
                     );
                 }
             }
-            Kind::Intake | Kind::Health => unreachable!(),
+            Kind::Intake | Kind::Health | Kind::Stream => unreachable!(),
         }
     }
     app.stop().await;

@@ -41,6 +41,8 @@ mod journal_conformance;
 mod journal_content;
 mod keys_conformance;
 mod mutations;
+mod pageviews;
+mod pageviews_store;
 mod projections;
 mod queue_conformance;
 mod reconcile;

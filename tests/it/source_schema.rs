@@ -66,6 +66,7 @@ async fn data_dirs_from_core_migration_4_keep_their_server_events() {
         source_versions(&path),
         [
             ("heartbeats".to_owned(), 1),
+            ("pageviews".to_owned(), 1),
             ("server-events".to_owned(), 1)
         ]
     );
@@ -85,6 +86,7 @@ async fn data_dirs_from_core_migration_4_keep_their_server_events() {
         source_versions(&path),
         [
             ("heartbeats".to_owned(), 1),
+            ("pageviews".to_owned(), 1),
             ("server-events".to_owned(), 1)
         ]
     );
@@ -99,6 +101,7 @@ async fn data_dirs_from_core_migration_4_keep_their_server_events() {
         source_versions(&path),
         [
             ("heartbeats".to_owned(), 1),
+            ("pageviews".to_owned(), 1),
             ("server-events".to_owned(), 1)
         ]
     );
@@ -139,6 +142,7 @@ async fn newer_source_schemas_are_refused() {
         source_versions(&path),
         [
             ("heartbeats".to_owned(), 1),
+            ("pageviews".to_owned(), 1),
             ("server-events".to_owned(), 9)
         ]
     );

@@ -27,6 +27,32 @@ export type KeyCount = Schemas['ServerEventKeyCount'];
 export type PlayerCount = Schemas['ServerEventPlayerCount'];
 export type TokenInfo = Schemas['TokenInfo'];
 
+/** A site whose page views are counted (`GET /api/v1/sites`). */
+export type SiteItem = Schemas['SiteItem'];
+/** `GET /api/v1/sites/{site}/stats`: the series, totals, top lists and drops of a range. */
+export type SiteStats = Schemas['SiteStats'];
+/** `GET /api/v1/sites/{site}/now`: the last five minutes. */
+export type SiteNow = Schemas['SiteNow'];
+/** Views, uniques (by the client's flag), visitors (by the daily hash) and entries. */
+export type ViewCounts = Schemas['Counts'];
+/** One bucket of a site's series. */
+export type ViewPoint = Schemas['Point'];
+/** A page, referrer or source with its counts, in a site's top lists. */
+export type RankedViews = Schemas['Ranked'];
+export type DropCount = Schemas['DropCount'];
+export type ViewInterval = SiteStats['interval'];
+
+/** What a site's stats take: a range, an interval, the filters and the rows per top list. */
+export interface SiteStatsQuery {
+  from?: string;
+  to?: string;
+  interval?: ViewInterval;
+  page?: string;
+  referrer?: string;
+  source?: string;
+  top?: number;
+}
+
 /** A server event (`GET /events`): `data` holds the fields the server submitted. */
 export type ServerEvent = Omit<Schemas['ServerEvent'], 'data'> & { data: Record<string, unknown> };
 
@@ -322,6 +348,30 @@ export function createApi(
       get<SummariesAnswer>('/api/v1/users/{user}/summaries', { path: { user }, query: clean(query) }),
     statusBarToday: (user: string) => get<StatusBarAnswer>('/api/v1/users/{user}/statusbar/today', { path: { user } }),
     allTimeStats: (user: string) => get<AllTimeAnswer>('/api/v1/users/{user}/stats/all_time', { path: { user } }),
+    /** The sites whose page views the read token may see. */
+    sites: () => call(() => client.GET('/api/v1/sites')),
+    siteStats: (site: string, query: SiteStatsQuery) =>
+      call(() => client.GET('/api/v1/sites/{site}/stats', { params: { path: { site }, query: clean(query) } })),
+    siteNow: (site: string) => call(() => client.GET('/api/v1/sites/{site}/now', { params: { path: { site } } })),
+    /**
+     * Opens the site's event stream (`text/event-stream`) with the read token, which an
+     * `EventSource` cannot send; resolves to the open response, whose body the caller reads.
+     */
+    siteLive: async (site: string, signal: AbortSignal): Promise<Response> => {
+      const sent = credentials.token();
+      const headers: Record<string, string> = { Accept: 'text/event-stream' };
+      if (sent) headers.Authorization = `Bearer ${sent}`;
+      let response: Response;
+      try {
+        response = await fetchImpl(`${baseUrl}/api/v1/sites/${encodeURIComponent(site)}/live`, { headers, signal, cache: 'no-store' });
+      } catch (e) {
+        if (signal.aborted) throw e;
+        throw new ApiError(0, 'unreachable', `Reckon's live stream did not answer (${(e as Error).message}).`);
+      }
+      if (response.ok && response.body) return response;
+      const body = (await response.json().catch(() => undefined)) as { code?: unknown; message?: unknown } | undefined;
+      throw refused(response.status, String(body?.code ?? 'bad_response'), String(body?.message ?? `The live stream answered ${response.status}.`), sent);
+    },
   };
 }
 

@@ -4,6 +4,44 @@
  */
 
 export interface paths {
+    "/api/event": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** `POST /api/event`: one Plausible event. */
+        post: operations["plausible_event"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/beacon": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** `GET /api/v1/beacon`: one view. */
+        get: operations["beacon_get"];
+        put?: never;
+        /**
+         * `POST /api/v1/beacon`: the same fields as the GET's, as JSON, text/plain JSON, or a
+         *     form.
+         */
+        post: operations["beacon_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/deliveries": {
         parameters: {
             query?: never;
@@ -241,6 +279,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** `GET /api/v1/live`: the WebSocket of live views and counters. */
+        get: operations["live_socket"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -250,6 +305,77 @@ export interface paths {
         };
         /** This document: every route, its parameters and answers. */
         get: operations["document"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The registered sites the reader may read. */
+        get: operations["sites"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sites/{site}/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * `GET /api/v1/sites/{site}/live`: an event stream with an event `views` each time the
+         *     site takes new views, for dashboards to refresh on.
+         */
+        get: operations["site_live"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sites/{site}/now": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Visitors and views of the last five minutes. */
+        get: operations["now"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sites/{site}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Views and visitors of a site over a range: series, totals and top lists. */
+        get: operations["site_stats"];
         put?: never;
         post?: never;
         delete?: never;
@@ -628,6 +754,26 @@ export interface components {
             /** @description The org, `repo/{name}`, `team/{slug}` or `hook/{id}`. */
             scope: string;
         };
+        /** @description Views, client-flagged unique views, visitors and entries of a set of views. */
+        Counts: {
+            /**
+             * Format: int64
+             * @description First views of a visit (the referrer is not the site itself).
+             */
+            entries: number;
+            /**
+             * Format: int64
+             * @description Unique by the client's own flag (`refreshed: false`, or the beacon's `u`).
+             */
+            uniques: number;
+            /** Format: int64 */
+            views: number;
+            /**
+             * Format: int64
+             * @description Unique by the server's daily visitor hash: distinct (UTC day, visitor) pairs.
+             */
+            visitors: number;
+        };
         DayCount: {
             day: string;
             /** Format: int64 */
@@ -722,6 +868,12 @@ export interface components {
             status: string;
             tasks: components["schemas"]["PlannedTask"][];
         };
+        DropCount: {
+            /** Format: int64 */
+            count: number;
+            /** @description `bot`, `automated_browser` or `no_user_agent`. */
+            reason: string;
+        };
         /** @description Every error answer: a stable machine-readable `code` and a human `message`. */
         ErrorBody: {
             code: string;
@@ -772,6 +924,10 @@ export interface components {
             /** @description `false` when an identical task was already pending. */
             added: boolean;
             task: Record<string, never>;
+        };
+        /** @description One bucket of the series. */
+        Point: components["schemas"]["Counts"] & {
+            bucket: string;
         };
         PrCounts: {
             /**
@@ -831,6 +987,10 @@ export interface components {
             leased: number;
             /** Format: int64 */
             ready: number;
+        };
+        /** @description One row of a top list. */
+        Ranked: components["schemas"]["Counts"] & {
+            name: string;
         };
         Readiness: {
             /**
@@ -950,6 +1110,37 @@ export interface components {
             next_after?: string | null;
             source: string;
         };
+        SiteItem: {
+            domain: string;
+            origins: string[];
+            /** @description Whether anyone may read its live counters. */
+            public_live: boolean;
+            /** @description Whether it has a site token. */
+            token: boolean;
+        };
+        SiteList: {
+            sites: components["schemas"]["SiteItem"][];
+        };
+        SiteNow: components["schemas"]["Counts"] & {
+            /** @description The start of the window: five minutes ago. */
+            since: string;
+            site: string;
+        };
+        SiteStats: components["schemas"]["Summary"] & {
+            /** @description Hits dropped in the range (bots, automated browsers), by reason; unfiltered. */
+            dropped: components["schemas"]["DropCount"][];
+            from: string;
+            /**
+             * @description The bucket size of a series: an hour, or a UTC day, ISO week or month.
+             * @enum {string}
+             */
+            interval: "hour" | "day" | "week" | "month";
+            page?: string | null;
+            referrer?: string | null;
+            site: string;
+            source?: string | null;
+            to: string;
+        };
         /** @description A source as `GET /api/v1/sources` lists it. */
         SourceItem: {
             /** @description `github` (signed GitHub webhooks), `standard-webhooks` or `api-key`. */
@@ -990,6 +1181,19 @@ export interface components {
             /** Format: int64 */
             seq: number;
             source: string;
+        };
+        /** @description Everything the site page shows for a range. */
+        Summary: {
+            /** @description Pages visits began on, by entries. */
+            entry_pages: components["schemas"]["Ranked"][];
+            /** @description Pages by views. */
+            pages: components["schemas"]["Ranked"][];
+            /** @description Referring hosts by views; `(direct)` for none. */
+            referrers: components["schemas"]["Ranked"][];
+            series: components["schemas"]["Point"][];
+            /** @description Named sources (search engines, social sites, `utm_source`) by views. */
+            sources: components["schemas"]["Ranked"][];
+            totals: components["schemas"]["Counts"];
         };
         TeamMember: {
             login: string;
@@ -1045,6 +1249,163 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    plausible_event: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description `{n, u, d, r, p, h}` or `{name, url, domain, referrer, props}`; `d` may list several domains, comma-separated */
+        requestBody: {
+            content: {
+                "text/plain": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description counted, or dropped as a bot (`x-plausible-dropped: 1`) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unknown_site` or `origin_not_allowed` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    beacon_get: {
+        parameters: {
+            query?: {
+                /** @description The site's registered domain. */
+                site?: string;
+                /** @description The page: a path (`/post/1`) or the full URL. */
+                p?: string;
+                /** @description The referrer (`document.referrer`). */
+                r?: string;
+                /** @description The page's title. */
+                t?: string;
+                /** @description `1` when the client counts this view unique (its first of the page). */
+                u?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the same, as a 1×1 GIF when the request accepts `image/*` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/gif": unknown;
+                };
+            };
+            /** @description counted, dropped as a bot, or refused (unknown site or origin: see the delivery log) */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    beacon_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description `{site, p, r, t, u}` as JSON (any content type) or form-encoded */
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description counted, dropped as a bot, or refused (see the delivery log) */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     deliveries: {
         parameters: {
             query?: {
@@ -1527,6 +1888,45 @@ export interface operations {
             };
         };
     };
+    live_socket: {
+        parameters: {
+            query?: {
+                /** @description The site's domain; default: the one the page's `Origin` names. */
+                site?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a WebSocket: send `{"message": "views", "articleId", "articleTitle", "previousPage", "currentPage", "refreshed", "referrer"}`; each view is answered `{"message": "views", "articleId", "views", "uniques"}`, and pushed again as other readers' views arrive */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unknown_site` or `origin_not_allowed` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `busy`: too many live readers */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     document: {
         parameters: {
             query?: never;
@@ -1543,6 +1943,171 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+        };
+    };
+    sites: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SiteList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    site_live: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the site's domain */
+                site: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description server-sent events: `views` whenever the site takes views */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    now: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the site's domain */
+                site: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SiteNow"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    site_stats: {
+        parameters: {
+            query?: {
+                /** @description Start: `YYYY-MM-DD` (UTC) or RFC 3339. Default: 30 days before `to`. */
+                from?: string;
+                /** @description End: `YYYY-MM-DD` (inclusive) or RFC 3339 (exclusive). Default: now. */
+                to?: string;
+                /** @description Bucket size of the series. Default `day`. */
+                interval?: "hour" | "day" | "week" | "month";
+                /** @description Only views of this page (a path, as listed in `pages`). */
+                page?: string;
+                /** @description Only views from this referring host; `(direct)` for none. */
+                referrer?: string;
+                /** @description Only views from this source (e.g. `Google`, or a `utm_source`). */
+                source?: string;
+                /** @description Rows per top list (1–100). Default 10. */
+                top?: number;
+            };
+            header?: never;
+            path: {
+                /** @description the site's domain */
+                site: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SiteStats"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

@@ -11,10 +11,10 @@ export interface BarSeries {
 }
 
 export interface BarChartOptions {
-  /** Bucket start dates, `YYYY-MM-DD` (UTC). */
+  /** Bucket start dates, `YYYY-MM-DD` (UTC), or RFC 3339 instants for hours. */
   buckets: string[];
   series: BarSeries[];
-  /** Bucket width in days: 1, 7 or 30. */
+  /** Bucket width in days: 1/24 (hours), 1, 7 or 30. */
   stepDays: number;
   /** One bar per bucket with the series stacked on each other, the first at the bottom. */
   stacked?: boolean;
@@ -26,15 +26,22 @@ export interface BarChartOptions {
 const DAY = 86_400;
 
 export function bucketSeconds(bucket: string): number {
-  return Date.parse(`${bucket}T00:00:00Z`) / 1000;
+  return Date.parse(bucket.includes('T') ? bucket : `${bucket}T00:00:00Z`) / 1000;
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-/** `Jan 5` for days and weeks (with the year on January buckets), `Jan 2026` for months. */
+/**
+ * `Jan 5` for days and weeks (with the year on January buckets), `Jan 2026` for months,
+ * `14:00` for hours (`Jan 5 00:00` at midnight).
+ */
 export function bucketLabel(seconds: number, stepDays: number): string {
   const d = new Date(seconds * 1000);
   const month = MONTHS[d.getUTCMonth()]!;
+  if (stepDays < 1) {
+    const time = `${String(d.getUTCHours()).padStart(2, '0')}:00`;
+    return d.getUTCHours() === 0 ? `${month} ${d.getUTCDate()} ${time}` : time;
+  }
   if (stepDays >= 28) return `${month} ${d.getUTCFullYear()}`;
   const label = `${month} ${d.getUTCDate()}`;
   return d.getUTCMonth() === 0 && d.getUTCDate() <= stepDays ? `${label}, ${d.getUTCFullYear()}` : label;
@@ -89,7 +96,7 @@ export function barChart(el: HTMLElement, options: BarChartOptions): () => void 
         { stroke: '#57606a', grid: { stroke: '#eaeef2' }, incrs: [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 5000, 10_000] },
       ],
       series: [
-        { label: options.stepDays === 1 ? 'Day' : options.stepDays === 7 ? 'Week of' : 'Month' },
+        { label: options.stepDays < 1 ? 'Hour' : options.stepDays === 1 ? 'Day' : options.stepDays === 7 ? 'Week of' : 'Month' },
         ...drawn.map((s, i) => ({
           label: s.label,
           stroke: s.color,

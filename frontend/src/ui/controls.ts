@@ -3,6 +3,7 @@
 
 import { html, nothing, type TemplateResult } from 'lit-html';
 import { CODING_RANGES, codingRange } from '../coding';
+import { DEFAULT_INTERVAL, INTERVALS, siteInterval } from '../pageviews';
 import type { ViewContext } from '../context';
 import { DEFAULT_RANGE, RANGE_PRESETS, resolveRange, withParams, type Params } from '../route';
 
@@ -18,6 +19,8 @@ export interface ControlSet {
   codingRange?: boolean;
   /** The users the coding-time pages can switch between (`#/coding/NAME`). */
   codingUser?: string[];
+  /** The page-views series bucket (`interval=`): hour, day, week or month. */
+  interval?: boolean;
 }
 
 const STATUSES = ['accepted', 'duplicate', 'rejected'];
@@ -79,6 +82,7 @@ export function controls(ctx: ViewContext, set: ControlSet): TemplateResult {
           </form>
         </div>`
       : nothing}
+    ${set.interval ? intervalSwitch(ctx) : nothing}
     ${set.codingRange ? codingPresets(ctx) : nothing}
     ${set.codingUser ? userSwitch(ctx, set.codingUser) : nothing}
     ${set.team
@@ -108,6 +112,26 @@ function sourceSwitch(ctx: ViewContext, sources: string[]): TemplateResult {
       ${names.map((name) => html`<option value=${name} ?selected=${name === current}>${name}</option>`)}
     </select>
   </label>`;
+}
+
+/** The page-views series bucket; the default (day) leaves the URL without `interval=`. */
+function intervalSwitch(ctx: ViewContext): TemplateResult {
+  const active = siteInterval(ctx.route.params);
+  return html`<div class="control" role="group" aria-label="Interval">
+    <span>Interval</span>
+    <div class="segmented">
+      ${INTERVALS.map(
+        (i) => html`<button
+          type="button"
+          class=${active === i.id ? 'on' : ''}
+          aria-pressed=${active === i.id}
+          @click=${() => ctx.navigate(withParams(ctx.route, { interval: i.id === DEFAULT_INTERVAL ? undefined : i.id }))}
+        >
+          ${i.label}
+        </button>`,
+      )}
+    </div>
+  </div>`;
 }
 
 /** The coding-time range presets; WakaTime's summaries have no custom dates here. */

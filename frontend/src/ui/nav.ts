@@ -12,6 +12,8 @@ export interface Account {
   signOut(): void;
   /** How many users send heartbeats, as far as the token sees (`GET /api/v1/heartbeats/users`). */
   codingUsers?: number;
+  /** How many sites the token sees (`GET /api/v1/sites`). */
+  sites?: number;
 }
 
 /** Coding time is in the nav once someone sends heartbeats, or the token may read them. */
@@ -19,11 +21,17 @@ export function showsCoding(token: TokenInfo | undefined, codingUsers = 0): bool
   return codingUsers > 0 || Boolean(token?.scopes.some((s) => s === 'admin' || s.startsWith('heartbeats:')));
 }
 
+/** Sites are in the nav once the reader can see at least one. */
+export function showsSites(sites = 0): boolean {
+  return sites > 0;
+}
+
 export function nav(route: Route, orgs: OrgListItem[], org: string | undefined, go: (r: Route) => void, account: Account): TemplateResult {
   const coding = route.page === 'coding' || route.page === 'coding-project';
   const keep = coding ? {} : { range: route.params.range, from: route.params.from, to: route.params.to };
+  const onSites = route.page === 'sites' || route.page === 'site';
   const link = (page: Page, label: string, target: Route) => {
-    const current = route.page === page || (page === 'teams' && route.page === 'team') || (page === 'coding' && coding);
+    const current = route.page === page || (page === 'teams' && route.page === 'team') || (page === 'coding' && coding) || (page === 'sites' && onSites);
     return html`<a href=${formatRoute(target)} aria-current=${current ? 'page' : nothing}>${label}</a>`;
   };
   return html`
@@ -47,6 +55,7 @@ export function nav(route: Route, orgs: OrgListItem[], org: string | undefined, 
     ${coding || showsCoding(account.token, account.codingUsers)
       ? link('coding', 'Coding time', { page: 'coding', user: route.user, params: coding ? { range: route.params.range } : {} })
       : nothing}
+    ${onSites || showsSites(account.sites) ? link('sites', 'Sites', { page: 'sites', params: keep }) : nothing}
     <span class="account">
       ${account.token ? html`<span data-testid="signed-in-as" title=${account.token.scopes.join(' ')}>Signed in as <strong>${account.token.name}</strong></span>` : nothing}
       <button type="button" @click=${account.signOut}>Sign out</button>

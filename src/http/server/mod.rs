@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use axum::Router;
 use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 
@@ -65,7 +64,7 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) {
-    let graceful = GracefulShutdown::new();
+    let graceful = Graceful::new();
     let open = Arc::new(Open::new(limits.max_connections));
     let mut accept_warn = Warn::default();
     let mut shed_warn = Warn::default();
@@ -97,7 +96,7 @@ pub async fn serve(
             watch: watch.clone(),
             body_timeout: limits.body_timeout,
         };
-        let connection = connection(stream, watch, service, &graceful);
+        let connection = connection(stream, watch, service, graceful.watcher());
         tokio::spawn(async move {
             connection.await;
             drop(slot);
@@ -109,12 +108,57 @@ pub async fn serve(
     graceful.shutdown().await;
 }
 
+/// Graceful shutdown of every connection: hyper-util's helper cannot watch connections
+/// that may be upgraded (the live WebSocket), so this tells each to finish its request
+/// in flight and waits until all have.
+struct Graceful {
+    signal: tokio::sync::watch::Sender<bool>,
+    done_tx: tokio::sync::mpsc::Sender<()>,
+    done_rx: tokio::sync::mpsc::Receiver<()>,
+}
+
+/// One connection's part: told when to finish, and dropped once it has.
+struct Watcher {
+    signal: tokio::sync::watch::Receiver<bool>,
+    _done: tokio::sync::mpsc::Sender<()>,
+}
+
+impl Graceful {
+    fn new() -> Graceful {
+        let (done_tx, done_rx) = tokio::sync::mpsc::channel(1);
+        Graceful {
+            signal: tokio::sync::watch::channel(false).0,
+            done_tx,
+            done_rx,
+        }
+    }
+
+    fn watcher(&self) -> Watcher {
+        Watcher {
+            signal: self.signal.subscribe(),
+            _done: self.done_tx.clone(),
+        }
+    }
+
+    /// Tells every connection to finish, and waits until each has.
+    async fn shutdown(self) {
+        let Graceful {
+            signal,
+            done_tx,
+            mut done_rx,
+        } = self;
+        let _ = signal.send(true);
+        drop(done_tx);
+        let _ = done_rx.recv().await;
+    }
+}
+
 /// Serves one connection until the client is done, it breaks, or its watch expires.
 fn connection(
     stream: TcpStream,
     watch: Arc<Watch>,
     service: ConnService,
-    graceful: &GracefulShutdown,
+    graceful: Watcher,
 ) -> impl Future<Output = ()> + Send + 'static {
     let peer = service.peer;
     let io = TokioIo::new(Watched::new(stream, watch.clone()));
@@ -122,17 +166,30 @@ fn connection(
         // The watch times headers and idle spells; hyper's own timer would cut idle
         // keep-alive connections at the header timeout.
         .header_read_timeout(None)
-        .serve_connection(io, service);
-    let served = graceful.watch(served);
+        .serve_connection(io, service)
+        // The live WebSocket (`/api/v1/live`) takes the connection over; it is then
+        // counted against `pageviews.max_live_connections`, not this listener's cap.
+        .with_upgrades();
     async move {
-        tokio::select! {
-            served = served => {
-                if let Err(error) = served {
-                    tracing::debug!(%peer, %error, "connection ended with an error");
+        let Watcher { mut signal, _done } = graceful;
+        tokio::pin!(served);
+        let mut finishing = false;
+        loop {
+            tokio::select! {
+                served = served.as_mut() => {
+                    if let Err(error) = served {
+                        tracing::debug!(%peer, %error, "connection ended with an error");
+                    }
+                    return;
                 }
-            }
-            closed = watch.expired() => {
-                tracing::debug!(%peer, reason = closed.as_str(), "connection closed");
+                closed = watch.expired() => {
+                    tracing::debug!(%peer, reason = closed.as_str(), "connection closed");
+                    return;
+                }
+                _ = signal.changed(), if !finishing => {
+                    finishing = true;
+                    served.as_mut().graceful_shutdown();
+                }
             }
         }
     }

@@ -1,0 +1,68 @@
+//! `[pageviews]`: the page-view source. Which query parameters survive in a counted
+//! path, where the client's address comes from behind a proxy, how long a visit lasts
+//! (and so how long yesterday's salt lives), and how live counters are fed.
+
+use serde::Deserialize;
+
+use crate::config::ConfigError;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageviewsConfig {
+    /// Query parameters kept in counted paths (e.g. `page`); every other one is dropped.
+    #[serde(default)]
+    pub keep_query: Vec<String>,
+    /// The header a trusted proxy puts the client's address in (e.g. `X-Forwarded-For`,
+    /// whose last entry is taken); empty: the connection's peer address.
+    #[serde(default)]
+    pub client_ip_header: String,
+    /// A visit ends after this many minutes without a view (1–240). Yesterday's salt
+    /// is destroyed this long after UTC midnight, once no visit can still continue it.
+    pub session_minutes: u32,
+    /// How often live counters look in the store for views other replicas took (50–5000).
+    pub live_poll_ms: u64,
+    /// Most WebSocket and event-stream readers one process serves at once.
+    pub max_live_connections: usize,
+}
+
+impl PageviewsConfig {
+    pub(crate) fn check(&self) -> Result<(), ConfigError> {
+        if !(1..=240).contains(&self.session_minutes) {
+            return Err(ConfigError::invalid(
+                "pageviews.session_minutes",
+                "must be between 1 and 240 minutes",
+            ));
+        }
+        if !(50..=5000).contains(&self.live_poll_ms) {
+            return Err(ConfigError::invalid(
+                "pageviews.live_poll_ms",
+                "must be between 50 and 5000 milliseconds",
+            ));
+        }
+        if self.max_live_connections == 0 {
+            return Err(ConfigError::invalid(
+                "pageviews.max_live_connections",
+                "must be greater than 0",
+            ));
+        }
+        if let Some(bad) = self
+            .keep_query
+            .iter()
+            .find(|p| p.is_empty() || p.len() > 64)
+        {
+            return Err(ConfigError::invalid(
+                "pageviews.keep_query",
+                format!("`{bad}` is not a query parameter name (1-64 characters)"),
+            ));
+        }
+        if !self.client_ip_header.is_empty()
+            && axum::http::HeaderName::try_from(self.client_ip_header.as_str()).is_err()
+        {
+            return Err(ConfigError::invalid(
+                "pageviews.client_ip_header",
+                format!("`{}` is not a header name", self.client_ip_header),
+            ));
+        }
+        Ok(())
+    }
+}
