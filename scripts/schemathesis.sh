@@ -16,8 +16,8 @@
 # missing_required_header cannot hold). A second, short run fuzzes them with the checks
 # that do hold for unsigned requests: no 5xx, and every answer documented, with its
 # content type and body. tests/it/contract.rs, sources.rs and github_webhooks.rs cover
-# signed requests. The live streams (the WebSocket at /api/v1/live, the event stream at
-# /api/v1/sites/{site}/live) never end, so they are not fuzzed: tests/it/pageviews.rs.
+# signed requests. The live streams (the WebSocket at /api/v1/live, the event streams at
+# /api/v1/sites/{site}/live and /api/v1/deliveries/live) never end, so they are not fuzzed: tests/it/pageviews.rs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -105,6 +105,7 @@ scripts=$PWD/scripts
   --exclude-path /api/v1/heartbeats \
   --exclude-path /api/v1/beacon --exclude-path /api/event \
   --exclude-path /api/v1/live --exclude-path '/api/v1/sites/{site}/live' \
+  --exclude-path /api/v1/deliveries/live \
   --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-20}" \
   --phases examples,coverage,fuzzing \
   --max-time "${SCHEMATHESIS_MAX_TIME:-120}" \

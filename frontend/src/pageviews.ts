@@ -153,8 +153,10 @@ export type LiveState = 'connecting' | 'live' | 'offline';
 export interface LiveOptions {
   /** Opens the stream; rejects when it cannot. Aborting `signal` ends it. */
   open(signal: AbortSignal): Promise<Response>;
-  /** Called once per burst of `views` events, `debounceMs` after the last. */
+  /** Called once per burst of `event` events, `debounceMs` after the last. */
   onViews(): void;
+  /** The event type that means news: `views` (a site's stream) by default. */
+  event?: string;
   onState(state: LiveState): void;
   debounceMs?: number;
   /** How long to wait before opening the stream again after it ended or failed. */
@@ -171,7 +173,7 @@ export function followLive(options: LiveOptions): () => void {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let retry: ReturnType<typeof setTimeout> | undefined;
   const onEvent = (event: SseEvent) => {
-    if (event.event !== 'views') return;
+    if (event.event !== (options.event ?? 'views')) return;
     clearTimeout(timer);
     timer = setTimeout(() => {
       if (!controller.signal.aborted) options.onViews();

@@ -2,6 +2,7 @@
 //! store, yet the delivery log can still show what was turned away and why.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use crate::stats::{DeliveryQuery, DeliveryRecord};
@@ -9,6 +10,8 @@ use crate::stats::{DeliveryQuery, DeliveryRecord};
 pub struct RejectedLog {
     entries: Mutex<VecDeque<DeliveryRecord>>,
     capacity: usize,
+    /// Rejections ever pushed, so the live delivery log notices new ones.
+    pushed: AtomicU64,
 }
 
 impl RejectedLog {
@@ -16,7 +19,13 @@ impl RejectedLog {
         RejectedLog {
             entries: Mutex::new(VecDeque::with_capacity(capacity)),
             capacity,
+            pushed: AtomicU64::new(0),
         }
+    }
+
+    /// How many rejections were ever pushed.
+    pub fn pushed(&self) -> u64 {
+        self.pushed.load(Ordering::Relaxed)
     }
 
     pub fn push(&self, record: DeliveryRecord) {
@@ -25,6 +34,7 @@ impl RejectedLog {
             entries.pop_front();
         }
         entries.push_back(record);
+        self.pushed.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Matching entries, newest first.

@@ -67,7 +67,8 @@ enum Kind {
     /// Any live token.
     Token,
     /// An endless stream (server-sent events): its policy is checked in
-    /// `pageviews::the_site_stream_pushes_news_to_readers_of_the_site`.
+    /// `pageviews::the_site_stream_pushes_news_to_readers_of_the_site` and
+    /// `pageviews::the_delivery_log_streams_news_to_admins`.
     Stream,
 }
 
@@ -189,6 +190,7 @@ fn matrix() -> Vec<(&'static str, &'static str, &'static str, Kind)> {
             Kind::Listed,
         ),
         ("get", "/api/v1/deliveries", "/api/v1/deliveries", ADMIN),
+        ("get", "/api/v1/deliveries/live", "", Kind::Stream),
         (
             "get",
             "/api/v1/events",

@@ -241,10 +241,15 @@ async fn openapi_document_describes_every_route() {
     // Every documented GET under /api/v1 and /healthz answers (no stale paths).
     for (path, item) in paths {
         // `/api/v1/heartbeats` is the Kodo-style intake GET: it takes a heartbeats key;
-        // the beacon answers 204 and the live WebSocket wants an upgrade.
+        // the beacon answers 204, the live WebSocket wants an upgrade, and the delivery
+        // log's event stream never ends.
         let intake = matches!(
             path.as_str(),
-            "/api/v1/events" | "/api/v1/heartbeats" | "/api/v1/beacon" | "/api/v1/live"
+            "/api/v1/events"
+                | "/api/v1/heartbeats"
+                | "/api/v1/beacon"
+                | "/api/v1/live"
+                | "/api/v1/deliveries/live"
         );
         if item.get("get").is_some() && !path.contains('{') && !intake {
             let (status, body) = app.get(path).await;

@@ -420,6 +420,35 @@ async fn socket_views_are_answered_and_pushed_to_every_reader() {
     socket_error(&mut writer, r#"{"message":"views"}"#, "invalid_hit").await;
     send(&mut writer, view("post-1", true)).await;
     assert_eq!(pushed(&mut writer, "post-1", 3).await["views"], 3);
+    // One socket follows a bounded number of articles.
+    // It follows post-1 and /post-9 already.
+    for i in 0..98 {
+        let article = format!("a-{i}");
+        send(
+            &mut reader,
+            json!({"message": "subscribe", "articleId": article}),
+        )
+        .await;
+        assert_eq!(pushed(&mut reader, &article, 0).await["views"], 0);
+    }
+    socket_error(
+        &mut reader,
+        r#"{"message":"subscribe","articleId":"one-too-many"}"#,
+        "too_many_articles",
+    )
+    .await;
+    // A message far larger than any view closes the socket.
+    let huge = json!({"message": "views", "articleId": "x".repeat(20_000)}).to_string();
+    let _ = reader.send(Message::Text(huge.into())).await;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), reader.next())
+            .await
+            .unwrap()
+        {
+            None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+            Some(Ok(_)) => continue,
+        }
+    }
     let s = stats(&app, "").await;
     assert_eq!(s["totals"]["views"], 4);
 }
@@ -665,6 +694,53 @@ async fn the_site_stream_pushes_news_to_readers_of_the_site() {
     );
     let mut seen = String::new();
     while !seen.contains("event: views") {
+        let chunk = tokio::time::timeout(Duration::from_secs(30), stream.chunk())
+            .await
+            .expect("an event within 30 s")
+            .unwrap()
+            .expect("the stream is open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+#[tokio::test]
+async fn the_delivery_log_streams_news_to_admins() {
+    let app = TestApp::spawn().await;
+    add_site(&app, SITE, false).await;
+    let r = app
+        .anonymous
+        .get(app.url("/api/v1/deliveries/live"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let mut stream = app
+        .client
+        .get(app.url("/api/v1/deliveries/live"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    // A stored hit, then a rejected one: each is news.
+    assert_eq!(
+        beacon(&app, "site=blog.test&p=/a", FIREFOX).await.status(),
+        204
+    );
+    let mut seen = String::new();
+    while seen.matches("event: deliveries").count() < 1 {
+        let chunk = tokio::time::timeout(Duration::from_secs(30), stream.chunk())
+            .await
+            .expect("an event within 30 s")
+            .unwrap()
+            .expect("the stream is open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert_eq!(
+        beacon(&app, "site=nope.test&p=/a", FIREFOX).await.status(),
+        204
+    );
+    while seen.matches("event: deliveries").count() < 2 {
         let chunk = tokio::time::timeout(Duration::from_secs(30), stream.chunk())
             .await
             .expect("an event within 30 s")

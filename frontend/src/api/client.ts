@@ -279,6 +279,23 @@ export function createApi(
   const get = <T>(path: string, params: { path?: Record<string, string>; query?: object } = {}) =>
     call(() => untyped.GET(path, { params })) as Promise<T>;
 
+  /** Opens an event stream with the read token; resolves to the open response. */
+  const openStream = async (path: string, signal: AbortSignal): Promise<Response> => {
+    const sent = credentials.token();
+    const headers: Record<string, string> = { Accept: 'text/event-stream' };
+    if (sent) headers.Authorization = `Bearer ${sent}`;
+    let response: Response;
+    try {
+      response = await fetchImpl(`${baseUrl}${path}`, { headers, signal, cache: 'no-store' });
+    } catch (e) {
+      if (signal.aborted) throw e;
+      throw new ApiError(0, 'unreachable', `Reckon's live stream did not answer (${(e as Error).message}).`);
+    }
+    if (response.ok && response.body) return response;
+    const body = (await response.json().catch(() => undefined)) as { code?: unknown; message?: unknown } | undefined;
+    throw refused(response.status, String(body?.code ?? 'bad_response'), String(body?.message ?? `The live stream answered ${response.status}.`), sent);
+  };
+
   return {
     /** Who the read token is: checks a token at sign-in and names the reader in the nav. */
     token: () => call(() => client.GET('/api/v1/token')),
@@ -357,21 +374,10 @@ export function createApi(
      * Opens the site's event stream (`text/event-stream`) with the read token, which an
      * `EventSource` cannot send; resolves to the open response, whose body the caller reads.
      */
-    siteLive: async (site: string, signal: AbortSignal): Promise<Response> => {
-      const sent = credentials.token();
-      const headers: Record<string, string> = { Accept: 'text/event-stream' };
-      if (sent) headers.Authorization = `Bearer ${sent}`;
-      let response: Response;
-      try {
-        response = await fetchImpl(`${baseUrl}/api/v1/sites/${encodeURIComponent(site)}/live`, { headers, signal, cache: 'no-store' });
-      } catch (e) {
-        if (signal.aborted) throw e;
-        throw new ApiError(0, 'unreachable', `Reckon's live stream did not answer (${(e as Error).message}).`);
-      }
-      if (response.ok && response.body) return response;
-      const body = (await response.json().catch(() => undefined)) as { code?: unknown; message?: unknown } | undefined;
-      throw refused(response.status, String(body?.code ?? 'bad_response'), String(body?.message ?? `The live stream answered ${response.status}.`), sent);
-    },
+    siteLive: (site: string, signal: AbortSignal): Promise<Response> =>
+      openStream(`/api/v1/sites/${encodeURIComponent(site)}/live`, signal),
+    /** Opens the delivery log's event stream (admin): an event `deliveries` per change. */
+    deliveriesLive: (signal: AbortSignal): Promise<Response> => openStream('/api/v1/deliveries/live', signal),
   };
 }
 

@@ -1,14 +1,17 @@
-// The delivery log, newest first and live: it polls every few seconds while the tab is
-// visible, marks what arrived since the last look, and pages back with "Load older".
+// The delivery log, newest first and live: it follows the log's event stream (no polling),
+// re-reads on each change while live, marks what arrived since the last look, and pages
+// back with "Load older".
 
 import { html, nothing } from 'lit-html';
-import { apiBase, type DeliveryRecord } from '../api/client';
+import { ApiError, apiBase, type DeliveryRecord } from '../api/client';
 import type { ViewContext } from '../context';
 import { ago, bytes, dateTime } from '../format';
+import { followLive } from '../pageviews';
 import { controls } from '../ui/controls';
 import { empty, failure, loading } from '../ui/states';
 
-export const POLL_MS = 5000;
+/** How long a burst of deliveries settles before the log reads again. */
+const LIVE_DEBOUNCE_MS = 200;
 const PAGE = 50;
 
 const identity = (d: DeliveryRecord) =>
@@ -112,10 +115,21 @@ export async function deliveries(ctx: ViewContext): Promise<void> {
     })
     .catch(() => undefined);
   await poll();
-  const timer = window.setInterval(() => {
-    if (live && !document.hidden) void poll();
-  }, POLL_MS);
-  ctx.onCleanup(() => window.clearInterval(timer));
+  if (!ctx.current()) return;
+  const stop = followLive({
+    open: (signal) => ctx.api.deliveriesLive(signal),
+    event: 'deliveries',
+    onViews: () => {
+      if (live) void poll();
+    },
+    // What changed while the stream was not open is read once it is.
+    onState: (state) => {
+      if (state === 'live' && live) void poll();
+    },
+    debounceMs: LIVE_DEBOUNCE_MS,
+    fatal: (e) => e instanceof ApiError && [401, 403, 404].includes(e.status),
+  });
+  ctx.onCleanup(stop);
 }
 
 /** Where GitHub should send webhooks: the API's origin. */

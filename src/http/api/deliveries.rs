@@ -101,6 +101,53 @@ pub async fn deliveries(
     }))
 }
 
+/// How often the live delivery log looks for news in the store.
+const LIVE_POLL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// What the live delivery log compares: the newest stored delivery and the rejections.
+async fn newest(state: &AppState) -> (Option<i64>, u64) {
+    let q = DeliveryQuery {
+        source: None,
+        kind: None,
+        status: None,
+        before: None,
+        limit: 1,
+    };
+    let stored = match state.store.deliveries(&q).await {
+        Ok(page) => page.first().and_then(|d| d.seq),
+        Err(error) => {
+            tracing::warn!(%error, "live delivery log: cannot read the newest delivery");
+            None
+        }
+    };
+    (stored, state.rejected.pushed())
+}
+
+/// `GET /api/v1/deliveries/live`: an event stream with an event `deliveries` each time a
+/// delivery is stored (by any replica: the store is read) or rejected here, for the
+/// delivery log to refresh on instead of polling.
+#[utoipa::path(get, path = "/api/v1/deliveries/live", tag = "deliveries",
+    responses((status = 200, description = "server-sent events: `deliveries` whenever the log changes", content_type = "text/event-stream"),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn deliveries_live(State(state): State<AppState>) -> axum::response::Response {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use axum::response::IntoResponse;
+    let first = newest(&state).await;
+    let events = futures_util::stream::unfold((state, first), |(state, last)| async move {
+        loop {
+            tokio::time::sleep(LIVE_POLL).await;
+            let now = newest(&state).await;
+            if now != last {
+                let event = Event::default().event("deliveries").data("{}");
+                return Some((Ok::<_, std::convert::Infallible>(event), (state, now)));
+            }
+        }
+    });
+    Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15)))
+        .into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

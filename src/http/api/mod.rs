@@ -23,7 +23,9 @@ pub fn routes() -> Router<AppState> {
         ))
         .merge(guard(
             Policy::Admin,
-            Router::new().route("/deliveries", get(deliveries::deliveries)),
+            Router::new()
+                .route("/deliveries", get(deliveries::deliveries))
+                .route("/deliveries/live", get(deliveries::deliveries_live)),
         ))
         .merge(guard(
             Policy::Token,

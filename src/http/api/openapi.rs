@@ -17,6 +17,7 @@ use crate::http::ops;
         events::events,
         events::event_days,
         deliveries::deliveries,
+        deliveries::deliveries_live,
         ops::healthz,
         ops::readyz,
         ops::metrics,

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -31,6 +31,10 @@ use crate::store::Store;
 const BATCH: usize = 5000;
 /// Pushes a slow reader may fall behind before it skips to the newest.
 const BACKLOG: usize = 64;
+/// Most articles one socket may follow (a page shows a few counters).
+const MAX_FOLLOWED: usize = 100;
+/// The largest message a reader's page may send: a view is a few hundred bytes.
+const MAX_MESSAGE: usize = 8192;
 /// The topic a site's dashboards follow (an article id is never empty).
 const SITE_TOPIC: &str = "";
 
@@ -38,7 +42,7 @@ type Topic = (String, String);
 
 /// One process's readers, by (site, article), and the poller that feeds them.
 pub struct Live {
-    topics: Mutex<HashMap<Topic, broadcast::Sender<ArticleCounts>>>,
+    topics: Mutex<HashMap<Topic, broadcast::Sender<Utf8Bytes>>>,
     wake: Notify,
     poller: OnceLock<()>,
     poll: Duration,
@@ -61,7 +65,7 @@ impl Live {
         self.wake.notify_one();
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Topic, broadcast::Sender<ArticleCounts>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Topic, broadcast::Sender<Utf8Bytes>>> {
         self.topics.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -71,7 +75,7 @@ impl Live {
         store: &Arc<dyn Store>,
         site: &str,
         article: &str,
-    ) -> broadcast::Receiver<ArticleCounts> {
+    ) -> broadcast::Receiver<Utf8Bytes> {
         self.poller.get_or_init(|| {
             tokio::spawn(poll(Arc::downgrade(self), store.clone()));
         });
@@ -83,7 +87,7 @@ impl Live {
     }
 
     /// The topics among `changed` that someone follows; forgets the ones nobody does.
-    fn followed(&self, changed: HashSet<Topic>) -> Vec<(Topic, broadcast::Sender<ArticleCounts>)> {
+    fn followed(&self, changed: HashSet<Topic>) -> Vec<(Topic, broadcast::Sender<Utf8Bytes>)> {
         let mut topics = self.lock();
         topics.retain(|_, tx| tx.receiver_count() > 0);
         changed
@@ -126,19 +130,25 @@ async fn poll(live: std::sync::Weak<Live>, store: Arc<dyn Store>) {
             changed.insert((c.site, c.article));
         }
         for ((site, article), tx) in hub.followed(changed) {
-            let counts = if article == SITE_TOPIC {
-                Ok(ArticleCounts::default())
-            } else {
-                reads.article_counts(&site, &article).await
-            };
-            match counts {
+            if article == SITE_TOPIC {
+                let _ = tx.send(Utf8Bytes::from_static("{}"));
+                continue;
+            }
+            // Written once per article, shared by every reader's socket.
+            match reads.article_counts(&site, &article).await {
                 Ok(counts) => {
-                    let _ = tx.send(counts);
+                    let _ = tx.send(counts_message(&article, counts).into());
                 }
                 Err(error) => tracing::warn!(%error, site, "live counters: cannot count"),
             }
         }
     }
+}
+
+/// The answer and push for an article's counts.
+fn counts_message(article: &str, counts: ArticleCounts) -> String {
+    json!({"message": "views", "articleId": article, "views": counts.views, "uniques": counts.uniques})
+        .to_string()
 }
 
 /// A message from a reader's page.
@@ -191,6 +201,14 @@ pub async fn socket(
         return ApiError::Busy.into_response();
     };
     let counts_visible = site.public_live || reader.allows(&Resource::Site(site.domain.clone()));
+    // Small buffers: a reader sends a view now and then and is pushed short messages, and
+    // the defaults (128 KiB each) would cost that much per connected reader.
+    let upgrade = upgrade
+        .max_message_size(MAX_MESSAGE)
+        .max_frame_size(MAX_MESSAGE)
+        .read_buffer_size(MAX_MESSAGE)
+        .write_buffer_size(0)
+        .max_write_buffer_size(64 * 1024);
     upgrade.on_upgrade(move |ws| async move {
         let _permit = permit;
         serve(ws, state, site, sender, counts_visible).await;
@@ -205,7 +223,7 @@ async fn serve(
     sender: Sender,
     counts_visible: bool,
 ) {
-    let (push_tx, mut push_rx) = mpsc::channel::<String>(BACKLOG);
+    let (push_tx, mut push_rx) = mpsc::channel::<Utf8Bytes>(BACKLOG);
     let mut following = HashSet::new();
     loop {
         tokio::select! {
@@ -222,7 +240,7 @@ async fn serve(
                 }
             }
             Some(push) = push_rx.recv() => {
-                if ws.send(Message::Text(push.into())).await.is_err() {
+                if ws.send(Message::Text(push)).await.is_err() {
                     break;
                 }
             }
@@ -238,7 +256,7 @@ async fn on_message(
     text: &str,
     counts_visible: bool,
     following: &mut HashSet<String>,
-    push_tx: &mpsc::Sender<String>,
+    push_tx: &mpsc::Sender<Utf8Bytes>,
 ) -> String {
     let error = |code: &str, message: String| {
         json!({"message": "error", "code": code, "error": message}).to_string()
@@ -281,19 +299,23 @@ async fn on_message(
     if !counts_visible {
         return json!({"message": "views", "articleId": article}).to_string();
     }
+    if !following.contains(&article) && following.len() >= MAX_FOLLOWED {
+        return error(
+            "too_many_articles",
+            format!("one socket follows at most {MAX_FOLLOWED} articles"),
+        );
+    }
     if following.insert(article.clone()) {
         let mut rx = state
             .pageviews
             .live
             .subscribe(&state.store, &site.domain, &article);
         let tx = push_tx.clone();
-        let id = article.clone();
         tokio::spawn(async move {
             loop {
                 match rx.recv().await {
-                    Ok(counts) => {
-                        let push = json!({"message": "views", "articleId": id, "views": counts.views, "uniques": counts.uniques});
-                        if tx.send(push.to_string()).await.is_err() {
+                    Ok(push) => {
+                        if tx.send(push).await.is_err() {
                             return;
                         }
                     }
@@ -310,7 +332,7 @@ async fn on_message(
             .unwrap_or_default(),
         None => ArticleCounts::default(),
     };
-    json!({"message": "views", "articleId": article, "views": counts.views, "uniques": counts.uniques}).to_string()
+    counts_message(&article, counts)
 }
 
 /// `GET /api/v1/sites/{site}/live`: an event stream with an event `views` each time the
