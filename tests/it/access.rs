@@ -120,7 +120,7 @@ fn matrix() -> Vec<(&'static str, &'static str, &'static str, Kind)> {
         (
             "get",
             "/api/v1/sites/{site}/stats",
-            "/api/v1/sites/blog.test/stats",
+            "/api/v1/sites/blog.test/stats?from=2026-01-01&to=2026-01-31",
             SITE,
         ),
         (
@@ -263,6 +263,16 @@ async fn get(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, Value
 
 fn code(body: &Value) -> &str {
     body["code"].as_str().unwrap_or("")
+}
+
+/// An answer without what depends on the second it was read in: a site's "now" window
+/// starts five minutes before the request.
+fn steady(body: &Value) -> Value {
+    let mut body = body.clone();
+    if let Some(fields) = body.as_object_mut() {
+        fields.remove("since");
+    }
+    body
 }
 
 /// The same path naming something that does not exist.
@@ -422,8 +432,8 @@ async fn every_route_answers_each_reader_as_its_policy_says() {
                 };
                 assert_eq!(admin_status, served, "{}: {admin_body}", at("admin"));
                 assert_eq!(
-                    in_scope,
-                    (admin_status, admin_body.clone()),
+                    (in_scope.0, steady(&in_scope.1)),
+                    (admin_status, steady(&admin_body)),
                     "{}",
                     at("in scope")
                 );
