@@ -693,14 +693,7 @@ async fn the_site_stream_pushes_news_to_readers_of_the_site() {
         204
     );
     let mut seen = String::new();
-    while !seen.contains("event: views") {
-        let chunk = tokio::time::timeout(Duration::from_secs(30), stream.chunk())
-            .await
-            .expect("an event within 30 s")
-            .unwrap()
-            .expect("the stream is open");
-        seen.push_str(&String::from_utf8_lossy(&chunk));
-    }
+    events(&mut stream, &mut seen, "event: views", 1).await;
 }
 
 #[tokio::test]
@@ -728,19 +721,17 @@ async fn the_delivery_log_streams_news_to_admins() {
         204
     );
     let mut seen = String::new();
-    while seen.matches("event: deliveries").count() < 1 {
-        let chunk = tokio::time::timeout(Duration::from_secs(30), stream.chunk())
-            .await
-            .expect("an event within 30 s")
-            .unwrap()
-            .expect("the stream is open");
-        seen.push_str(&String::from_utf8_lossy(&chunk));
-    }
+    events(&mut stream, &mut seen, "event: deliveries", 1).await;
     assert_eq!(
         beacon(&app, "site=nope.test&p=/a", FIREFOX).await.status(),
         204
     );
-    while seen.matches("event: deliveries").count() < 2 {
+    events(&mut stream, &mut seen, "event: deliveries", 2).await;
+}
+
+/// Reads an event stream into `seen` until it holds `count` lines `event`.
+async fn events(stream: &mut reqwest::Response, seen: &mut String, event: &str, count: usize) {
+    while seen.matches(event).count() < count {
         let chunk = tokio::time::timeout(Duration::from_secs(30), stream.chunk())
             .await
             .expect("an event within 30 s")

@@ -188,7 +188,7 @@ pub async fn count(
     state.intake.submit_many(vec![hit.envelope()]).await?;
     state
         .metrics
-        .delivery(super::SOURCE, &hit.name_label(), "accepted");
+        .delivery(super::SOURCE, hit.name_label(), "accepted");
     runtime.live.wake();
     Ok(Counted::Stored(Box::new(hit)))
 }
@@ -227,7 +227,11 @@ async fn visitor(
 
 impl Hit {
     /// The metric label of a stored hit: `pageview` or `event` (names are unbounded).
-    fn name_label(&self) -> String {
-        if self.is_view() { "pageview" } else { "event" }.to_owned()
+    fn name_label(&self) -> &'static str {
+        if self.is_view() {
+            "pageview"
+        } else {
+            "event"
+        }
     }
 }
