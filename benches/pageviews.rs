@@ -24,10 +24,16 @@
 //!     cargo bench --bench pageviews -- --requests 20000 --concurrency 64 --rounds 3 \
 //!         --readers 10000 --views 20
 //!
-//! `--section ingest|fanout` runs one section.
+//! - stats: `--stat-views` views (default 10,000,000) on `--sites` sites over `--days`
+//!   days, every dashboard query cold and `--iterations` times, against the raw read in
+//!   this process (`benches/pageviews/stats.rs` says how).
+//!
+//! `--section ingest|fanout|stats` runs one section.
 
 #[path = "common/args.rs"]
 mod args;
+#[path = "pageviews/stats.rs"]
+mod stats;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -71,14 +77,15 @@ struct Options {
     views: usize,
     open_batch: usize,
     section: Option<String>,
+    stats: stats::StatsOptions,
 }
 
 fn options() -> Options {
     let section = text_arg("--section");
     if let Some(s) = &section {
         assert!(
-            s == "ingest" || s == "fanout",
-            "--section takes ingest or fanout"
+            ["ingest", "fanout", "stats"].contains(&s.as_str()),
+            "--section takes ingest, fanout or stats"
         );
     }
     Options {
@@ -90,6 +97,13 @@ fn options() -> Options {
         views: args::number("--views", 20).max(1),
         open_batch: args::number("--open-batch", 200).max(1),
         section,
+        stats: stats::StatsOptions {
+            views: args::number("--stat-views", 10_000_000).max(1),
+            sites: args::number("--sites", 50).max(2),
+            days: args::number("--days", 730).max(2) as i64,
+            iterations: args::number("--iterations", 20).max(1),
+            baseline_iterations: args::number("--baseline-iterations", 3).max(1),
+        },
     }
 }
 
@@ -803,14 +817,30 @@ async fn run(o: Options) {
     if runs("fanout") {
         fanout(&o).await;
     }
+    if runs("stats") {
+        stats::run(&o.stats).await;
+    }
     let section = o
         .section
         .as_ref()
         .map(|s| format!(" --section {s}"))
         .unwrap_or_default();
+    let st = &o.stats;
     println!(
         "\nreproduce: cargo bench --bench pageviews -- --requests {} --concurrency {} --rounds {} \
-         --warmup {} --readers {} --views {} --open-batch {}{section}",
-        o.requests, o.concurrency, o.rounds, o.warmup, o.readers, o.views, o.open_batch
+         --warmup {} --readers {} --views {} --open-batch {} --stat-views {} --sites {} --days {} \
+         --iterations {} --baseline-iterations {}{section}",
+        o.requests,
+        o.concurrency,
+        o.rounds,
+        o.warmup,
+        o.readers,
+        o.views,
+        o.open_batch,
+        st.views,
+        st.sites,
+        st.days,
+        st.iterations,
+        st.baseline_iterations
     );
 }

@@ -8,7 +8,7 @@ pub mod dashboard;
 pub mod error;
 pub(crate) mod ops;
 pub(crate) mod query;
-mod rate_limit;
+pub(crate) mod rate_limit;
 mod rejected;
 pub(crate) mod server;
 pub(crate) mod stream;

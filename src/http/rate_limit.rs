@@ -13,15 +13,23 @@ use crate::settings::Config;
 
 pub struct RateLimits {
     limiters: HashMap<String, DefaultKeyedRateLimiter<String>>,
-    clock: DefaultClock,
+}
+
+/// The quota of a configured limit (`None` for a zero rate, which validation refuses).
+pub(crate) fn quota(limit: &RateLimit) -> Option<Quota> {
+    let rate = NonZeroU32::new(limit.per_second)?;
+    let burst = limit.burst.and_then(NonZeroU32::new).unwrap_or(rate);
+    Some(Quota::per_second(rate).allow_burst(burst))
+}
+
+/// Whole seconds until `not_until` lets a request through, rounded up, at least one.
+pub(crate) fn retry_after(not_until: &governor::NotUntil<<DefaultClock as Clock>::Instant>) -> u64 {
+    let wait = not_until.wait_time_from(DefaultClock::default().now());
+    wait.as_secs_f64().ceil().max(1.0) as u64
 }
 
 fn limiter(limit: &RateLimit) -> Option<DefaultKeyedRateLimiter<String>> {
-    let rate = NonZeroU32::new(limit.per_second)?;
-    let burst = limit.burst.and_then(NonZeroU32::new).unwrap_or(rate);
-    Some(RateLimiter::keyed(
-        Quota::per_second(rate).allow_burst(burst),
-    ))
+    Some(RateLimiter::keyed(quota(limit)?))
 }
 
 impl RateLimits {
@@ -41,7 +49,6 @@ impl RateLimits {
                 .chain(sources)
                 .filter_map(|(name, limit)| Some((name, limiter(limit)?)))
                 .collect(),
-            clock: DefaultClock::default(),
         }
     }
 
@@ -51,10 +58,8 @@ impl RateLimits {
         let Some(limiter) = self.limiters.get(source) else {
             return Ok(());
         };
-        limiter.check_key(&key.to_owned()).map_err(|not_until| {
-            // Whole seconds, rounded up, at least one.
-            let wait = not_until.wait_time_from(self.clock.now());
-            wait.as_secs_f64().ceil().max(1.0) as u64
-        })
+        limiter
+            .check_key(&key.to_owned())
+            .map_err(|not_until| retry_after(&not_until))
     }
 }

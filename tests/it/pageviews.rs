@@ -740,3 +740,37 @@ async fn events(stream: &mut reqwest::Response, seen: &mut String, event: &str, 
         seen.push_str(&String::from_utf8_lossy(&chunk));
     }
 }
+
+#[tokio::test]
+async fn a_client_over_the_rate_limit_is_refused_and_nothing_is_stored() {
+    let app = TestApp::spawn_with(|c| {
+        c.pageviews.rate_limit = Some(reckon::config::RateLimit {
+            per_second: 1,
+            burst: Some(2),
+        });
+    })
+    .await;
+    add_site(&app, SITE, false).await;
+    for _ in 0..3 {
+        // The third beacon is over the limit: still a silent 204.
+        assert_eq!(
+            beacon(&app, "site=blog.test&p=/a", FIREFOX).await.status(),
+            204
+        );
+    }
+    let body = json!({"n": "pageview", "u": "https://blog.test/b", "d": SITE});
+    let r = event(&app, body, FIREFOX, ORIGIN).await;
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "rate_limited");
+    let s = stats(&app, "").await;
+    assert_eq!(s["totals"]["views"], 2, "{s}");
+    let log = app.get_ok("/api/v1/deliveries?status=rejected").await;
+    let limited = log["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["reason"].as_str().is_some_and(|r| r.contains("rate")))
+        .count();
+    assert_eq!(limited, 2, "{log}");
+}

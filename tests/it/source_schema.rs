@@ -66,7 +66,7 @@ async fn data_dirs_from_core_migration_4_keep_their_server_events() {
         source_versions(&path),
         [
             ("heartbeats".to_owned(), 1),
-            ("pageviews".to_owned(), 1),
+            ("pageviews".to_owned(), 2),
             ("server-events".to_owned(), 1)
         ]
     );
@@ -86,7 +86,7 @@ async fn data_dirs_from_core_migration_4_keep_their_server_events() {
         source_versions(&path),
         [
             ("heartbeats".to_owned(), 1),
-            ("pageviews".to_owned(), 1),
+            ("pageviews".to_owned(), 2),
             ("server-events".to_owned(), 1)
         ]
     );
@@ -101,7 +101,7 @@ async fn data_dirs_from_core_migration_4_keep_their_server_events() {
         source_versions(&path),
         [
             ("heartbeats".to_owned(), 1),
-            ("pageviews".to_owned(), 1),
+            ("pageviews".to_owned(), 2),
             ("server-events".to_owned(), 1)
         ]
     );
@@ -142,7 +142,7 @@ async fn newer_source_schemas_are_refused() {
         source_versions(&path),
         [
             ("heartbeats".to_owned(), 1),
-            ("pageviews".to_owned(), 1),
+            ("pageviews".to_owned(), 2),
             ("server-events".to_owned(), 9)
         ]
     );

@@ -1355,7 +1355,7 @@ export interface operations {
                     "image/gif": unknown;
                 };
             };
-            /** @description counted, dropped as a bot, or refused (unknown site or origin: see the delivery log) */
+            /** @description counted, dropped as a bot, or refused (unknown site or origin, over `pageviews.rate_limit`: see the delivery log) */
             204: {
                 headers: {
                     [name: string]: unknown;

@@ -59,7 +59,7 @@ impl BeaconParams {
 #[utoipa::path(get, path = "/api/v1/beacon", tag = "pageviews", operation_id = "beacon_get",
     params(BeaconParams),
     responses(
-        (status = 204, description = "counted, dropped as a bot, or refused (unknown site or origin: see the delivery log)"),
+        (status = 204, description = "counted, dropped as a bot, or refused (unknown site or origin, over `pageviews.rate_limit`: see the delivery log)"),
         (status = 200, description = "the same, as a 1×1 GIF when the request accepts `image/*`", content_type = "image/gif"),
         (status = 400, body = crate::http::error::ErrorBody),
         (status = 503, body = crate::http::error::ErrorBody),
@@ -146,7 +146,11 @@ async fn answer(
     .await;
     match result {
         Ok(_) => done(headers),
-        Err(error @ (ApiError::UnknownSite(_) | ApiError::OriginNotAllowed { .. })) => {
+        Err(
+            error @ (ApiError::UnknownSite(_)
+            | ApiError::OriginNotAllowed { .. }
+            | ApiError::RateLimited { .. }),
+        ) => {
             let seen = Seen {
                 event: Some("beacon".into()),
                 ..Seen::default()

@@ -129,6 +129,9 @@ pub async fn count(
 ) -> Result<Counted, ApiError> {
     let now = chrono::Utc::now().timestamp_millis();
     let runtime = &state.pageviews;
+    if let Some(limits) = &runtime.limits {
+        limits.check(&site.domain, sender.ip)?;
+    }
     if let Some(reason) = runtime.bots.classify(sender.user_agent.as_deref()) {
         let drop = Drop {
             site: site.domain.clone(),

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use crate::config::ConfigError;
+use crate::config::{ConfigError, RateLimit};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,6 +23,10 @@ pub struct PageviewsConfig {
     pub live_poll_ms: u64,
     /// Most WebSocket and event-stream readers one process serves at once.
     pub max_live_connections: usize,
+    /// Hits one client address may send one site: a steady `per_second`, bursts of up
+    /// to `burst`. Unset: no limit.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl PageviewsConfig {
@@ -44,6 +48,9 @@ impl PageviewsConfig {
                 "pageviews.max_live_connections",
                 "must be greater than 0",
             ));
+        }
+        if let Some(limit) = &self.rate_limit {
+            limit.check("pageviews.rate_limit")?;
         }
         if let Some(bad) = self
             .keep_query

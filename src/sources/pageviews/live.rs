@@ -86,6 +86,13 @@ impl Live {
             .subscribe()
     }
 
+    /// Whether any reader follows anything (forgetting topics nobody follows).
+    fn has_followers(&self) -> bool {
+        let mut topics = self.lock();
+        topics.retain(|_, tx| tx.receiver_count() > 0);
+        !topics.is_empty()
+    }
+
     /// The topics among `changed` that someone follows; forgets the ones nobody does.
     fn followed(&self, changed: HashSet<Topic>) -> Vec<(Topic, broadcast::Sender<Utf8Bytes>)> {
         let mut topics = self.lock();
@@ -97,22 +104,25 @@ impl Live {
     }
 }
 
-/// Follows the store's views and pushes new counts to the topics they touch.
+/// Follows the store's views and pushes new counts to the topics they touch. While no
+/// reader follows anything it only keeps its place (the last view's seq); after a full
+/// batch it reads on at once instead of waiting for the next tick.
 async fn poll(live: std::sync::Weak<Live>, store: Arc<dyn Store>) {
     let Some(reads) = super::store::of(store.as_ref()) else {
         return;
     };
-    let mut after = match reads.last_view_seq().await {
-        Ok(seq) => seq,
-        Err(error) => {
-            tracing::warn!(%error, "live counters: cannot read the last view");
-            0
-        }
-    };
+    let mut after = last_seq(reads).await.unwrap_or(0);
+    let mut behind = false;
     loop {
         let Some(hub) = live.upgrade() else { return };
-        let interval = hub.poll;
-        let _ = tokio::time::timeout(interval, hub.wake.notified()).await;
+        if !behind {
+            let _ = tokio::time::timeout(hub.poll, hub.wake.notified()).await;
+        }
+        behind = false;
+        if !hub.has_followers() {
+            after = last_seq(reads).await.unwrap_or(after);
+            continue;
+        }
         let changes = match reads.views_after(after, BATCH).await {
             Ok(changes) => changes,
             Err(error) => {
@@ -124,23 +134,37 @@ async fn poll(live: std::sync::Weak<Live>, store: Arc<dyn Store>) {
             continue;
         };
         after = last;
+        behind = changes.len() == BATCH;
         let mut changed = HashSet::new();
         for c in changes {
             changed.insert((c.site.clone(), SITE_TOPIC.to_owned()));
             changed.insert((c.site, c.article));
         }
-        for ((site, article), tx) in hub.followed(changed) {
-            if article == SITE_TOPIC {
-                let _ = tx.send(Utf8Bytes::from_static("{}"));
-                continue;
+        push(&hub, reads, changed).await;
+    }
+}
+
+async fn last_seq(reads: &dyn super::store::PageviewStore) -> Option<i64> {
+    reads
+        .last_view_seq()
+        .await
+        .inspect_err(|error| tracing::warn!(%error, "live counters: cannot read the last view"))
+        .ok()
+}
+
+/// Sends the followed topics among `changed` their news: a site's dashboards a nudge,
+/// an article's readers its counts (written once, shared by every reader's socket).
+async fn push(hub: &Live, reads: &dyn super::store::PageviewStore, changed: HashSet<Topic>) {
+    for ((site, article), tx) in hub.followed(changed) {
+        if article == SITE_TOPIC {
+            let _ = tx.send(Utf8Bytes::from_static("{}"));
+            continue;
+        }
+        match reads.article_counts(&site, &article).await {
+            Ok(counts) => {
+                let _ = tx.send(counts_message(&article, counts).into());
             }
-            // Written once per article, shared by every reader's socket.
-            match reads.article_counts(&site, &article).await {
-                Ok(counts) => {
-                    let _ = tx.send(counts_message(&article, counts).into());
-                }
-                Err(error) => tracing::warn!(%error, site, "live counters: cannot count"),
-            }
+            Err(error) => tracing::warn!(%error, site, "live counters: cannot count"),
         }
     }
 }

@@ -6,8 +6,10 @@ pub mod beacon;
 pub mod bots;
 pub mod collect;
 pub mod config;
+pub mod cube;
 pub mod event;
 pub mod hit;
+pub mod limit;
 pub mod live;
 pub mod read;
 pub mod referrer;
@@ -42,6 +44,8 @@ pub struct Runtime {
     pub salts: salt::Salts,
     pub bots: bots::BotFilter,
     pub live: Arc<live::Live>,
+    /// `pageviews.rate_limit`, if set.
+    pub limits: Option<limit::HitLimits>,
 }
 
 impl Runtime {
@@ -54,6 +58,7 @@ impl Runtime {
                 config.live_poll_ms,
                 config.max_live_connections,
             )),
+            limits: limit::HitLimits::new(config.rate_limit.as_ref()),
         }
     }
 }

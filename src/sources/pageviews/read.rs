@@ -191,7 +191,11 @@ pub async fn site_stats(
         to_ms,
         filter,
     };
-    let views = store.views(&query).await.map_err(unavailable)?;
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let summary = store
+        .summary(&query, p.interval, labels, top, now_ms)
+        .await
+        .map_err(unavailable)?;
     let dropped = store
         .drops(&site.domain, from_ms, to_ms)
         .await
@@ -207,7 +211,7 @@ pub async fn site_stats(
         page: p.page,
         referrer: p.referrer,
         source: p.source,
-        summary: stats::summarize(&views, p.interval, labels, top),
+        summary,
         dropped,
     }))
 }

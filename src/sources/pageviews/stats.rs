@@ -167,16 +167,12 @@ impl Tally {
     }
 }
 
-/// The ranked rows of `tallies`, most first (ties by name), at most `top`.
-fn ranked(tallies: HashMap<String, Tally>, top: usize, by_entries: bool) -> Vec<Ranked> {
-    let mut rows: Vec<Ranked> = tallies
-        .into_iter()
-        .map(|(name, t)| Ranked {
-            name,
-            counts: t.done(),
-        })
-        .filter(|r| !by_entries || r.counts.entries > 0)
-        .collect();
+/// `rows` most first (by entries for entry pages, which keeps only rows with entries;
+/// else by views), ties by name, at most `top`.
+pub fn rank(mut rows: Vec<Ranked>, top: usize, by_entries: bool) -> Vec<Ranked> {
+    if by_entries {
+        rows.retain(|r| r.counts.entries > 0);
+    }
     let key = |r: &Ranked| {
         if by_entries {
             r.counts.entries
@@ -187,6 +183,18 @@ fn ranked(tallies: HashMap<String, Tally>, top: usize, by_entries: bool) -> Vec<
     rows.sort_by(|a, b| key(b).cmp(&key(a)).then_with(|| a.name.cmp(&b.name)));
     rows.truncate(top);
     rows
+}
+
+/// The ranked rows of `tallies`.
+fn ranked(tallies: HashMap<String, Tally>, top: usize, by_entries: bool) -> Vec<Ranked> {
+    let rows = tallies
+        .into_iter()
+        .map(|(name, t)| Ranked {
+            name,
+            counts: t.done(),
+        })
+        .collect();
+    rank(rows, top, by_entries)
 }
 
 /// The summary of `views` (already filtered to the query) over `labels`' buckets.

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{ArticleCounts, Change, PageviewStore};
-use crate::sources::pageviews::stats::{View, ViewQuery, DIRECT};
+use crate::sources::pageviews::stats::{self, Bucket, Summary, View, ViewQuery, DIRECT};
 use crate::store::elasticsearch::ElasticsearchStore;
 use crate::store::StoreError;
 
@@ -109,6 +109,18 @@ impl PageviewStore for ElasticsearchStore {
             }
             after = Some(reply["sorts"].clone());
         }
+    }
+
+    async fn summary(
+        &self,
+        query: &ViewQuery,
+        bucket: Bucket,
+        labels: Vec<String>,
+        top: usize,
+        _now_ms: i64,
+    ) -> Result<Summary, StoreError> {
+        let views = PageviewStore::views(self, query).await?;
+        Ok(stats::summarize(&views, bucket, labels, top))
     }
 
     async fn drops(

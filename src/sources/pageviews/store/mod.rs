@@ -1,8 +1,10 @@
 //! The page-views read model: views and dropped hits per site, read back for the
 //! statistics, the live counters and the visit check at midnight. Both backends pass
-//! one conformance suite (`tests/it/pageviews_store.rs`).
+//! one conformance suite (`tests/it/pageviews_store.rs`). SQLite keeps exact rollups
+//! of closed days for the statistics (`rollups.rs`).
 
 mod elasticsearch;
+mod rollups;
 mod schema;
 mod sqlite;
 
@@ -12,7 +14,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
-use super::stats::{View, ViewQuery};
+use super::stats::{Bucket, Summary, View, ViewQuery};
 use crate::store::{Backend, Store, StoreError};
 
 /// An article's all-time counts, as its live counter shows them.
@@ -36,6 +38,18 @@ pub struct Change {
 pub trait PageviewStore: Send + Sync {
     /// The site's views in the query's range that match its filter, by time.
     async fn views(&self, query: &ViewQuery) -> Result<Vec<View>, StoreError>;
+
+    /// The summary of the query's views: series by `bucket` over `labels`, totals and
+    /// top lists of `top` rows, exactly as [`super::stats::summarize`] computes it (SQLite
+    /// answers from rollups of closed days; `now_ms` says which days are closed).
+    async fn summary(
+        &self,
+        query: &ViewQuery,
+        bucket: Bucket,
+        labels: Vec<String>,
+        top: usize,
+        now_ms: i64,
+    ) -> Result<Summary, StoreError>;
 
     /// Hits of `site` dropped in `[from_ms, to_ms)`, counted by reason.
     async fn drops(

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use rusqlite::{params, Connection, Row};
 
-use super::{ArticleCounts, Change, PageviewStore};
-use crate::sources::pageviews::stats::{View, ViewQuery, DIRECT};
+use super::{rollups, ArticleCounts, Change, PageviewStore};
+use crate::sources::pageviews::stats::{self, Bucket, Summary, View, ViewQuery, DIRECT};
 use crate::store::sqlite::SqliteStore;
 use crate::store::StoreError;
 
@@ -24,7 +24,7 @@ fn view(r: &Row<'_>) -> rusqlite::Result<View> {
     })
 }
 
-fn views(c: &Connection, q: &ViewQuery) -> Result<Vec<View>, StoreError> {
+pub(super) fn views(c: &Connection, q: &ViewQuery) -> Result<Vec<View>, StoreError> {
     let referrer = q.filter.referrer.as_deref();
     let mut stmt = c.prepare_cached(
         "SELECT seq, ts_ms, path, referrer, ref_source, entry, is_unique, visitor
@@ -57,6 +57,24 @@ impl PageviewStore for SqliteStore {
     async fn views(&self, query: &ViewQuery) -> Result<Vec<View>, StoreError> {
         let query = query.clone();
         self.with_reader(move |c| views(c, &query)).await
+    }
+
+    async fn summary(
+        &self,
+        query: &ViewQuery,
+        bucket: Bucket,
+        labels: Vec<String>,
+        top: usize,
+        now_ms: i64,
+    ) -> Result<Summary, StoreError> {
+        let rolled = rollups::summary(self, query, bucket, labels.clone(), top, now_ms).await?;
+        match rolled {
+            Some(summary) => Ok(summary),
+            None => {
+                let views = PageviewStore::views(self, query).await?;
+                Ok(stats::summarize(&views, bucket, labels, top))
+            }
+        }
     }
 
     async fn drops(
