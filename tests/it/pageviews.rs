@@ -329,8 +329,18 @@ type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(base: &str) -> Socket {
+    connect_as(base, None).await
+}
+
+/// A socket to the site's live endpoint, with `token` as `Authorization: Bearer`.
+async fn connect_as(base: &str, token: Option<&str>) -> Socket {
     let url = format!("{}/api/v1/live?site={SITE}", base.replacen("http", "ws", 1));
     let mut request = url.into_client_request().unwrap();
+    if let Some(token) = token {
+        request
+            .headers_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    }
     request
         .headers_mut()
         .insert("origin", ORIGIN.parse().unwrap());
@@ -491,6 +501,43 @@ async fn private_live_counts_and_unknown_sites() {
         other => panic!("expected a 403, got {other}"),
     }
     assert_eq!(stats(&app, "").await["totals"]["views"], 1);
+}
+
+/// Issues a read token for `scope` straight into the app's store, as `reckon tokens add`.
+async fn read_token(app: &TestApp, scope: &str) -> String {
+    use reckon::access::token::{self, Tokens};
+    let store = reckon::open_store(&test_config(&app.data_dir))
+        .await
+        .unwrap();
+    let new = token::generate("live", [scope.parse().unwrap()].into(), None);
+    Tokens::new(store.as_ref())
+        .create(&new.record)
+        .await
+        .unwrap();
+    new.token
+}
+
+#[tokio::test]
+async fn a_read_token_for_the_site_sees_private_live_counts() {
+    let app = TestApp::spawn().await;
+    add_site(&app, SITE, false).await;
+    let mine = read_token(&app, &format!("site:{SITE}")).await;
+    let theirs = read_token(&app, "site:other.test").await;
+    let mut reader = connect_as(&app.base, Some(&mine)).await;
+    send(&mut reader, view("post-1", false)).await;
+    assert_eq!(
+        next(&mut reader).await,
+        json!({"message": "views", "articleId": "post-1", "views": 1, "uniques": 1})
+    );
+    // A token for another site is just an anonymous reader here.
+    let mut stranger = connect_as(&app.base, Some(&theirs)).await;
+    send(&mut stranger, view("post-1", true)).await;
+    assert_eq!(
+        next(&mut stranger).await,
+        json!({"message": "views", "articleId": "post-1"})
+    );
+    // The stranger's view is pushed to the reader with the token.
+    pushed(&mut reader, "post-1", 2).await;
 }
 
 /// Starts `reckon serve` as its own process on `data_dir`; answers its base URL.
