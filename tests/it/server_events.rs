@@ -242,6 +242,14 @@ async fn dcss_servers_submit_with_bound_keys_and_read_by_day() {
         (400, Some("invalid_query"))
     );
     assert!(body["message"].as_str().unwrap().contains("ts_day"));
+    // Near the smallest i64, the start of its day is below it: no overflow, still 400.
+    let (status, body) = app
+        .get("/events?ts_day=-9223372036828800001&source=dcss")
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("invalid_query"))
+    );
     let (status, body) = app.get(&format!("/events?ts_day={}", today())).await;
     assert_eq!(
         (status, body["code"].as_str()),

@@ -94,7 +94,7 @@ pub async fn day(
             "ts_day",
             format!(
                 "{ts_day} is not the start of a UTC day: use a multiple of {DAY_MS} (this day starts at {})",
-                ts_day - ts_day.rem_euclid(DAY_MS)
+                ts_day.saturating_sub(ts_day.rem_euclid(DAY_MS))
             ),
         ));
     }
