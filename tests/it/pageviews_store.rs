@@ -288,6 +288,8 @@ pub async fn summaries_over_months_equal_the_raw_summary(store: &dyn Store) {
         (t0, t0 + 75 * day, t0 + 200 * day),
         (t0 + 7 * 60 * MIN, t0 + 70 * day + 5 * MIN, t0 + 200 * day),
         (t0 + 3 * day, t0 + 80 * day, t0 + 40 * day + 3 * 60 * MIN),
+        // From years before the first view.
+        (t0 - 900 * day + 5 * MIN, t0 + 60 * day, t0 + 200 * day),
     ];
     for (from_ms, to_ms, now_ms) in ranges {
         for filter in &filters {

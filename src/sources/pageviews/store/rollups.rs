@@ -41,6 +41,15 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Nothing to read: the range ends before the site's first view.
+    fn empty() -> Plan {
+        Plan {
+            closed: None,
+            months: Vec::new(),
+            raw: Vec::new(),
+        }
+    }
+
     /// The plan of `[from_ms, to_ms)` when `today` is the current UTC day.
     pub fn new(from_ms: i64, to_ms: i64, today: NaiveDate) -> Plan {
         let first = utc_day(from_ms);
@@ -112,7 +121,16 @@ pub async fn summary(
         return Ok(None);
     };
     let sets = distinct(sets);
-    let plan = Plan::new(query.from_ms, query.to_ms, utc_day(now_ms));
+    // Days before the site's first view hold nothing: a range reaching back decades must
+    // not roll up (and mark) every one of them. A view landing earlier moves this back.
+    let site = query.site.clone();
+    let first = store.with_reader(move |c| first_view_ms(c, &site)).await?;
+    let from_ms = first.map_or(query.to_ms, |ms| query.from_ms.max(day_start(utc_day(ms))));
+    let plan = if from_ms < query.to_ms {
+        Plan::new(from_ms, query.to_ms, utc_day(now_ms))
+    } else {
+        Plan::empty()
+    };
     for _ in 0..ROUNDS {
         let (q, p, s) = (query.clone(), plan.clone(), sets.clone());
         let read = store
@@ -125,6 +143,14 @@ pub async fn summary(
         build(store, &query.site, missing).await?;
     }
     Ok(None)
+}
+
+/// When the site's first view was taken, if it has any.
+fn first_view_ms(c: &Connection, site: &str) -> Result<Option<i64>, StoreError> {
+    Ok(
+        c.prepare_cached("SELECT MIN(ts_ms) FROM pageviews WHERE site = ?1 AND name = 'pageview'")?
+            .query_row([site], |r| r.get(0))?,
+    )
 }
 
 /// Rolls up the missing days (a few per transaction), then the missing months.
