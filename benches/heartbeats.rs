@@ -27,7 +27,10 @@
 
 #[path = "common/args.rs"]
 mod args;
+#[path = "common/measure.rs"]
+mod measure;
 
+use measure::{cpu_seconds, median};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -466,16 +469,6 @@ async fn start_reckon(name: &str, data: &Path, config_file: &Path) -> Server {
     spawn(name, command).await
 }
 
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let rest = stat.rsplit(')').next().unwrap_or_default();
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = fields.get(11..13).map_or(0.0, |f| {
-        f.iter().filter_map(|v| v.parse::<f64>().ok()).sum()
-    });
-    ticks / 100.0
-}
-
 // ---------------------------------------------------------------------------------------
 // Ingest.
 
@@ -596,11 +589,6 @@ async fn load(addr: SocketAddr, requests: Arc<Vec<Request>>, concurrency: usize)
         stored,
         refused,
     }
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 async fn ingest(o: &Options) {

@@ -32,9 +32,12 @@
 
 #[path = "common/args.rs"]
 mod args;
+#[path = "common/measure.rs"]
+mod measure;
 #[path = "pageviews/stats.rs"]
 mod stats;
 
+use measure::{cpu_seconds, median};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Stdio;
@@ -221,16 +224,6 @@ async fn start_reckon(name: &str, data: &Path, env: &[(&str, String)]) -> Server
     spawn(name, command).await
 }
 
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let rest = stat.rsplit(')').next().unwrap_or_default();
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = fields.get(11..13).map_or(0.0, |f| {
-        f.iter().filter_map(|v| v.parse::<f64>().ok()).sum()
-    });
-    ticks / 100.0
-}
-
 /// A `/proc/<pid>/status` figure in kB (`VmHWM`: peak RSS, `VmRSS`: now).
 fn status_kb(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -264,11 +257,6 @@ fn admin_token(data: &Path) -> String {
 async fn stop(server: &mut Server) {
     let _ = server.child.start_kill();
     let _ = server.child.wait().await;
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 /// The `p` quantile of `samples`, in ms.
