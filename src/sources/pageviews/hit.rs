@@ -115,9 +115,12 @@ impl Hit {
         }
     }
 
+    /// The hit as a journal envelope. Its id is a UUIDv7: time-ordered, so each insert
+    /// lands at the end of the journal's dedup index instead of on a random page (a
+    /// random id dirtied one more page, and one more WAL frame, per hit).
     pub fn envelope(&self) -> Envelope {
         let payload = serde_json::to_vec(self).unwrap_or_default();
-        let id = format!("pv_{}", uuid::Uuid::new_v4().simple());
+        let id = format!("pv_{}", uuid::Uuid::now_v7().simple());
         envelope(
             self.via,
             if self.is_view() { "pageview" } else { "event" },
@@ -144,7 +147,7 @@ impl Drop {
 
     pub fn envelope(&self) -> Envelope {
         let payload = serde_json::to_vec(self).unwrap_or_default();
-        let id = format!("pd_{}", uuid::Uuid::new_v4().simple());
+        let id = format!("pd_{}", uuid::Uuid::now_v7().simple());
         envelope(
             self.via,
             "dropped",
