@@ -103,7 +103,7 @@ scripts=$PWD/scripts
   --exclude-path /hooks/github --exclude-path '/hooks/{source}' --exclude-path /submit \
   --exclude-path '/api/v1/users/{user}/heartbeats' --exclude-path '/api/v1/users/{user}/heartbeats.bulk' \
   --exclude-path /api/v1/heartbeats \
-  --exclude-path /api/v1/beacon --exclude-path /api/event \
+  --exclude-path /api/v1/beacon --exclude-path /api/v1/beacon/log --exclude-path /api/event \
   --exclude-path /api/v1/live --exclude-path '/api/v1/sites/{site}/live' \
   --exclude-path /api/v1/deliveries/live \
   --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-20}" \
@@ -124,7 +124,7 @@ if [ "$status" -eq 0 ]; then
     --include-path /hooks/github --include-path '/hooks/{source}' --include-path /submit \
     --include-path '/api/v1/users/{user}/heartbeats' --include-path '/api/v1/users/{user}/heartbeats.bulk' \
     --include-path /api/v1/heartbeats \
-    --include-path /api/v1/beacon --include-path /api/event \
+    --include-path /api/v1/beacon --include-path /api/v1/beacon/log --include-path /api/event \
     --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-20}" \
     --phases coverage,fuzzing \
     --max-time "${SCHEMATHESIS_INTAKE_MAX_TIME:-30}" \

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Reckon's whole test suite, installing what it needs first:
-#   1. Debian's chromium (apt) for the dashboard's browser tests, unless CHROMIUM_PATH is set;
+#   1. Debian's chromium (apt) for the dashboard's browser tests, unless CHROMIUM_PATH is set,
+#      and Debian's nginx and GoAccess 1.7 for the access-log tests (tests/it/logs.rs);
 #   2. the dashboard's npm packages (npm ci, from package-lock.json);
 #   3. the legacy WakaTime client (pip, `wakatime==13.1.0` in a venv) for the heartbeats
 #      tests, and moto's server (pip, `moto[server]`) as the AWS stand-in, started on a free loopback
@@ -23,13 +24,17 @@ if [ ! -d ../shared/fixtures/github-webhooks ]; then
   exit 1
 fi
 
-if [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ]; then
-  echo "== installing Debian's chromium for the browser tests"
+packages=()
+if [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ]; then packages+=(chromium); fi
+if [ -z "${RECKON_TEST_NGINX:-}" ] && [ ! -x /usr/sbin/nginx ]; then packages+=(nginx); fi
+if [ -z "${RECKON_TEST_GOACCESS:-}" ] && [ ! -x /usr/bin/goaccess ]; then packages+=(goaccess); fi
+if [ "${#packages[@]}" -gt 0 ]; then
+  echo "== installing Debian's ${packages[*]} for the browser and access-log tests"
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
   export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get install -y -qq --no-install-recommends chromium \
-    || { $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends chromium; }
+  $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" \
+    || { $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}"; }
 fi
 
 echo "== dashboard packages"

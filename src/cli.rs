@@ -64,6 +64,9 @@ pub enum Command {
     /// Tail a game server's xlog files (DCSS `logfile`, `milestones`) and send new
     /// lines to a Reckon's POST /submit, at least once, remembering where it stopped.
     Ship(crate::sources::server_events::ship::ShipArgs),
+    /// Web servers' access logs (nginx, Apache, custom formats, JSON lines) as page views.
+    #[command(subcommand)]
+    Logs(crate::sources::pageviews::logs::LogsCommand),
 }
 
 #[derive(Debug, Args)]

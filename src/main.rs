@@ -90,6 +90,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", reckon::admin::keys_revoke(&config, &id).await?);
             Ok(())
         }
+        Command::Logs(command) => logs(&config, command).await,
         Command::Sites(command) => {
             println!(
                 "{}",
@@ -210,4 +211,32 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     app.serve_on(listener, public, reckon::shutdown_signal())
         .await?;
     Ok(())
+}
+
+async fn logs(
+    config: &reckon::settings::Config,
+    command: reckon::sources::pageviews::logs::LogsCommand,
+) -> anyhow::Result<()> {
+    use reckon::sources::pageviews::logs::{check, import, LogsCommand};
+    match command {
+        LogsCommand::Check(args) => {
+            let summary = check::run(&args)?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&summary)?);
+            } else {
+                print!("{}", summary.render());
+            }
+            Ok(())
+        }
+        LogsCommand::Import(args) => {
+            let json = args.json;
+            let summary = import::run(config, args).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&summary)?);
+            } else {
+                print!("{}", summary.render());
+            }
+            Ok(())
+        }
+    }
 }

@@ -205,7 +205,7 @@ pub async fn read_limited(
     Ok(raw)
 }
 
-fn read_error(error: axum::Error) -> ApiError {
+pub(crate) fn read_error(error: axum::Error) -> ApiError {
     match error.into_inner().downcast::<BodyTimedOut>() {
         Ok(timed_out) => ApiError::BodyTimeout { ms: timed_out.ms },
         Err(error) => ApiError::MalformedBody(format!("the body could not be read: {error}")),

@@ -56,6 +56,8 @@ pub enum ApiError {
     UnknownSite(String),
     #[error("origin `{origin}` may not send views of site `{site}` (`reckon sites add {site} --origin ...`)")]
     OriginNotAllowed { site: String, origin: String },
+    #[error("uploading logs of site `{0}` needs its token as `Authorization: Bearer ...` (`reckon sites add {0} --token`)")]
+    SiteTokenRequired(String),
     #[error("the hit is invalid: {0}")]
     InvalidHit(String),
     #[error("query parameter `{name}` is invalid: {reason}")]
@@ -110,7 +112,7 @@ impl ApiError {
             | ApiError::UserMismatch { .. }
             | ApiError::UnknownSite(_)
             | ApiError::OriginNotAllowed { .. } => StatusCode::FORBIDDEN,
-            ApiError::Auth(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Auth(_) | ApiError::SiteTokenRequired(_) => StatusCode::UNAUTHORIZED,
             ApiError::MissingHeader(_)
             | ApiError::InvalidHeader { .. }
             | ApiError::MalformedBody(_)
@@ -158,6 +160,7 @@ impl ApiError {
             ApiError::InvalidHeartbeat(_) => "invalid_heartbeat",
             ApiError::CurrentUserUnknown => "current_user_unknown",
             ApiError::UnknownSite(_) => "unknown_site",
+            ApiError::SiteTokenRequired(_) => "site_token_required",
             ApiError::OriginNotAllowed { .. } => "origin_not_allowed",
             ApiError::InvalidHit(_) => "invalid_hit",
             ApiError::UnknownSrc { .. } => "unknown_src",

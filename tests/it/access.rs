@@ -113,6 +113,8 @@ fn matrix() -> Vec<(&'static str, &'static str, &'static str, Kind)> {
         ("get", "/api/v1/heartbeats", "", Kind::Intake),
         ("get", "/api/v1/beacon", "", Kind::Intake),
         ("post", "/api/v1/beacon", "", Kind::Intake),
+        // Authenticated by the site's own token (`logs::` tests it).
+        ("post", "/api/v1/beacon/log", "", Kind::Intake),
         ("post", "/api/event", "", Kind::Intake),
         // The live WebSocket: any page may open it (`pageviews::` tests what it shows).
         ("get", "/api/v1/live", "", Kind::Intake),

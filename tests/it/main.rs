@@ -40,6 +40,7 @@ mod hostile;
 mod journal_conformance;
 mod journal_content;
 mod keys_conformance;
+mod logs;
 mod mutations;
 mod pageviews;
 mod pageviews_store;

@@ -27,6 +27,25 @@ pub struct PageviewsConfig {
     /// to `burst`. Unset: no limit.
     #[serde(default)]
     pub rate_limit: Option<RateLimit>,
+    /// `[pageviews.logs]`: access logs.
+    pub logs: LogsConfig,
+}
+
+/// `[pageviews.logs]`: what access-log lines count, how their addresses are masked,
+/// and how large an upload may be.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogsConfig {
+    /// Count static assets (by extension) as views too.
+    pub count_assets: bool,
+    /// Count redirects (3xx other than 304) as views too.
+    pub count_redirects: bool,
+    /// Prefix IPv4 addresses in journaled lines are cut to (at most 24).
+    pub mask_ipv4: u8,
+    /// Prefix IPv6 addresses in journaled lines are cut to (at most 48).
+    pub mask_ipv6: u8,
+    /// Largest upload to `POST /api/v1/beacon/log`, in bytes as sent.
+    pub max_upload_bytes: u64,
 }
 
 impl PageviewsConfig {
@@ -46,6 +65,24 @@ impl PageviewsConfig {
         if self.max_live_connections == 0 {
             return Err(ConfigError::invalid(
                 "pageviews.max_live_connections",
+                "must be greater than 0",
+            ));
+        }
+        if self.logs.mask_ipv4 > super::logs::mask::FINEST_V4 {
+            return Err(ConfigError::invalid(
+                "pageviews.logs.mask_ipv4",
+                "must be at most 24: a finer prefix keeps a household's address",
+            ));
+        }
+        if self.logs.mask_ipv6 > super::logs::mask::FINEST_V6 {
+            return Err(ConfigError::invalid(
+                "pageviews.logs.mask_ipv6",
+                "must be at most 48: a finer prefix keeps a household's address",
+            ));
+        }
+        if self.logs.max_upload_bytes == 0 {
+            return Err(ConfigError::invalid(
+                "pageviews.logs.max_upload_bytes",
                 "must be greater than 0",
             ));
         }

@@ -23,6 +23,8 @@ pub enum Via {
     Beacon,
     Event,
     Live,
+    /// An access-log line.
+    Log,
 }
 
 impl Via {
@@ -31,6 +33,7 @@ impl Via {
             Via::Beacon => "beacon",
             Via::Event => "event",
             Via::Live => "live",
+            Via::Log => "log",
         }
     }
 }
@@ -119,14 +122,18 @@ impl Hit {
     /// lands at the end of the journal's dedup index instead of on a random page (a
     /// random id dirtied one more page, and one more WAL frame, per hit).
     pub fn envelope(&self) -> Envelope {
-        let payload = serde_json::to_vec(self).unwrap_or_default();
-        let id = format!("pv_{}", uuid::Uuid::now_v7().simple());
+        self.envelope_as(format!("pv_{}", uuid::Uuid::now_v7().simple()), None)
+    }
+
+    /// The hit as an envelope with a given id, and the (anonymised) log line it came
+    /// from kept beside it in the journal.
+    pub fn envelope_as(&self, id: String, line: Option<&str>) -> Envelope {
         envelope(
             self.via,
             if self.is_view() { "pageview" } else { "event" },
             id,
             self.ts_ms,
-            payload,
+            payload(self, line),
             EntityWrite::Row(self.row()),
         )
     }
@@ -146,17 +153,32 @@ impl Drop {
     }
 
     pub fn envelope(&self) -> Envelope {
-        let payload = serde_json::to_vec(self).unwrap_or_default();
-        let id = format!("pd_{}", uuid::Uuid::now_v7().simple());
+        self.envelope_as(format!("pd_{}", uuid::Uuid::now_v7().simple()), None)
+    }
+
+    /// The drop as an envelope with a given id and the log line it came from.
+    pub fn envelope_as(&self, id: String, line: Option<&str>) -> Envelope {
         envelope(
             self.via,
             "dropped",
             id,
             self.ts_ms,
-            payload,
+            payload(self, line),
             EntityWrite::Row(self.row()),
         )
     }
+}
+
+/// The journaled JSON: the hit or drop, with its log line as `line` if it has one.
+fn payload<T: Serialize>(value: &T, line: Option<&str>) -> Vec<u8> {
+    let Some(line) = line else {
+        return serde_json::to_vec(value).unwrap_or_default();
+    };
+    let mut json = serde_json::to_value(value).unwrap_or_default();
+    if let Some(object) = json.as_object_mut() {
+        object.insert("line".into(), line.into());
+    }
+    serde_json::to_vec(&json).unwrap_or_default()
 }
 
 fn envelope(

@@ -11,6 +11,7 @@ pub mod event;
 pub mod hit;
 pub mod limit;
 pub mod live;
+pub mod logs;
 pub mod read;
 pub mod referrer;
 pub mod salt;
@@ -72,6 +73,7 @@ pub fn intake_routes() -> Router<AppState> {
         .allow_headers([header::CONTENT_TYPE]);
     Router::new()
         .route("/api/v1/beacon", get(beacon::get).post(beacon::post))
+        .route("/api/v1/beacon/log", post(logs::upload::upload))
         .route("/api/event", post(event::event))
         .route("/js/script.js", get(event::script))
         .layer(cors)
@@ -101,7 +103,7 @@ pub fn api_routes() -> Router<AppState> {
 /// This source's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(beacon::get, beacon::post, event::event, live::socket, live::stream, read::sites,
+    paths(beacon::get, beacon::post, logs::upload::upload, event::event, live::socket, live::stream, read::sites,
         read::site_stats, read::now),
     tags((name = "pageviews", description = "Page views of registered sites: beacons, Plausible's event API, WebSocket views with live counters; no IP or User-Agent stored")),
 )]

@@ -37,6 +37,14 @@ impl std::fmt::Debug for Salt {
 }
 
 impl Salt {
+    /// A salt no store holds: for log lines of a day whose salt is already destroyed.
+    /// Dropped with its import, so its hashes link nothing beyond that import's day.
+    pub fn ephemeral(day: NaiveDate) -> Salt {
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        Salt { day, bytes }
+    }
+
     /// The visitor hash of (site, ip, user agent) under this salt: 16 bytes of hex.
     pub fn visitor(&self, site: &str, ip: &str, user_agent: &str) -> String {
         let mut hash = Sha256::new();

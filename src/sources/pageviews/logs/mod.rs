@@ -1,0 +1,27 @@
+//! Server access logs as a way in for page views: line formats, format detection, the
+//! counting rules and address masking; `reckon logs check` (reads and reports) and
+//! `import` (counts into the store), and the upload endpoint.
+
+pub mod check;
+pub mod detect;
+pub mod format;
+pub mod import;
+pub mod input;
+pub mod line;
+pub mod mask;
+mod progress;
+pub mod rules;
+pub mod upload;
+
+/// `reckon logs`.
+#[derive(Debug, clap::Subcommand)]
+pub enum LogsCommand {
+    /// Read access logs the way an import would and report what would be counted:
+    /// the detected format, unreadable lines by number, views, what was skipped and
+    /// why, unique visitors and the top pages. Stores nothing.
+    Check(check::CheckArgs),
+    /// Import access logs into a registered site's page views: plain, gzip or `-` for
+    /// stdin. Bots are dropped (and counted) as for beacons; addresses are masked before
+    /// anything is stored. Importing a file again, or an overlapping part, adds nothing.
+    Import(import::ImportArgs),
+}
