@@ -217,7 +217,7 @@ async fn logs(
     config: &reckon::settings::Config,
     command: reckon::sources::pageviews::logs::LogsCommand,
 ) -> anyhow::Result<()> {
-    use reckon::sources::pageviews::logs::{check, import, LogsCommand};
+    use reckon::sources::pageviews::logs::{check, follow, import, LogsCommand};
     match command {
         LogsCommand::Check(args) => {
             let summary = check::run(&args)?;
@@ -226,6 +226,19 @@ async fn logs(
             } else {
                 print!("{}", summary.render());
             }
+            Ok(())
+        }
+        LogsCommand::Follow(args) => {
+            let report = follow::run(config, args, reckon::shutdown_signal()).await?;
+            println!(
+                "followed {} lines: {} views, {} unreadable; stored {} new, {} already stored{}",
+                report.lines,
+                report.views,
+                report.unreadable,
+                report.stored,
+                report.duplicates,
+                if report.interrupted { " (stopped)" } else { "" }
+            );
             Ok(())
         }
         LogsCommand::Import(args) => {

@@ -34,6 +34,23 @@ export function uniqueBy(params: Params): UniqueBy {
   return params.uniques === 'visitors' ? 'visitors' : 'uniques';
 }
 
+/** Where views came from: both (the default), a script on the page, or the access log. */
+export type ViewOrigin = 'all' | 'script' | 'log';
+
+export const ORIGIN_LABELS: Record<ViewOrigin, string> = { all: 'All', script: 'Script', log: 'Logs' };
+
+/** What each origin means, for a tooltip. */
+export const ORIGIN_NOTES: Record<ViewOrigin, string> = {
+  all: 'Views from scripts on the pages and from access logs together.',
+  script: 'Views a script on the page counted: beacons, Plausible events, live views.',
+  log: 'Views in the web server\'s access logs; more than Script by about the readers who block scripts.',
+};
+
+/** The origin the params ask for; anything unknown is both. */
+export function viewOrigin(params: Params): ViewOrigin {
+  return params.origin === 'script' || params.origin === 'log' ? params.origin : 'all';
+}
+
 /** The series interval the params ask for; an unknown one is the default (`day`). */
 export function siteInterval(params: Params): ViewInterval {
   return INTERVALS.find((i) => i.id === params.interval)?.id ?? DEFAULT_INTERVAL;
@@ -100,7 +117,8 @@ export function fitInterval(from: string, to: string, asked: ViewInterval): View
 /** What the site page asks the stats endpoint for these params, on `today` (UTC). */
 export function statsQuery(params: Params, top: number, today: Date = new Date()): SiteStatsQuery & { interval: ViewInterval } {
   const range = siteRange(params, today);
-  return { ...range, interval: fitInterval(range.from, range.to, siteInterval(params)), ...siteFilters(params), top };
+  const origin = viewOrigin(params);
+  return { ...range, interval: fitInterval(range.from, range.to, siteInterval(params)), ...siteFilters(params), ...(origin === 'all' ? {} : { origin }), top };
 }
 
 /** The series from its first bucket with views: all time starts long before a site did. */

@@ -49,6 +49,8 @@ export interface Params {
   uniques?: string;
   /** The page-views series bucket: `hour`, `day` (the default), `week` or `month`. */
   interval?: string;
+  /** Which page views: `script` (beacons, events, live), `log` (access logs), or both (unset). */
+  origin?: string;
 }
 
 /** The coding-time filters, in the order their chips are shown. */
@@ -59,7 +61,7 @@ export type CodingFilter = (typeof CODING_FILTERS)[number];
 export const SITE_FILTERS = ['page', 'referrer', 'source'] as const;
 export type SiteFilter = (typeof SITE_FILTERS)[number];
 
-const PARAM_KEYS: (keyof Params)[] = ['range', 'from', 'to', 'team', 'repo', 'status', 'source', 'day', 'by', ...CODING_FILTERS, 'page', 'referrer', 'uniques', 'interval'];
+const PARAM_KEYS: (keyof Params)[] = ['range', 'from', 'to', 'team', 'repo', 'status', 'source', 'day', 'by', ...CODING_FILTERS, 'page', 'referrer', 'uniques', 'interval', 'origin'];
 
 export const RANGE_PRESETS: { id: string; label: string; days?: number; months?: number }[] = [
   { id: '30d', label: '30 days', days: 30 },

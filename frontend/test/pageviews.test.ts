@@ -76,6 +76,8 @@ describe('page views, pure parts', () => {
     expect(statsQuery({ range: 'all', referrer: '(direct)' }, 5, today)).toEqual({ from: '2000-01-01', to: '2026-11-30', interval: 'week', referrer: '(direct)', top: 5 });
     // Hours fit 30 days, not the default 90.
     expect(statsQuery({ range: '30d', interval: 'hour' }, 10, today).interval).toBe('hour');
+    expect(statsQuery({ range: '30d', origin: 'log' }, 10, today).origin).toBe('log');
+    expect(statsQuery({ range: '30d', origin: 'nope' }, 10, today)).not.toHaveProperty('origin');
     expect(statsQuery({ interval: 'hour' }, 10, today)).toEqual({ from: '2026-09-02', to: '2026-11-30', interval: 'day', top: 10 });
   });
 
@@ -224,6 +226,7 @@ function draw(hash: string, over: Partial<SiteView> = {}): HTMLElement {
     stats: stats(),
     now: { state: 'ready', now: { site: 'blog.test', since: '2026-11-30T11:55:00Z', views: 3, uniques: 2, visitors: 2, entries: 1 } },
     by: uniqueBy(route.params),
+    origin: 'all',
     interval: siteInterval(route.params),
     filters: siteFilters(route.params),
     live: 'live',
@@ -251,6 +254,9 @@ describe('the site page', () => {
     expect(text(el.querySelector('[data-testid="site-now-views"] .card-value'))).toBe('3');
     const toggle = [...el.querySelectorAll('[data-testid="site-chart"] .segmented a')].map((a) => [text(a), a.getAttribute('href'), a.getAttribute('aria-current')]);
     expect(toggle).toEqual([
+      ['All', '#/sites/blog.test?range=30d', 'true'],
+      ['Script', '#/sites/blog.test?range=30d&origin=script', null],
+      ['Logs', '#/sites/blog.test?range=30d&origin=log', null],
       ['unique (client flag)', '#/sites/blog.test?range=30d', 'true'],
       ['visitors (daily hash)', '#/sites/blog.test?range=30d&uniques=visitors', null],
     ]);
@@ -288,7 +294,7 @@ describe('the site page', () => {
     const el = document.createElement('div');
     render(
       sitePage(
-        { site: 'blog.test', stats: stats({ interval: 'hour' }), now: { state: 'loading' }, by: 'visitors', interval: 'hour', filters: {}, live: 'connecting', base: '' },
+        { site: 'blog.test', stats: stats({ interval: 'hour' }), now: { state: 'loading' }, by: 'visitors', origin: 'all', interval: 'hour', filters: {}, live: 'connecting', base: '' },
         { href: (c) => hrefFor(route, c), mountChart },
       ),
       el,

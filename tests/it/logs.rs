@@ -600,4 +600,104 @@ async fn an_uploaded_log_is_counted_once_and_a_refused_upload_stores_nothing() {
     );
     let stats = app.get_ok(&format!("/api/v1/sites/{SITE}/stats")).await;
     assert_eq!(stats["totals"]["views"].as_u64(), Some(views));
+
+    // One view from a script on the page: the stats tell the two origins apart.
+    let r = app
+        .anonymous
+        .get(app.url(&format!("/api/v1/beacon?site={SITE}&p=/a")))
+        .header("user-agent", FIREFOX)
+        .header("origin", "https://logs.test")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    for (origin, want) in [
+        ("", views + 1),
+        ("&origin=script", 1),
+        ("&origin=log", views),
+    ] {
+        let stats = app
+            .get_ok(&format!("/api/v1/sites/{SITE}/stats?top=5{origin}"))
+            .await;
+        assert_eq!(stats["totals"]["views"].as_u64(), Some(want), "{origin}");
+    }
+    let (status, _) = app
+        .get(&format!("/api/v1/sites/{SITE}/stats?origin=beacon"))
+        .await;
+    assert_eq!(status, 400);
+}
+
+/// `reckon logs follow --once` with a state file in `data`.
+fn follow_once(data: &Path, log: &Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_reckon"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(["logs", "follow", "--once", "--site", SITE])
+        .arg(log)
+        .env("RECKON_LOG_LEVEL", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn append(path: &Path, lines: &[String]) {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    for line in lines {
+        writeln!(file, "{line}").unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_followed_log_is_counted_across_rotation_truncation_and_restarts() {
+    let data = tempfile::tempdir().unwrap();
+    let store = reckon::open_store(&test_config(data.path())).await.unwrap();
+    reckon::sources::pageviews::sites::add(store.as_ref(), SITE, &[], false, false)
+        .await
+        .unwrap();
+    drop(store);
+    let log = data.path().join("access.log");
+    let batch = |n: usize, page: &str| -> Vec<String> {
+        (0..n)
+            .map(|i| combined_line(ADDRESSES[i % 5], &format!("{page}{i}"), 200, FIREFOX))
+            .collect()
+    };
+    // Nothing there yet: the follow waits for the file.
+    assert!(follow_once(data.path(), &log).contains("followed 0 lines"));
+    append(&log, &batch(10, "/one/"));
+    assert!(follow_once(data.path(), &log).contains("stored 10 new"));
+    // A restart goes on where it stopped: only the new lines are read.
+    append(&log, &batch(5, "/two/"));
+    assert!(follow_once(data.path(), &log).contains("followed 5 lines"));
+    // Rotation: the rest of the old file, then the new one.
+    append(&log, &batch(3, "/three/"));
+    std::fs::rename(&log, data.path().join("access.log.1")).unwrap();
+    append(&log, &batch(4, "/four/"));
+    let rotated = follow_once(data.path(), &log);
+    assert!(
+        rotated.contains("followed 7 lines") && rotated.contains("stored 7 new"),
+        "{rotated}"
+    );
+    // Truncation (copytruncate): the file is read again from its start.
+    std::fs::write(&log, "").unwrap();
+    append(&log, &batch(2, "/five/"));
+    let truncated = follow_once(data.path(), &log);
+    assert!(truncated.contains("stored 2 new"), "{truncated}");
+    // A lost state file re-reads the file, and the journal's dedup stores nothing again.
+    std::fs::remove_dir_all(data.path().join("logs-follow")).unwrap();
+    let again = follow_once(data.path(), &log);
+    assert!(again.contains("stored 0 new, 2 already stored"), "{again}");
+
+    let app = TestApp::spawn_in(data.path(), |_| {}).await;
+    let stats = app.get_ok(&format!("/api/v1/sites/{SITE}/stats")).await;
+    assert_eq!(stats["totals"]["views"], 24);
+    app.stop().await;
 }

@@ -134,6 +134,37 @@ pub async fn summaries_agree_whatever_the_backend(store: &dyn Store) {
     assert_eq!(names, ["Google", "news.ycombinator.com"]);
 }
 
+pub async fn views_are_read_by_origin(store: &dyn Store) {
+    seed(store).await;
+    let mut logged = hit("blog.test", T0 + 3 * MIN, "/post", "v4", None);
+    logged.via = Via::Log;
+    store.write_batch(vec![logged.envelope()]).await.unwrap();
+    let of = |origin| {
+        query(
+            "blog.test",
+            Filter {
+                origin,
+                ..Filter::default()
+            },
+        )
+    };
+    for (origin, want) in [
+        (None, 4),
+        (Some(stats::Origin::Script), 3),
+        (Some(stats::Origin::Log), 1),
+    ] {
+        let q = of(origin);
+        assert_eq!(pv(store).views(&q).await.unwrap().len(), want, "{origin:?}");
+        let labels = Bucket::Day.labels(q.from_ms, q.to_ms - 1, 10).unwrap();
+        let now_ms = T0 + 100 * 24 * 60 * MIN;
+        let s = pv(store)
+            .summary(&q, Bucket::Day, labels, 10, now_ms)
+            .await
+            .unwrap();
+        assert_eq!(s.totals.views, want as u64, "{origin:?}");
+    }
+}
+
 pub async fn drops_are_counted_by_reason(store: &dyn Store) {
     seed(store).await;
     let drops = pv(store)
@@ -351,6 +382,7 @@ crate::store_conformance::store_suite!(
     a_late_view_in_a_past_day_is_counted,
     views_read_back_by_site_range_and_filter,
     summaries_agree_whatever_the_backend,
+    views_are_read_by_origin,
     drops_are_counted_by_reason,
     articles_count_every_view_and_the_unique_ones,
     live_counters_follow_the_view_sequence,

@@ -50,6 +50,8 @@ export interface SiteStatsQuery {
   page?: string;
   referrer?: string;
   source?: string;
+  /** Only views counted by a script on the page, or from access logs; both when unset. */
+  origin?: 'script' | 'log';
   top?: number;
 }
 

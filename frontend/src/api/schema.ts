@@ -1173,6 +1173,7 @@ export interface components {
              * @enum {string}
              */
             interval: "hour" | "day" | "week" | "month";
+            origin?: null | ("script" | "log");
             page?: string | null;
             referrer?: string | null;
             site: string;
@@ -2216,6 +2217,11 @@ export interface operations {
                 referrer?: string;
                 /** @description Only views from this source (e.g. `Google`, or a `utm_source`). */
                 source?: string;
+                /**
+                 * @description Only views counted by a script on the page (`script`: beacons, events, live
+                 *     sockets) or from the web server's access log (`log`). Default: both.
+                 */
+                origin?: "script" | "log";
                 /** @description Rows per top list (1–100). Default 10. */
                 top?: number;
             };

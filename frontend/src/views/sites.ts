@@ -23,8 +23,12 @@ import {
   uniqueBy,
   UNIQUE_LABELS,
   UNIQUE_NOTES,
+  ORIGIN_LABELS,
+  ORIGIN_NOTES,
+  viewOrigin,
   type LiveState,
   type UniqueBy,
+  type ViewOrigin,
   type ViewColumns,
 } from '../pageviews';
 import { SITE_FILTERS, type Params, type SiteFilter } from '../route';
@@ -55,6 +59,8 @@ export interface SiteView {
   stats: SiteStats;
   now: NowState;
   by: UniqueBy;
+  /** Which views: both origins, or one. */
+  origin: ViewOrigin;
   /** The interval of the series shown. */
   interval: ViewInterval;
   /** The interval asked for, when its series would be too long and a coarser one is shown. */
@@ -161,10 +167,22 @@ function chartPanel(view: SiteView, actions: SiteActions): TemplateResult {
       >`,
     )}
   </div>`;
-  return html`<section class="panel" data-testid="site-chart" data-uniques=${view.by} data-views=${views} data-unique=${unique}>
+  const origins = html`<div class="segmented" role="group" aria-label="Views from">
+    ${(['all', 'script', 'log'] as const).map(
+      (origin) => html`<a
+        class=${view.origin === origin ? 'on' : ''}
+        href=${actions.href({ origin: origin === 'all' ? undefined : origin })}
+        aria-current=${view.origin === origin ? 'true' : nothing}
+        title=${ORIGIN_NOTES[origin]}
+        data-origin=${origin}
+        >${ORIGIN_LABELS[origin]}</a
+      >`,
+    )}
+  </div>`;
+  return html`<section class="panel" data-testid="site-chart" data-uniques=${view.by} data-origin=${view.origin} data-views=${views} data-unique=${unique}>
     <div class="panel-head">
       <h2>Views per ${view.interval}</h2>
-      ${toggle}
+      ${origins} ${toggle}
     </div>
     <p class="caption">${caption} ${UNIQUE_NOTES[view.by]}</p>
     ${view.asked
@@ -302,7 +320,7 @@ export async function sites(ctx: ViewContext): Promise<void> {
 
 /** The params that carry over from one site to another: the range and the chart's choices. */
 function keepAcross(params: Params): Params {
-  return { range: params.range, from: params.from, to: params.to, interval: params.interval, uniques: params.uniques };
+  return { range: params.range, from: params.from, to: params.to, interval: params.interval, uniques: params.uniques, origin: params.origin };
 }
 
 function unknownSite(site: string, base: string): TemplateResult {
@@ -378,6 +396,7 @@ export async function site(ctx: ViewContext): Promise<void> {
       stats,
       now: view?.now.state === 'ready' ? view.now : { state: 'loading' },
       by: uniqueBy(params),
+      origin: viewOrigin(params),
       interval: stats.interval,
       asked: stats.interval === asked ? undefined : asked,
       allTime: isAllTime(params),

@@ -39,8 +39,13 @@ pub fn dims_of(filter: &Filter) -> u8 {
 }
 
 /// What a span's cells can answer: the groupings a summary with this filter reads, or
-/// `None` when rollups cannot answer it (two filters, or an hourly series of a subset).
+/// `None` when rollups cannot answer it (two filters, an hourly series of a subset, or
+/// one origin).
 pub fn groupings(filter: &Filter, bucket: Bucket) -> Option<[u8; 4]> {
+    if filter.origin.is_some() {
+        // Cells hold every origin together.
+        return None;
+    }
     let base = dims_of(filter);
     let answerable = base.count_ones() <= 1 && (bucket != Bucket::Hour || base == 0);
     answerable.then_some([base, base | PATH, base | REFERRER, base | SOURCE])

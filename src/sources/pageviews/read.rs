@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::sites::Site;
-use super::stats::{self, Bucket, Counts, Filter, Summary, ViewQuery};
+use super::stats::{self, Bucket, Counts, Filter, Origin, Summary, ViewQuery};
 use crate::access::{Reader, Resource};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::query::{self, ApiQuery};
@@ -107,6 +107,10 @@ pub struct StatsParams {
     referrer: Option<String>,
     /// Only views from this source (e.g. `Google`, or a `utm_source`).
     source: Option<String>,
+    /// Only views counted by a script on the page (`script`: beacons, events, live
+    /// sockets) or from the web server's access log (`log`). Default: both.
+    #[param(inline)]
+    origin: Option<Origin>,
     /// Rows per top list (1–100). Default 10.
     #[param(minimum = 1, maximum = 100)]
     top: Option<usize>,
@@ -129,6 +133,8 @@ pub struct SiteStats {
     pub page: Option<String>,
     pub referrer: Option<String>,
     pub source: Option<String>,
+    #[schema(inline)]
+    pub origin: Option<Origin>,
     #[serde(flatten)]
     pub summary: Summary,
     /// Hits dropped in the range (bots, automated browsers), by reason; unfiltered.
@@ -183,6 +189,7 @@ pub async fn site_stats(
         page: given(&p.page),
         referrer: given(&p.referrer),
         source: given(&p.source),
+        origin: p.origin,
     };
     let store = reads(&state)?;
     let query = ViewQuery {
@@ -211,6 +218,7 @@ pub async fn site_stats(
         page: p.page,
         referrer: p.referrer,
         source: p.source,
+        origin: p.origin,
         summary,
         dropped,
     }))

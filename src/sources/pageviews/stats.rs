@@ -27,6 +27,15 @@ pub struct View {
 /// What `referrer=` matches for views with no referring host.
 pub const DIRECT: &str = "(direct)";
 
+/// Where views came from: a script on the page (beacons, Plausible events, live
+/// sockets) or the web server's access log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    Script,
+    Log,
+}
+
 /// Only views matching every given value.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
@@ -34,6 +43,8 @@ pub struct Filter {
     /// A referring host, or `(direct)` for none.
     pub referrer: Option<String>,
     pub source: Option<String>,
+    /// Applied by the stores' reads (a view does not carry its origin), and read raw.
+    pub origin: Option<Origin>,
 }
 
 impl Filter {

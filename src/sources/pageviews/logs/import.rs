@@ -45,6 +45,19 @@ pub struct ImportArgs {
     /// Access logs to import: plain text, gzip (by its magic bytes), or `-` for stdin.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub options: CountOptions,
+    /// Pages to list, most viewed first.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How lines are read and counted, for `import` and `follow`.
+#[derive(Debug, clap::Args)]
+pub struct CountOptions {
     /// The line format: `auto` (detected from the first lines), `combined`, `common`,
     /// `vhost_combined`, `vhost_common`, `json`, `nginx:'<log_format>'` or
     /// `goaccess:'<specifiers>'`.
@@ -66,12 +79,25 @@ pub struct ImportArgs {
     /// `pageviews.logs.mask_ipv6`).
     #[arg(long)]
     pub mask_ipv6: Option<u8>,
-    /// Pages to list, most viewed first.
-    #[arg(long, default_value_t = 10)]
-    pub top: usize,
-    /// Print the summary as JSON.
-    #[arg(long)]
-    pub json: bool,
+}
+
+impl CountOptions {
+    /// The reader (or `None` to detect), rules and mask these options and
+    /// `[pageviews.logs]` make.
+    pub fn build(&self, config: &Config) -> Result<(Option<LineReader>, Rules, Mask), ImportError> {
+        let logs = &config.pageviews.logs;
+        let mask = Mask::new(
+            self.mask_ipv4.unwrap_or(logs.mask_ipv4),
+            self.mask_ipv6.unwrap_or(logs.mask_ipv6),
+        )
+        .ok_or(ImportError::Mask)?;
+        let reader = chosen(&self.format).map_err(InputError::from)?;
+        let rules = Rules::new(
+            self.count_assets || logs.count_assets,
+            self.count_redirects || logs.count_redirects,
+        );
+        Ok((reader, rules, mask))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +112,10 @@ pub enum ImportError {
     UnknownSite(String),
     #[error("--mask-ipv4 may be at most {FINEST_V4} and --mask-ipv6 at most {FINEST_V6}: finer would keep a person's address")]
     Mask,
+    #[error(transparent)]
+    Follow(#[from] crate::sources::server_events::ship::ShipError),
+    #[error(transparent)]
+    State(#[from] crate::sources::server_events::ship::StateError),
 }
 
 /// What an import did.
@@ -153,6 +183,11 @@ impl Importer {
 
     pub fn format(&self) -> &str {
         self.reader.name()
+    }
+
+    /// The salts in force now: a follow runs across midnights.
+    pub fn set_salts(&mut self, salts: DaySalts) {
+        self.salts = salts;
     }
 
     pub fn line(&mut self, text: &str) -> Outcome {
@@ -422,17 +457,7 @@ impl Job {
 
 /// `reckon logs import`: every file into the site's views.
 pub async fn run(config: &Config, args: ImportArgs) -> Result<ImportSummary, ImportError> {
-    let logs = &config.pageviews.logs;
-    let mask = Mask::new(
-        args.mask_ipv4.unwrap_or(logs.mask_ipv4),
-        args.mask_ipv6.unwrap_or(logs.mask_ipv6),
-    )
-    .ok_or(ImportError::Mask)?;
-    let reader = chosen(&args.format).map_err(InputError::from)?;
-    let rules = Rules::new(
-        args.count_assets || logs.count_assets,
-        args.count_redirects || logs.count_redirects,
-    );
+    let (reader, rules, mask) = args.options.build(config)?;
     let store = crate::open_store(config).await?;
     let mut job = Job::new(store.as_ref(), config, &args.site, reader, rules, mask).await?;
     job.top = args.top;

@@ -1,9 +1,10 @@
 //! Server access logs as a way in for page views: line formats, format detection, the
-//! counting rules and address masking; `reckon logs check` (reads and reports) and
-//! `import` (counts into the store), and the upload endpoint.
+//! counting rules and address masking; `reckon logs check` (reads and reports),
+//! `import` (counts into the store) and `follow` (a live log), and the upload endpoint.
 
 pub mod check;
 pub mod detect;
+pub mod follow;
 pub mod format;
 pub mod import;
 pub mod input;
@@ -24,4 +25,8 @@ pub enum LogsCommand {
     /// stdin. Bots are dropped (and counted) as for beacons; addresses are masked before
     /// anything is stored. Importing a file again, or an overlapping part, adds nothing.
     Import(import::ImportArgs),
+    /// Follow live access logs into a registered site's page views: new lines as they
+    /// are written, across rotation and truncation, remembering the position across
+    /// restarts. Stops on Ctrl-C (or, with `--once`, when it has caught up).
+    Follow(follow::FollowArgs),
 }

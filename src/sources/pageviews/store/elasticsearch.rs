@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{ArticleCounts, Change, PageviewStore};
-use crate::sources::pageviews::stats::{self, Bucket, Summary, View, ViewQuery, DIRECT};
+use crate::sources::pageviews::stats::{self, Bucket, Origin, Summary, View, ViewQuery, DIRECT};
 use crate::store::elasticsearch::ElasticsearchStore;
 use crate::store::StoreError;
 
@@ -51,6 +51,11 @@ fn clauses(q: &ViewQuery) -> Value {
     }
     if let Some(source) = &q.filter.source {
         filter.push(term("ref_source", source));
+    }
+    match q.filter.origin {
+        Some(Origin::Log) => filter.push(term("via", "log")),
+        Some(Origin::Script) => must_not.push(term("via", "log")),
+        None => {}
     }
     json!({"bool": {"filter": filter, "must_not": must_not}})
 }

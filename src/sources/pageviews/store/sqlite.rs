@@ -33,6 +33,7 @@ pub(super) fn views(c: &Connection, q: &ViewQuery) -> Result<Vec<View>, StoreErr
            AND (?4 IS NULL OR path = ?4)
            AND (?5 IS NULL OR (?5 = ?7 AND referrer IS NULL) OR referrer = ?5)
            AND (?6 IS NULL OR ref_source = ?6)
+           AND (?8 IS NULL OR (via = 'log') = ?8)
          ORDER BY ts_ms, seq",
     )?;
     let rows = stmt
@@ -44,7 +45,8 @@ pub(super) fn views(c: &Connection, q: &ViewQuery) -> Result<Vec<View>, StoreErr
                 q.filter.page,
                 referrer,
                 q.filter.source,
-                DIRECT
+                DIRECT,
+                q.filter.origin.map(|o| o == stats::Origin::Log),
             ],
             view,
         )?

@@ -8,8 +8,8 @@
 //! a body of complete `\n`-terminated lines. 204 means stored (duplicates included).
 
 mod send;
-mod state;
-mod tail;
+pub(crate) mod state;
+pub(crate) mod tail;
 
 #[cfg(test)]
 mod tests;

@@ -1,4 +1,4 @@
-//! What `reckon ship` remembers between runs: per watched path, the file lineage it is
+//! What `reckon ship` (and `reckon logs follow`) remembers between runs: per watched path, the file lineage it is
 //! shipping and the offset the server has acknowledged. It is rewritten atomically after
 //! every acknowledged batch, so a crash re-sends at most one batch (the server dedupes).
 
@@ -56,23 +56,23 @@ pub struct FileIdentity {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    #[error("cannot read the ship state file {path}")]
+    #[error("cannot read the state file {path}")]
     Read {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error(
-        "the ship state file {path} is not valid (move it away to ship every file from the start)"
-    )]
+    #[error("the state file {path} is not valid (move it away to read every file from the start)")]
     Parse {
         path: PathBuf,
         #[source]
         source: serde_json::Error,
     },
-    #[error("the ship state file {path} has version {version}; this reckon reads version {STATE_VERSION}")]
+    #[error(
+        "the state file {path} has version {version}; this reckon reads version {STATE_VERSION}"
+    )]
     Version { path: PathBuf, version: u32 },
-    #[error("cannot write the ship state file {path}")]
+    #[error("cannot write the state file {path}")]
     Write {
         path: PathBuf,
         #[source]
