@@ -165,6 +165,62 @@ pub async fn views_are_read_by_origin(store: &dyn Store) {
     }
 }
 
+/// An access log imported twice: stored once, read back as log views, on every backend.
+pub async fn log_lines_are_stored_once(store: &dyn Store) {
+    use reckon::sources::pageviews::logs::{import, input, mask, rules};
+    reckon::sources::pageviews::sites::add(store, "logs.test", &[], false, false)
+        .await
+        .unwrap();
+    let config = reckon::settings::Config::defaults();
+    let time = chrono::DateTime::from_timestamp_millis(T0)
+        .unwrap()
+        .format("%d/%b/%Y:%H:%M:%S +0000");
+    let agent = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+    let text: String = (0..6)
+        .map(|i| {
+            let status = if i == 5 { 404 } else { 200 };
+            format!(
+                "192.0.2.{i} - - [{time}] \"GET /p{} HTTP/1.1\" {status} 5 \"-\" \"{agent}\"\n",
+                i % 2
+            )
+        })
+        .collect::<String>()
+        + "not a line\n";
+    for round in 0..2 {
+        let job = import::Job::new(
+            store,
+            &config,
+            "logs.test",
+            None,
+            rules::Rules::new(false, false),
+            mask::Mask::default(),
+        )
+        .await
+        .unwrap();
+        let bytes = std::io::Cursor::new(text.clone().into_bytes());
+        let inputs: import::Inputs = Box::new(std::iter::once(input::Input::from_reader(
+            "test.log".into(),
+            Box::new(bytes),
+        )));
+        let summary = job.run(store, inputs).await.unwrap();
+        assert_eq!(summary.read.views, 5);
+        assert_eq!(summary.read.unparsed["shape"], 1);
+        let want = if round == 0 { (5, 0) } else { (0, 5) };
+        assert_eq!((summary.stored, summary.duplicates), want, "round {round}");
+    }
+    let q = query(
+        "logs.test",
+        Filter {
+            origin: Some(stats::Origin::Log),
+            ..Filter::default()
+        },
+    );
+    let views = pv(store).views(&q).await.unwrap();
+    assert_eq!(views.len(), 5);
+    let visitors: std::collections::BTreeSet<_> = views.iter().map(|v| &v.visitor).collect();
+    assert_eq!(visitors.len(), 5, "one visitor per address");
+}
+
 pub async fn drops_are_counted_by_reason(store: &dyn Store) {
     seed(store).await;
     let drops = pv(store)
@@ -383,6 +439,7 @@ crate::store_conformance::store_suite!(
     views_read_back_by_site_range_and_filter,
     summaries_agree_whatever_the_backend,
     views_are_read_by_origin,
+    log_lines_are_stored_once,
     drops_are_counted_by_reason,
     articles_count_every_view_and_the_unique_ones,
     live_counters_follow_the_view_sequence,
