@@ -220,7 +220,7 @@ async fn logs(
     use reckon::sources::pageviews::logs::{check, follow, import, LogsCommand};
     match command {
         LogsCommand::Check(args) => {
-            let summary = check::run(&args)?;
+            let summary = check::run(config, &args)?;
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&summary)?);
             } else {

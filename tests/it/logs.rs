@@ -187,7 +187,8 @@ impl Traffic {
     }
 }
 
-fn reckon(data_dir: &Path, args: &[&str]) -> Value {
+/// The real `reckon` on `data_dir`: its stdout, once it succeeded.
+fn reckon_out(data_dir: &Path, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_reckon"))
         .arg("--data-dir")
         .arg(data_dir)
@@ -200,7 +201,11 @@ fn reckon(data_dir: &Path, args: &[&str]) -> Value {
         "reckon {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn reckon(data_dir: &Path, args: &[&str]) -> Value {
+    serde_json::from_str(&reckon_out(data_dir, args)).unwrap_or(Value::Null)
 }
 
 fn goaccess(log: &Path, ignore_crawlers: bool) -> Value {
@@ -627,22 +632,10 @@ async fn an_uploaded_log_is_counted_once_and_a_refused_upload_stores_nothing() {
     assert_eq!(status, 400);
 }
 
-/// `reckon logs follow --once` with a state file in `data`.
+/// `reckon logs follow --once` with its state file in `data`.
 fn follow_once(data: &Path, log: &Path) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_reckon"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(["logs", "follow", "--once", "--site", SITE])
-        .arg(log)
-        .env("RECKON_LOG_LEVEL", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    let log = log.to_str().unwrap();
+    reckon_out(data, &["logs", "follow", "--once", "--site", SITE, log])
 }
 
 fn append(path: &Path, lines: &[String]) {

@@ -9,10 +9,11 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::input::{chosen, Input, InputError};
+use super::input::{Input, InputError};
 use super::line::{Record, Unparsed};
+use super::options::{OptionsError, ReadOptions};
 use super::progress::Progress;
-use super::rules::Rules;
+use crate::settings::Config;
 use crate::sources::pageviews::referrer;
 
 /// Unreadable lines listed by number in a summary; the rest are only counted.
@@ -23,17 +24,8 @@ pub struct CheckArgs {
     /// Access logs to read: plain text, gzip (by its magic bytes), or `-` for stdin.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// The line format: `auto` (detected from the first lines), `combined`, `common`,
-    /// `vhost_combined`, `vhost_common`, `json`, `nginx:'<log_format>'` or
-    /// `goaccess:'<specifiers>'`.
-    #[arg(long, default_value = "auto")]
-    pub format: String,
-    /// Count static assets (css, js, images, fonts, ... by extension) as views too.
-    #[arg(long)]
-    pub count_assets: bool,
-    /// Count redirects (3xx other than 304) as views too.
-    #[arg(long)]
-    pub count_redirects: bool,
+    #[command(flatten)]
+    pub read: ReadOptions,
     /// Count what the bot filter drops as views too, e.g. to compare with GoAccess run
     /// without `--ignore-crawlers`.
     #[arg(long)]
@@ -44,6 +36,14 @@ pub struct CheckArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error(transparent)]
+    Options(#[from] OptionsError),
+    #[error(transparent)]
+    Input(#[from] InputError),
 }
 
 /// What a check found, over every file.
@@ -82,10 +82,9 @@ impl Summary {
 }
 
 /// Reads every file and sums up what an import would count.
-pub fn run(args: &CheckArgs) -> Result<Summary, InputError> {
-    let mut rules = Rules::new(args.count_assets, args.count_redirects);
+pub fn run(config: &Config, args: &CheckArgs) -> Result<Summary, CheckError> {
+    let (mut reader, mut rules) = args.read.build(&config.pageviews.logs)?;
     rules.count_bots = args.count_bots;
-    let mut reader = chosen(&args.format)?;
     let mut summary = Summary::default();
     let mut tally = Tally::default();
     let progress = Progress::new();

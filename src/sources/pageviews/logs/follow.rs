@@ -9,15 +9,16 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::detect::detect;
-use super::import::{CountOptions, ImportError, Importer, Outcome};
+use super::import::{ImportError, Importer, Outcome};
 use super::line::LineReader;
 use super::mask::Mask;
+use super::options::CountOptions;
 use super::rules::Rules;
 use crate::model::WriteOutcome;
 use crate::settings::Config;
 use crate::sources::pageviews::salt::Salts;
 use crate::sources::pageviews::sites::Sites;
-use crate::sources::server_events::ship::state::{self, PathState, StateFile};
+use crate::sources::server_events::ship::state::{self, StateFile};
 use crate::sources::server_events::ship::tail::{Limits, Tracker};
 use crate::store::Store;
 
@@ -67,7 +68,7 @@ pub async fn run(
     args: FollowArgs,
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> Result<FollowReport, ImportError> {
-    let (reader, rules, mask) = args.options.build(config)?;
+    let (reader, rules, mask) = args.options.build(&config.pageviews.logs)?;
     let store = crate::open_store(config).await?;
     let site = Sites::default()
         .get(store.as_ref(), &args.site)
@@ -225,17 +226,10 @@ impl Follower {
 
     /// Writes the state file: every followed path's position, and the others' as loaded.
     fn save(&self) -> Result<(), ImportError> {
-        let mut files = self.state.files.clone();
-        for (key, tracker) in &self.trackers {
-            let snapshot = tracker.snapshot();
-            if snapshot != PathState::default() {
-                files.insert(key.clone(), snapshot);
-            }
-        }
-        let snapshot = StateFile {
-            version: state::STATE_VERSION,
-            files,
-        };
+        let snapshot = state::merge(
+            &self.state.files,
+            self.trackers.iter().map(|(k, t)| (k.clone(), t.snapshot())),
+        );
         state::save(&self.state_path, &snapshot)?;
         Ok(())
     }

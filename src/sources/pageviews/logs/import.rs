@@ -18,9 +18,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::check::{visitor_key, Summary};
-use super::input::{chosen, Input, InputError};
+use super::input::{Input, InputError};
 use super::line::{LineReader, Record};
-use super::mask::{Mask, FINEST_V4, FINEST_V6};
+use super::mask::Mask;
+use super::options::{CountOptions, OptionsError};
 use super::progress::Progress;
 use super::rules::{Rules, Skip};
 use crate::model::{Envelope, WriteOutcome};
@@ -55,51 +56,6 @@ pub struct ImportArgs {
     pub json: bool,
 }
 
-/// How lines are read and counted, for `import` and `follow`.
-#[derive(Debug, clap::Args)]
-pub struct CountOptions {
-    /// The line format: `auto` (detected from the first lines), `combined`, `common`,
-    /// `vhost_combined`, `vhost_common`, `json`, `nginx:'<log_format>'` or
-    /// `goaccess:'<specifiers>'`.
-    #[arg(long, default_value = "auto")]
-    pub format: String,
-    /// Count static assets (css, js, images, fonts, ... by extension) as views too
-    /// (also `pageviews.logs.count_assets`).
-    #[arg(long)]
-    pub count_assets: bool,
-    /// Count redirects (3xx other than 304) as views too (also
-    /// `pageviews.logs.count_redirects`).
-    #[arg(long)]
-    pub count_redirects: bool,
-    /// Prefix IPv4 addresses are cut to in the journaled line, at most 24 (default:
-    /// `pageviews.logs.mask_ipv4`).
-    #[arg(long)]
-    pub mask_ipv4: Option<u8>,
-    /// Prefix IPv6 addresses are cut to in the journaled line, at most 48 (default:
-    /// `pageviews.logs.mask_ipv6`).
-    #[arg(long)]
-    pub mask_ipv6: Option<u8>,
-}
-
-impl CountOptions {
-    /// The reader (or `None` to detect), rules and mask these options and
-    /// `[pageviews.logs]` make.
-    pub fn build(&self, config: &Config) -> Result<(Option<LineReader>, Rules, Mask), ImportError> {
-        let logs = &config.pageviews.logs;
-        let mask = Mask::new(
-            self.mask_ipv4.unwrap_or(logs.mask_ipv4),
-            self.mask_ipv6.unwrap_or(logs.mask_ipv6),
-        )
-        .ok_or(ImportError::Mask)?;
-        let reader = chosen(&self.format).map_err(InputError::from)?;
-        let rules = Rules::new(
-            self.count_assets || logs.count_assets,
-            self.count_redirects || logs.count_redirects,
-        );
-        Ok((reader, rules, mask))
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error(transparent)]
@@ -110,8 +66,8 @@ pub enum ImportError {
     Store(#[from] StoreError),
     #[error("no site `{0}` is registered: add it with `reckon sites add {0}`")]
     UnknownSite(String),
-    #[error("--mask-ipv4 may be at most {FINEST_V4} and --mask-ipv6 at most {FINEST_V6}: finer would keep a person's address")]
-    Mask,
+    #[error(transparent)]
+    Options(#[from] OptionsError),
     #[error(transparent)]
     Follow(#[from] crate::sources::server_events::ship::ShipError),
     #[error(transparent)]
@@ -457,7 +413,7 @@ impl Job {
 
 /// `reckon logs import`: every file into the site's views.
 pub async fn run(config: &Config, args: ImportArgs) -> Result<ImportSummary, ImportError> {
-    let (reader, rules, mask) = args.options.build(config)?;
+    let (reader, rules, mask) = args.options.build(&config.pageviews.logs)?;
     let store = crate::open_store(config).await?;
     let mut job = Job::new(store.as_ref(), config, &args.site, reader, rules, mask).await?;
     job.top = args.top;

@@ -10,6 +10,7 @@ pub mod import;
 pub mod input;
 pub mod line;
 pub mod mask;
+pub mod options;
 mod progress;
 pub mod rules;
 pub mod upload;

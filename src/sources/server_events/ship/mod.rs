@@ -336,17 +336,10 @@ impl Shipper {
 
     /// Writes the state if it changed since the last write.
     fn save(&mut self) -> Result<(), ShipError> {
-        let mut files = self.others.clone();
-        for (key, tracker) in &self.trackers {
-            let snapshot = tracker.snapshot();
-            if snapshot != PathState::default() {
-                files.insert(key.clone(), snapshot);
-            }
-        }
-        let snapshot = StateFile {
-            version: state::STATE_VERSION,
-            files,
-        };
+        let snapshot = state::merge(
+            &self.others,
+            self.trackers.iter().map(|(k, t)| (k.clone(), t.snapshot())),
+        );
         if self.last_saved.as_ref() != Some(&snapshot) {
             state::save(&self.state_path, &snapshot)?;
             self.last_saved = Some(snapshot);

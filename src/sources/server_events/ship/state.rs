@@ -80,6 +80,24 @@ pub enum StateError {
     },
 }
 
+/// The state to save: the paths saved before but not followed now, as they were, and
+/// each followed path's snapshot (an empty one left out).
+pub fn merge(
+    others: &BTreeMap<String, PathState>,
+    followed: impl IntoIterator<Item = (String, PathState)>,
+) -> StateFile {
+    let mut files = others.clone();
+    for (key, snapshot) in followed {
+        if snapshot != PathState::default() {
+            files.insert(key, snapshot);
+        }
+    }
+    StateFile {
+        version: STATE_VERSION,
+        files,
+    }
+}
+
 /// Reads the state; a missing file is an empty state.
 pub fn load(path: &Path) -> Result<StateFile, StateError> {
     let bytes = match std::fs::read(path) {
