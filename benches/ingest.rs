@@ -28,7 +28,12 @@
 
 #[path = "common/args.rs"]
 mod args;
+#[path = "common/measure.rs"]
+mod measure;
+#[path = "common/status.rs"]
+mod status;
 
+use measure::{cpu_seconds, median};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -440,30 +445,6 @@ async fn start_reckon_submit(name: &str, binary: &Path, template: &Path) -> Serv
     spawn(name, command, Some(data)).await
 }
 
-/// User + system CPU seconds a process has used so far.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the parenthesised command name; utime and stime are 14th and 15th.
-    let rest = stat.rsplit(')').next().unwrap_or_default();
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = fields.get(11..13).map_or(0.0, |f| {
-        f.iter().filter_map(|v| v.parse::<f64>().ok()).sum()
-    });
-    ticks / 100.0
-}
-
-fn peak_rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 struct RoundResult {
     per_second: f64,
     cpu_us_per_ack: f64,
@@ -557,11 +538,6 @@ impl Rates {
     }
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 /// Warms every target, then loads them round by round, alternating (each round starts
 /// with the next target, so no target always follows the same one), and prints each
 /// round and a table of per-target medians.
@@ -612,7 +588,8 @@ async fn measure(
     );
     for (server, rounds) in servers.iter().zip(&results) {
         let of = |f: fn(&RoundResult) -> f64| median(rounds.iter().map(f).collect());
-        let rss = peak_rss_kib(server.child.id().unwrap()) as f64 / 1024.0;
+        let rss =
+            status::status_kb(server.child.id().unwrap(), "VmHWM").unwrap_or(0) as f64 / 1024.0;
         println!(
             "{:<22} {:>10.0} {:>9.2} {:>9.2} {:>13.1} {:>14.1}",
             server.name,

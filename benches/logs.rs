@@ -19,6 +19,8 @@
 
 #[path = "common/args.rs"]
 mod args;
+#[path = "common/status.rs"]
+mod status;
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
@@ -272,16 +274,8 @@ pub fn run_measured(command: &mut std::process::Command) -> (f64, (f64, f64), Ve
     });
     let (mut anon_kb, mut peak_kb) = (0u64, 0u64);
     loop {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
-                .unwrap_or(0)
-        };
-        anon_kb = anon_kb.max(field("RssAnon:"));
-        peak_kb = peak_kb.max(field("VmHWM:"));
+        anon_kb = anon_kb.max(status::status_kb(pid, "RssAnon").unwrap_or(0));
+        peak_kb = peak_kb.max(status::status_kb(pid, "VmHWM").unwrap_or(0));
         if child.try_wait().expect("waits").is_some() {
             break;
         }

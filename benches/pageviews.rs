@@ -36,8 +36,11 @@ mod args;
 mod measure;
 #[path = "pageviews/stats.rs"]
 mod stats;
+#[path = "common/status.rs"]
+mod status;
 
 use measure::{cpu_seconds, median};
+use status::status_kb;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Stdio;
@@ -222,18 +225,6 @@ async fn start_reckon(name: &str, data: &Path, env: &[(&str, String)]) -> Server
         command.env(key, value);
     }
     spawn(name, command).await
-}
-
-/// A `/proc/<pid>/status` figure in kB (`VmHWM`: peak RSS, `VmRSS`: now).
-fn status_kb(pid: u32, field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
 }
 
 fn mib(kb: Option<u64>) -> String {

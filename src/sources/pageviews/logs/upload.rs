@@ -12,9 +12,9 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 
 use super::import::{ImportError, ImportSummary, Inputs, Job};
-use super::input::{chosen, Input, InputError};
+use super::input::{Input, InputError};
 use super::mask::Mask;
-use super::rules::Rules;
+use super::options::ReadOptions;
 use crate::http::error::ApiError;
 use crate::http::query::ApiQuery;
 use crate::http::AppState;
@@ -72,9 +72,14 @@ pub async fn upload(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large(limit));
     }
-    let reader = chosen(params.format.as_deref().unwrap_or("auto"))
+    let options = ReadOptions {
+        format: params.format.unwrap_or_else(|| "auto".into()),
+        count_assets: false,
+        count_redirects: false,
+    };
+    let (reader, rules) = options
+        .build(config)
         .map_err(|e| ApiError::invalid_query("format", e.to_string()))?;
-    let rules = Rules::new(config.count_assets, config.count_redirects);
     let mask = Mask::new(config.mask_ipv4, config.mask_ipv6).unwrap_or_default();
     let store = state.store.clone();
     let job = Job::new(
